@@ -1,0 +1,1 @@
+"""dibao-audit: audits minimum-living-allowance rolls."""
