@@ -1,0 +1,130 @@
+"""Type and normalise the columns of a dataset, adding the standard person columns.
+
+Columns keep the values as written (trimmed); normalisation adds columns beside them:
+
+- `<column>_code` for a column with a vocabulary (category -> urban/rural, status -> active ...);
+- `district_code` (division code) for a `district` column;
+- `phone_norm`, `phone_kind` for a phone column;
+- the person a row is about, under the same names in every dataset: `p_name` (normalised name),
+  `p_name_pinyin`, `p_id18` (valid 18-digit ID, repaired where repairable), `p_id_clean` (best
+  cleaned form even when invalid), `p_id_status`, `p_birth_date` (the dataset's own birth date,
+  else the ID's), `p_sex`, `p_region`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from pipelines import dates, divisions, ids, names, phones
+from pipelines.config import AuditConfig, DatasetSpec
+from pipelines.io.readers import ROW
+
+DATE = pd.ArrowDtype(pa.date32())
+PERSON_COLUMNS = ("p_name", "p_name_pinyin", "p_id18", "p_id_clean", "p_id_status",
+                  "p_birth_date", "p_sex", "p_region")
+
+
+def _note(notes: list[dict[str, Any]], dataset: str, column: str, issue: str,
+          mask: pd.Series, frame: pd.DataFrame) -> None:
+    count = int(mask.sum())
+    if count:
+        sample = frame.loc[mask, ROW].head(5).tolist()
+        notes.append({"dataset": dataset, "column": column, "issue": issue, "rows": count,
+                      "example_rows": [int(r) for r in sample]})
+
+
+def _vocab_key(value: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", value).split())
+
+
+def parse_decimal(values: pd.Series) -> pd.Series:
+    """Numbers as departments write them: '1,234.5', '１２００', '800元', ' 3 '."""
+    text = values.astype("string").map(
+        lambda v: v if v is pd.NA else unicodedata.normalize("NFKC", v), na_action="ignore")
+    text = text.str.replace(r"[,\s]|元$|万元$", "", regex=True)
+    return pd.to_numeric(text, errors="coerce").astype("Float64")
+
+
+def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
+                 config: AuditConfig) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Return the typed, normalised frame and notes on values that could not be read."""
+    out = frame.copy()
+    notes: list[dict[str, Any]] = []
+    for column, col in spec.columns.items():
+        values = frame[column]
+        present = values.notna()
+        if col.type == "date":
+            parsed = pd.Series(dates.parse_dates(values.tolist()), index=frame.index)
+            out[column] = pd.Series(parsed.where(parsed.notna(), None).tolist(),
+                                    index=frame.index, dtype=DATE)
+            _note(notes, dataset, column, "date not recognised", present & out[column].isna(),
+                  frame)
+        elif col.type == "decimal":
+            out[column] = parse_decimal(values)
+            _note(notes, dataset, column, "number not recognised", present & out[column].isna(),
+                  frame)
+        elif col.type == "integer":
+            number = parse_decimal(values)
+            whole = number.notna() & (number % 1 == 0)
+            out[column] = number.where(whole).astype("Int64")
+            _note(notes, dataset, column, "whole number not recognised",
+                  present & out[column].isna(), frame)
+        elif col.type == "phone":
+            normalised = phones.normalise_phones(values.tolist())
+            out[f"{column}_norm"] = pd.Series(normalised["phone_norm"].tolist(),
+                                              index=frame.index, dtype="string")
+            out[f"{column}_kind"] = pd.Series(normalised["phone_kind"].tolist(),
+                                              index=frame.index, dtype="string")
+            _note(notes, dataset, column, "phone number not recognised",
+                  present & out[f"{column}_norm"].isna(), frame)
+        if col.vocab is not None:
+            vocabulary = {_vocab_key(k): v for k, v in config.values[col.vocab].items()}
+            codes = values.map(lambda v, vocab=vocabulary: vocab.get(_vocab_key(v)),
+                               na_action="ignore")
+            out[f"{column}_code"] = codes.astype("string")
+            _note(notes, dataset, column, "value not in the vocabulary",
+                  present & out[f"{column}_code"].isna(), frame)
+        if column == "district":
+            codes = divisions.district_codes(values.tolist(), config.city.code)
+            out["district_code"] = pd.Series(list(codes), index=frame.index, dtype="string")
+            _note(notes, dataset, column, "district not recognised",
+                  present & out["district_code"].isna(), frame)
+    if spec.person is not None:
+        _add_person(out, frame, dataset, spec, notes)
+    return out, notes
+
+
+def _add_person(out: pd.DataFrame, frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
+                notes: list[dict[str, Any]]) -> None:
+    person = spec.person
+    assert person is not None
+    index = frame.index
+    if person.name is not None:
+        normalised = names.normalise_names(frame[person.name].tolist())
+        out["p_name"] = pd.Series(normalised["name_norm"].tolist(), index=index, dtype="string")
+        out["p_name_pinyin"] = pd.Series(normalised["name_pinyin"].tolist(), index=index,
+                                         dtype="string")
+    else:
+        out["p_name"] = pd.Series([None] * len(index), index=index, dtype="string")
+        out["p_name_pinyin"] = out["p_name"]
+    assert person.id is not None
+    repaired = ids.repair_ids(frame[person.id].tolist())
+    for target, source in (("p_id18", "id18"), ("p_id_clean", "id_clean"),
+                           ("p_id_status", "id_status"), ("p_sex", "id_sex"),
+                           ("p_region", "id_region")):
+        out[target] = pd.Series(repaired[source].tolist(), index=index, dtype="string")
+    id_birth = pd.Series(repaired["id_birth_date"].tolist(), index=index, dtype=DATE)
+    if person.birth_date is not None:
+        out["p_birth_date"] = out[person.birth_date].fillna(id_birth)
+    else:
+        out["p_birth_date"] = id_birth
+    if "gender_code" in out.columns:
+        out["p_sex"] = out["p_sex"].fillna(out["gender_code"])
+    status = out["p_id_status"]
+    for issue in ("bad_check", "bad_date", "mangled", "invalid"):
+        _note(notes, dataset, person.id, f"ID number {issue.replace('_', ' ')}",
+              status == issue, frame)

@@ -1,0 +1,113 @@
+"""Configuration as data: the dataset schema and the audit settings, validated at load."""
+
+from __future__ import annotations
+
+import copy
+import unicodedata
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipelines.errors import InputError
+from pipelines.resources import resource_dir
+
+ColumnType = Literal["text", "id", "name", "date", "decimal", "integer", "phone"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Model):
+    type: ColumnType = "text"
+    required: bool = False
+    vocab: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+class PersonSpec(_Model):
+    name: str | None = None
+    id: str | None = None
+    birth_date: str | None = None
+
+
+class DatasetSpec(_Model):
+    required_dataset: bool = False
+    key: str | None = None
+    person: PersonSpec | None = None
+    columns: dict[str, ColumnSpec]
+
+
+class CityConfig(_Model):
+    code: str = "4201"
+    name: str = "武汉市"
+
+
+class IngestConfig(_Model):
+    header_aliases: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+
+
+class ValidationConfig(_Model):
+    severity: dict[str, Literal["critical", "warning"]] = Field(default_factory=dict)
+    data_docs: bool = True
+
+
+class AuditConfig(_Model):
+    """The whole effective configuration of one run."""
+
+    city: CityConfig = CityConfig()
+    ingest: IngestConfig = IngestConfig()
+    validation: ValidationConfig = ValidationConfig()
+    datasets: dict[str, DatasetSpec]
+    values: dict[str, dict[str, str]]
+
+    def header_map(self, dataset: str) -> dict[str, str]:
+        """Map every accepted header (canonical name or alias, normalised) to its canonical name."""
+        spec = self.datasets[dataset]
+        extra = self.ingest.header_aliases.get(dataset, {})
+        mapping: dict[str, str] = {}
+        for column, col in spec.columns.items():
+            for label in (column, *col.aliases, *extra.get(column, [])):
+                mapping[normalise_header(label)] = column
+        return mapping
+
+
+def normalise_header(label: str) -> str:
+    """Fold a header for comparison: NFKC (full-width brackets), no spaces or BOM, lower case."""
+    folded = unicodedata.normalize("NFKC", str(label)).replace("\ufeff", "")
+    return "".join(folded.split()).lower()
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"configuration file {path} cannot be read: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise InputError(f"configuration file {path} must hold a mapping at the top level")
+    return loaded
+
+
+def load_config(user_file: Path | None = None) -> AuditConfig:
+    """Load config/datasets.yaml and config/audit.yaml, then merge the user's file over them."""
+    root = resource_dir("config")
+    raw = _merge(_read_yaml(root / "datasets.yaml"), _read_yaml(root / "audit.yaml"))
+    if user_file is not None:
+        raw = _merge(raw, _read_yaml(user_file))
+    try:
+        return AuditConfig.model_validate(raw)
+    except ValidationError as exc:
+        where = user_file or root
+        raise InputError(f"configuration {where} is not valid:\n{exc}") from exc
