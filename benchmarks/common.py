@@ -1,0 +1,53 @@
+"""Shared helpers for benchmark scripts: cached synthetic cities and child-process measurement."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / "_work"
+CLI = [sys.executable, "-m", "pipelines.cli"]
+
+
+def city(households: int, seed: int) -> Path:
+    """Generate (once) and return a synthetic city folder."""
+    folder = WORK / f"city-{households}-s{seed}"
+    if not (folder / "truth" / "summary.json").exists():
+        subprocess.run([*CLI, "synth", "--households", str(households), "--seed", str(seed),
+                        "--out", str(folder)], check=True)
+    return folder
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Run a command as a child process; return (wall seconds, peak RSS in MiB of the child)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(command)}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def machine() -> str:
+    """One line describing the machine the figures come from."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python "
+            f"{platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+_ = resource  # ru_maxrss of children is read through os.wait4 above

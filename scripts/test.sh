@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up everything and run all checks: ruff, mypy, and the whole pytest suite (slow and
+# service-backed tests included). Usage: scripts/test.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+scripts/services.sh
+
+echo "== ruff" >&2
+.venv/bin/ruff check .
+if ls dags/*.py >/dev/null 2>&1; then .venv/bin/ruff check --select AIR dags; fi
+echo "== mypy" >&2
+.venv/bin/mypy
+echo "== pytest" >&2
+.venv/bin/pytest "$@"

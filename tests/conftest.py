@@ -1,0 +1,46 @@
+"""Shared fixtures: valid synthetic ID numbers and small input folders."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from pipelines.ids import check_digit
+
+
+def make_id(region: str = "420102", birth: str = "19800101", seq: str = "123") -> str:
+    """A valid 18-digit ID for a synthetic person."""
+    body = f"{region}{birth}{seq}"
+    return body + check_digit(body)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+ROLL_HEADER = ["户编号", "姓名", "身份证号", "与户主关系", "区", "街道", "社区", "保障类别",
+               "家庭人口", "月保障金额(元)"]
+STANDARDS_HEADER = ["district", "category", "monthly_standard"]
+
+
+@pytest.fixture
+def minimal_input(tmp_path: Path) -> Path:
+    """A valid two-dataset input folder: a three-person roll and its standards."""
+    folder = tmp_path / "input"
+    folder.mkdir()
+    write_csv(folder / "roll.csv", ROLL_HEADER, [
+        ["H1", "张伟", make_id(seq="011"), "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "2", "1200"],
+        ["H1", "李娜", make_id(birth="19820304", seq="022"), "配偶", "江岸区", "大智街道", "幸福社区", "城市低保", "2", ""],
+        ["H2", "王芳", make_id(region="420111", seq="042"), "户主", "洪山区", "珞南街道", "建设村", "农村低保", "1", "700"],
+    ], encoding="gb18030")
+    write_csv(folder / "standards.csv", STANDARDS_HEADER, [
+        ["江岸区", "城市低保", "1050"], ["江岸区", "农村低保", "850"],
+        ["洪山区", "城市低保", "1050"], ["洪山区", "农村低保", "850"],
+    ])
+    return folder

@@ -1,0 +1,142 @@
+"""Ingest: header aliases, required columns, quarantine, typing, counts that add up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from pipelines.config import load_config
+from pipelines.errors import InputError
+from pipelines.ingest import find_inputs, ingest_dataset, map_headers
+from pipelines.io.readers import RawTable
+from tests.conftest import ROLL_HEADER, make_id, write_csv
+
+CONFIG = load_config()
+
+
+def _raw(headers: list[str], rows: list[list[str | None]]) -> RawTable:
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in headers]
+    arrays = [pa.array(list(c), pa.string()) for c in columns]
+    table = pa.table([*arrays, pa.array(range(1, len(rows) + 1), pa.int64())],
+                     names=[*headers, "_row"])
+    return RawTable(Path("x.csv"), table, headers)
+
+
+ALIASES = [(dataset, column, alias)
+           for dataset, spec in CONFIG.datasets.items()
+           for column, col in spec.columns.items()
+           for alias in (column, *col.aliases)]
+
+
+@pytest.mark.parametrize(("dataset", "column", "alias"), ALIASES,
+                         ids=[f"{d}-{a}" for d, _, a in ALIASES])
+def test_every_header_alias_maps_to_its_canonical_column(dataset: str, column: str,
+                                                         alias: str) -> None:
+    spec = CONFIG.datasets[dataset]
+    headers = [alias] + [c for c, col in spec.columns.items() if col.required and c != column]
+    frame, ignored = map_headers(_raw(headers, [["v"] * len(headers)]), dataset, CONFIG)
+    assert frame.loc[0, column] == "v"
+    assert ignored == []
+
+
+def test_full_width_brackets_and_spaces_in_headers_still_match() -> None:
+    headers = ["户 编 号", "姓名", "身份证号", "与户主关系", "区", "社区", "保障类别", "家庭人口",
+               "月保障金额（元）"]
+    frame, _ = map_headers(_raw(headers, [["H1"] * 9]), "roll", CONFIG)
+    assert frame.loc[0, "monthly_amount"] == "H1"
+    assert frame.loc[0, "household_id"] == "H1"
+
+
+def test_user_config_adds_aliases(tmp_path: Path) -> None:
+    user = tmp_path / "local.yaml"
+    user.write_text("ingest:\n  header_aliases:\n    pensions:\n      monthly_amount: [养老金月额]\n",
+                    encoding="utf-8")
+    config = load_config(user)
+    headers = ["记录编号", "姓名", "身份证号", "待遇类型", "养老金月额"]
+    frame, _ = map_headers(_raw(headers, [["P1", "张伟", "x", "t", "2000"]]), "pensions", config)
+    assert frame.loc[0, "monthly_amount"] == "2000"
+
+
+def test_missing_required_column_names_file_column_and_accepted_headers() -> None:
+    headers = [h for h in ROLL_HEADER if h != "身份证号"]
+    with pytest.raises(InputError) as caught:
+        map_headers(_raw(headers, [["v"] * len(headers)]), "roll", CONFIG)
+    message = str(caught.value)
+    assert "x.csv: required column missing: id_number" in message
+    assert "身份证号码" in message and "公民身份号码" in message
+
+
+def test_two_headers_for_one_column_are_refused() -> None:
+    headers = [*ROLL_HEADER, "公民身份号码"]
+    with pytest.raises(InputError, match="both mean 'id_number'"):
+        map_headers(_raw(headers, [["v"] * len(headers)]), "roll", CONFIG)
+
+
+def test_unknown_columns_are_ignored_and_reported() -> None:
+    headers = [*ROLL_HEADER, "备注"]
+    _, ignored = map_headers(_raw(headers, [["v"] * len(headers)]), "roll", CONFIG)
+    assert ignored == ["备注"]
+
+
+def test_quarantine_reasons_and_counts_add_up(tmp_path: Path) -> None:
+    good = make_id(seq="011")
+    path = write_csv(tmp_path / "roll.csv", ROLL_HEADER, [
+        ["H1", "张伟", good, "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"],
+        # row 2: exact duplicate of row 1 -> quarantined
+        ["H1", "张伟", good, "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"],
+        # row 3: no household_id -> quarantined
+        ["", "李娜", make_id(seq="022"), "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"],
+        # row 4: no name and a mangled ID -> quarantined
+        ["H3", "", "4.20102E+17", "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"],
+        # row 5: damaged ID but a name -> loaded and flagged, not quarantined
+        ["H4", "王芳", "4.20102E+17", "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"],
+        # row 6: wrong number of fields -> quarantined by the reader
+        ["H5", "赵强"],
+    ])
+    result = ingest_dataset("roll", path, CONFIG)
+    reasons = dict(zip(result.quarantined["_row"], result.quarantined["_reason"], strict=True))
+    assert reasons == {2: "exact duplicate of row 1", 3: "roll row without household_id",
+                       4: "no name and no repairable ID number",
+                       6: "expected 10 fields, found 2"}
+    assert result.input_rows == 6
+    assert len(result.loaded) + len(result.quarantined) == result.input_rows
+    flagged = result.loaded.set_index("_row")
+    assert flagged.loc[5, "p_id_status"] == "mangled"
+    assert flagged.loc[1, "p_id18"] == good
+
+
+def test_typing_and_normalised_person_columns(minimal_input: Path) -> None:
+    result = ingest_dataset("roll", minimal_input / "roll.csv", CONFIG)
+    loaded = result.loaded.set_index("_row")
+    assert result.source.encoding in ("gbk", "gb18030")
+    assert loaded.loc[1, "category_code"] == "urban"
+    assert loaded.loc[3, "category_code"] == "rural"
+    assert loaded.loc[1, "district_code"] == "420102"
+    assert loaded.loc[3, "district_code"] == "420111"
+    assert loaded.loc[1, "monthly_amount"] == 1200
+    assert loaded["monthly_amount"].isna().sum() == 1   # household amount on the head's row only
+    assert loaded.loc[2, "household_size"] == 2
+    assert str(loaded.loc[2, "p_birth_date"]) == "1982-03-04"
+    assert loaded.loc[1, "p_sex"] == "M"                # sequence 011: odd -> male
+
+
+def test_find_inputs_requires_roll_and_standards(tmp_path: Path) -> None:
+    write_csv(tmp_path / "roll.csv", ROLL_HEADER, [])
+    with pytest.raises(InputError, match=r"required dataset missing .*standards\.csv"):
+        find_inputs(tmp_path, CONFIG)
+
+
+def test_find_inputs_refuses_a_dataset_in_two_files(minimal_input: Path) -> None:
+    (minimal_input / "standards.xlsx").write_bytes(b"")
+    with pytest.raises(InputError, match="comes in two files"):
+        find_inputs(minimal_input, CONFIG)
+
+
+def test_find_inputs_ignores_other_files_and_folders(minimal_input: Path) -> None:
+    (minimal_input / "notes.txt").write_text("x")
+    (minimal_input / "truth").mkdir()
+    found, ignored = find_inputs(minimal_input, CONFIG)
+    assert sorted(found) == ["roll", "standards"]
+    assert ignored == ["notes.txt"]

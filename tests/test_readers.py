@@ -1,0 +1,106 @@
+"""Reading department files: encodings, formats, malformed rows."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.errors import InputError
+from pipelines.io.readers import detect_encoding, read_any
+
+ROWS = "姓名,身份证号\n张伟,420102198001011234\n刘䶮,'42010219800101123x\n"
+
+
+@pytest.mark.parametrize(("encoding", "expected", "text"), [
+    ("utf-8", "utf-8", ROWS),                          # plain UTF-8
+    ("utf-8-sig", "utf-8-sig", ROWS),                  # UTF-8 with BOM (Excel's "CSV UTF-8")
+    ("gbk", "gbk", ROWS.replace("刘䶮", "刘岩")),       # GBK: the common legacy export
+    ("gb18030", "gb18030", ROWS),                      # 䶮 exists in GB18030 but not in GBK
+])
+def test_each_encoding_is_detected_and_decoded(tmp_path: Path, encoding: str, expected: str,
+                                                text: str) -> None:
+    path = tmp_path / "roll.csv"
+    path.write_bytes(text.encode(encoding))
+    table = read_any(path)
+    assert table.encoding == expected
+    assert table.headers == ["姓名", "身份证号"]
+    assert table.table.column("姓名").to_pylist() == [line.split(",")[0] for line in
+                                                     text.splitlines()[1:]]
+    assert table.table.column("_row").to_pylist() == [1, 2]
+
+
+def test_bom_is_not_part_of_the_first_header(tmp_path: Path) -> None:
+    path = tmp_path / "deaths.csv"
+    path.write_bytes(codecs.BOM_UTF8 + "记录编号,姓名\nD1,张伟\n".encode())
+    assert read_any(path).headers == ["记录编号", "姓名"]
+
+
+def test_undecodable_file_names_the_file_and_the_place(tmp_path: Path) -> None:
+    path = tmp_path / "roll.csv"
+    path.write_bytes("姓名\n张伟\n".encode() + b"\xff\xfe\xfa\n")
+    with pytest.raises(InputError, match=r"roll\.csv: cannot be decoded as UTF-8, GBK or GB18030"):
+        detect_encoding(path.read_bytes(), path)
+
+
+def test_utf16_is_refused_plainly(tmp_path: Path) -> None:
+    path = tmp_path / "roll.csv"
+    path.write_bytes("姓名\n张伟\n".encode("utf-16"))
+    with pytest.raises(InputError, match="NUL bytes"):
+        read_any(path)
+
+
+def test_rows_with_the_wrong_number_of_fields_are_set_aside_with_their_row(tmp_path: Path) -> None:
+    path = tmp_path / "pensions.csv"
+    path.write_text("a,b\n1,2\n3,4,5\n6,7\n", encoding="utf-8")
+    table = read_any(path)
+    assert table.table.column("_row").to_pylist() == [1, 3]
+    assert table.malformed_rows == [(2, "expected 2 fields, found 3")]
+
+
+def test_quoted_newlines_keep_exact_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "property.csv"
+    path.write_text('a,b\n1,"x\ny"\n2,3,4\n5,6\n', encoding="utf-8")
+    table = read_any(path)
+    assert table.table.column("b").to_pylist() == ["x\ny", "6"]
+    assert table.table.column("_row").to_pylist() == [1, 3]
+    assert [r for r, _ in table.malformed_rows] == [2]
+
+
+def test_xlsx_cells_are_read_as_the_text_a_user_sees(tmp_path: Path) -> None:
+    import datetime as dt
+
+    path = tmp_path / "staff.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["人员编号", "身份证号", "入职", "人数"])
+    sheet.append(["S1", 420102198001011000.0, dt.datetime(2023, 1, 5), 3.0])  # number-typed ID
+    sheet.append([None, None, None, None])                                   # blank line: no record
+    sheet.append(["S2", "42010219800101123X", "2023年1月5日", 2])
+    book.save(path)
+    table = read_any(path)
+    assert table.table.column("身份证号").to_pylist() == ["4.20102E+17", "42010219800101123X"]
+    assert table.table.column("入职").to_pylist() == ["2023-01-05", "2023年1月5日"]
+    assert table.table.column("人数").to_pylist() == ["3", "2"]
+    assert table.table.column("_row").to_pylist() == [1, 3]
+
+
+def test_parquet_columns_become_text(tmp_path: Path) -> None:
+    path = tmp_path / "vehicles.parquet"
+    pq.write_table(pa.table({"record_id": ["V1", "V2"], "purchase_price": [85000.0, None],
+                             "seats": pa.array([5, 7], pa.int32())}), path)
+    table = read_any(path)
+    assert table.table.column("purchase_price").to_pylist() == ["85000", None]
+    assert table.table.column("seats").to_pylist() == ["5", "7"]
+
+
+def test_damaged_xlsx_is_refused_with_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "low_income.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(InputError, match=r"low_income\.xlsx: cannot be read as an XLSX"):
+        read_any(path)
