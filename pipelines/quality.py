@@ -119,7 +119,7 @@ def validate(frames: dict[str, pd.DataFrame], as_of: dt.date, config: AuditConfi
             gx.ValidationDefinition(name=dataset, data=batch, suite=suite)))
         batches[dataset] = frame
     outcomes: list[ExpectationOutcome] = []
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs_dir else []
+    actions: list[Any] = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs_dir else []
     result_format = {"result_format": "SUMMARY", "partial_unexpected_count": 5,
                      "unexpected_index_column_names": [ROW]}
     for definition in definitions:

@@ -97,7 +97,7 @@ def _versions() -> dict[str, str]:
 def build_manifest(ctx: RunContext, results: dict[str, IngestResult], ignored_files: list[str],
                    outcomes: list[ExpectationOutcome]) -> dict[str, Any]:
     """The run manifest: inputs with checksums and counts, checks, timings, versions."""
-    inputs = {}
+    inputs: dict[str, dict[str, Any]] = {}
     for dataset, r in sorted(results.items()):
         inputs[dataset] = {
             "file": r.source.path.name, "format": r.source.format, "encoding": r.source.encoding,
