@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", required=True, type=_date, help="audit date, YYYY-MM-DD")
     run.add_argument("--config", type=Path, help="YAML merged over the default configuration")
     run.add_argument("--warehouse", help="audit history: DuckDB file or PostgreSQL URL")
+    run.add_argument("--debug-dir", type=Path,
+                     help="also write every stage table there as Parquet (debugging)")
 
     synth = sub.add_parser("synth", help="generate a synthetic city with known answers")
     synth.add_argument("--households", type=int, default=2000)
@@ -45,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from pipelines.run import run_audit
 
-    manifest = run_audit(args.input, args.output, args.as_of, args.config)
+    manifest = run_audit(args.input, args.output, args.as_of, args.config, args.debug_dir)
     totals = manifest["totals"]
     log.info("audit %s written to %s: %d rows read, %d loaded, %d quarantined",
              args.as_of, args.output, totals["input_rows"], totals["loaded_rows"],

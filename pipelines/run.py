@@ -12,7 +12,7 @@ import logging
 import platform
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from pipelines import __version__
 from pipelines.config import AuditConfig, load_config
 from pipelines.errors import InputError
 from pipelines.ingest import REASON, IngestResult, find_inputs, ingest_dataset
+from pipelines.io.duck import connect, load_table, materialise
 from pipelines.io.output import publish_dir, staging_dir
 from pipelines.io.readers import ROW
 from pipelines.progress import progress
@@ -42,6 +43,7 @@ class RunContext:
     as_of: dt.date
     config: AuditConfig
     config_file: Path | None = None
+    debug_dir: Path | None = None
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -130,10 +132,13 @@ def build_manifest(ctx: RunContext, results: dict[str, IngestResult], ignored_fi
 
 
 def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Path | None = None,
-              on_step: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run the audit end to end and return the manifest. Raises InputError on unusable input."""
+              debug_dir: Path | None = None) -> dict[str, Any]:
+    """Run the audit end to end and return the manifest. Raises InputError on unusable input.
+
+    With `debug_dir`, every stage table is also written there as Parquet with its row count.
+    """
     config = load_config(config_file)
-    ctx = RunContext(input_dir, output_dir, as_of, config, config_file)
+    ctx = RunContext(input_dir, output_dir, as_of, config, config_file, debug_dir)
     failed_dir = output_dir.parent / "_failed"
     with staging_dir(output_dir) as stage:
         quality_dir = stage / "quality"
@@ -148,7 +153,14 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
         except InputError as exc:
             _record_failure(failed_dir, as_of, exc, quality_dir)
             raise
+        with ctx.step("load"):
+            con = connect()
+            tables = {f"norm_{d}": load_table(con, f"norm_{d}", r.loaded)
+                      for d, r in sorted(results.items())}
+            if ctx.debug_dir is not None:
+                materialise(con, list(tables), ctx.debug_dir)
         manifest = build_manifest(ctx, results, ignored, outcomes)
+        manifest["tables"] = tables
         (stage / "config.effective.yaml").write_text(
             yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=True),
             encoding="utf-8")

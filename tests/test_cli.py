@@ -99,7 +99,7 @@ def test_empty_roll_exits_2(minimal_input: Path, tmp_path: Path,
 def test_critical_expectation_failure_exits_2_with_plain_message(
         minimal_input: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # A roll exported through a spreadsheet: every ID number turned into 4.20102E+17.
-    rows = [["H%d" % i, "张伟", "4.20102E+17", "户主", "江岸区", "大智街道", "幸福社区", "城市低保",
+    rows = [[f"H{i}", "张伟", "4.20102E+17", "户主", "江岸区", "大智街道", "幸福社区", "城市低保",
              "1", "900"] for i in range(10)]
     write_csv(minimal_input / "roll.csv", ROLL_HEADER, rows)
     output = tmp_path / "out" / AS_OF
@@ -142,3 +142,21 @@ def test_severity_override_from_config_makes_a_warning_critical(
     assert code == 2
     assert "pensions.csv: expectation pensions.record_id.unique failed" in err
     assert "1 of 2 rows" in err or "2 of 2 rows" in err
+
+
+def test_canonical_tables_land_in_duckdb_and_debug_dir(minimal_input: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import duckdb
+
+    debug = tmp_path / "debug"
+    code = main(["run", "--input", str(minimal_input), "--output", str(tmp_path / "o" / AS_OF),
+                 "--as-of", AS_OF, "--debug-dir", str(debug)])
+    assert code == 0, capsys.readouterr().err
+    manifest = json.loads((tmp_path / "o" / AS_OF / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tables"] == {"norm_roll": 3, "norm_standards": 4}
+    con = duckdb.connect()
+    described = con.execute(f"DESCRIBE SELECT * FROM '{debug / 'norm_roll.parquet'}'").fetchall()
+    types = {row[0]: row[1] for row in described}
+    assert types["p_birth_date"] == "DATE"
+    assert types["household_size"] == "BIGINT"
+    assert types["monthly_amount"] == "DOUBLE"

@@ -1,0 +1,57 @@
+"""The run's DuckDB database: canonical tables in, stage tables out (Parquet for debugging)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+MIN_DUCKDB = (2, 0, 1)  # earlier versions measure Chinese edit distance in bytes
+
+
+def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """Open DuckDB, refusing versions whose string distances count bytes, not characters."""
+    version = tuple(int(p) for p in duckdb.__version__.split(".")[:3] if p.isdigit())
+    if version < MIN_DUCKDB:
+        raise RuntimeError(f"duckdb {duckdb.__version__} is too old: >= 2.0.1 is required "
+                           "(older versions measure Chinese edit distance in bytes)")
+    return duckdb.connect(database)
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
+    """The single value of a query, with the result fully consumed.
+
+    DuckDB 2 refuses further work on a connection while a result is unfinished, and fetchone()
+    leaves it unfinished; fetchall() does not.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def load_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
+    """Create or replace table `name` from a frame; return its row count."""
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    con.register("_incoming", arrow)
+    try:
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming').fetchall()
+    finally:
+        con.unregister("_incoming")
+    return int(scalar(con, f'SELECT count(*) FROM "{name}"'))
+
+
+def materialise(con: duckdb.DuckDBPyConnection, names: list[str], folder: Path) -> dict[str, int]:
+    """Write tables to `folder/<name>.parquet` (debugging, Airflow hand-over); return row counts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name in names:
+        target = folder / f"{name}.parquet"
+        con.execute(f"COPY \"{name}\" TO '{target.as_posix()}' (FORMAT parquet)").fetchall()
+        counts[name] = int(scalar(con, f'SELECT count(*) FROM "{name}"'))
+        log.debug("materialised %s: %d rows -> %s", name, counts[name], target)
+    return counts
