@@ -1,12 +1,237 @@
-"""Resident ID numbers (居民身份证号码, GB 11643-1999): check digits, repair, 15->18 expansion."""
+"""Resident ID numbers (居民身份证号码, GB 11643-1999): check digits, repair, 15->18 expansion.
+
+A repair only ever changes the *form* of a number (full-width digits, case, spaces, quotes,
+15->18 expansion); it never changes, adds or drops a digit of the person's number. Numbers that
+fail the check digit are kept as `cleaned` for fuzzy matching elsewhere, never silently fixed.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
+_INVERSE_WEIGHTS = tuple(pow(w, -1, 11) for w in _WEIGHTS)
+
+#: Every `IdRepair.status`, in the order of how usable the number is:
+#: 'valid' - a valid 18-digit number exactly as written (surrounding whitespace aside);
+#: 'repaired_format' - valid after fixing only its form (full-width digits or Ｘ, lower-case x,
+#: inner spaces, tabs or hyphens, a leading apostrophe or surrounding quotes);
+#: 'expanded_15' - a valid 15-digit legacy number, expanded to 18 ('19' + check digit);
+#: 'bad_check' - 18 well-formed characters with a possible birth date but a wrong check digit
+#: (a typo or a swap); `cleaned` keeps it;
+#: 'bad_date' - 18 or 15 digits whose birth-date part is impossible; `cleaned` keeps it;
+#: 'mangled' - spreadsheet damage (scientific notation, a float rendering of an 18-digit
+#: number): the digits are lost, so it counts as missing;
+#: 'blank' - nothing there (None, '', whitespace, 无, /, -, NULL, nan ...);
+#: 'invalid' - anything else (wrong length, letters ...).
+STATUSES = ("valid", "repaired_format", "expanded_15", "bad_check", "bad_date", "mangled",
+            "blank", "invalid")
+
+BIRTH_MIN = dt.date(1900, 1, 1)
+BIRTH_MAX = dt.date(2030, 12, 31)
+
+_BLANK_TOKENS = frozenset({"", "无", "/", "\\", "-", "--", "—", "null", "nan", "none", "nat",
+                           "n/a", "na", "<na>", "不详", "暂无", "空"})
+_QUOTES = "'\"`‘’“”‚„′"
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—_]+")
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
+_FLOATLIKE = re.compile(r"(\d+)\.(\d*)")
+_ID18 = re.compile(r"\d{17}[\dX]")
+_ID15 = re.compile(r"\d{15}")
+_DIGITS_X = re.compile(r"[\dX]+")
+_ID18_ASCII = re.compile(r"[0-9]{17}[0-9X]")
+
+
+@dataclass(frozen=True, slots=True)
+class IdRepair:
+    """The outcome of repairing one written ID number (see `STATUSES`)."""
+
+    id18: str | None
+    cleaned: str | None
+    status: str
+    birth_date: dt.date | None = None
+    sex: str | None = None
+    region: str | None = None
+
+
+_BLANK = IdRepair(None, None, "blank")
+_MANGLED = IdRepair(None, None, "mangled")
 
 
 def check_digit(body17: str) -> str:
     """Return the ISO 7064 MOD 11-2 check character ('0'-'9' or 'X') for a 17-digit body."""
     total = sum(int(c) * w for c, w in zip(body17, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]
+
+
+def _birth(yyyymmdd: str) -> dt.date | None:
+    """The date written as yyyymmdd if it exists and is a plausible birth date."""
+    try:
+        day = dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return None
+    return day if BIRTH_MIN <= day <= BIRTH_MAX else None
+
+
+def _valid(id18: str, status: str, birth: dt.date) -> IdRepair:
+    sex = "M" if int(id18[16]) % 2 else "F"
+    return IdRepair(id18, id18, status, birth, sex, id18[:6])
+
+
+def _clean(raw: object) -> str | None:
+    """Text of `raw` with its form repaired; None when it is blank."""
+    if isinstance(raw, float) and raw != raw:  # NaN from a spreadsheet reader
+        return None
+    text = unicodedata.normalize("NFKC", str(raw)).strip().strip(_QUOTES)
+    text = _SEPARATORS.sub("", text).strip(_QUOTES)
+    return None if text.casefold() in _BLANK_TOKENS else text
+
+
+def repair_id(raw: str | None) -> IdRepair:
+    """Repair one written ID number: canonical id18 when valid, else the reason (`STATUSES`).
+
+    Whitespace around the value does not count as a repair; anything else that had to change
+    makes a valid number 'repaired_format'. A 15-digit number written as a float ('…123.0') is
+    exact, so it is expanded; an 18-digit one is not (floats keep ~16 digits): 'mangled'.
+    """
+    if raw is None:
+        return _BLANK
+    text = _clean(raw)
+    if text is None:
+        return _BLANK
+    if _SCIENTIFIC.fullmatch(text):
+        return _MANGLED
+    floatlike = _FLOATLIKE.fullmatch(text)
+    if floatlike:
+        if len(floatlike[1]) != 15 or floatlike[2].strip("0"):
+            return _MANGLED
+        text = floatlike[1]
+    text = text.upper()
+    as_written = str(raw).strip() == text
+    if _ID18.fullmatch(text) and text.isascii():
+        birth = _birth(text[6:14])
+        if birth is None:
+            return IdRepair(None, text, "bad_date")
+        if check_digit(text[:17]) != text[17]:
+            return IdRepair(None, text, "bad_check")
+        return _valid(text, "valid" if as_written else "repaired_format", birth)
+    if _ID15.fullmatch(text) and text.isascii():
+        birth = _birth("19" + text[6:12])
+        if birth is None:
+            return IdRepair(None, text, "bad_date")
+        body = text[:6] + "19" + text[6:]
+        return _valid(body + check_digit(body), "expanded_15", birth)
+    cleaned = text if _DIGITS_X.fullmatch(text) and text.isascii() else None
+    return IdRepair(None, cleaned, "invalid")
+
+
+_COLUMNS = ("id18", "id_clean", "id_status", "id_birth_date", "id_sex", "id_region")
+
+
+def _fast_valid(candidates: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised check of ASCII 18-character IDs: (valid mask, birth dates as datetime64[D])."""
+    grid = np.frombuffer("".join(candidates).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    digits = grid[:, :17].astype(np.int64) - 48
+    expected = np.frombuffer(_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
+    check_ok = expected[(digits @ np.array(_WEIGHTS)) % 11] == grid[:, 17]
+    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 10] * 10 + digits[:, 11]
+    day = digits[:, 12] * 10 + digits[:, 13]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    last = month_days[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    date_ok = ((month >= 1) & (month <= 12) & (day >= 1) & (day <= last)
+               & (year >= BIRTH_MIN.year) & (year <= BIRTH_MAX.year))
+    ok = check_ok & date_ok
+    births = ((year[ok] - 1970).astype("datetime64[Y]") + (month[ok] - 1).astype("timedelta64[M]")
+              ).astype("datetime64[D]") + (day[ok] - 1).astype("timedelta64[D]")
+    return ok, births
+
+
+def repair_ids(values: Sequence[str | None]) -> pd.DataFrame:
+    """Repair a column of ID numbers; one row per input value, in order.
+
+    Columns: id18, id_clean, id_status, id_birth_date (datetime.date), id_sex, id_region; missing
+    values are None (object dtype). Each distinct value is repaired once; values that are already
+    canonical 18-digit IDs are checked vectorised, the rest go through `repair_id`.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    n = len(uniques)
+    out = {name: np.full(n + 1, None, dtype=object) for name in _COLUMNS}
+    out["id_status"][:] = "blank"
+    fast = np.array([isinstance(v, str) and _ID18_ASCII.fullmatch(v) is not None
+                     for v in uniques], dtype=bool)
+    fast_idx = np.flatnonzero(fast)
+    if len(fast_idx):
+        values18 = uniques[fast_idx].astype(str)
+        ok, births = _fast_valid(values18.tolist())
+        good = fast_idx[ok]
+        good_ids = values18[ok]
+        out["id18"][good] = good_ids.tolist()
+        out["id_clean"][good] = good_ids.tolist()
+        out["id_status"][good] = "valid"
+        out["id_birth_date"][good] = births.astype(object)
+        out["id_sex"][good] = ["M" if int(v[16]) % 2 else "F" for v in good_ids.tolist()]
+        out["id_region"][good] = [v[:6] for v in good_ids.tolist()]
+        fast[fast_idx[~ok]] = False  # check or date failed: let repair_id name the reason
+    for i in np.flatnonzero(~fast).tolist():
+        rep = repair_id(uniques[i])
+        for name, value in zip(_COLUMNS, (rep.id18, rep.cleaned, rep.status, rep.birth_date,
+                                          rep.sex, rep.region), strict=True):
+            out[name][i] = value
+    take = np.where(codes < 0, n, codes)
+    frame = pd.DataFrame({name: pd.Series(column[take], dtype=object)
+                          for name, column in out.items()})
+    logger.debug("repaired %d ID values (%d distinct)", len(take), n)
+    return frame
+
+
+def mask_id(value: str | None) -> str:
+    """Mask an ID number for logs and messages: '4201************3X' (first 4, last 2 kept).
+
+    Values shorter than 10 characters are masked entirely; None gives ''.
+    """
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if len(text) < 10:
+        return "*" * len(text)
+    return text[:4] + "*" * (len(text) - 6) + text[-2:]
+
+
+def id_variants(cleaned18: str) -> list[str]:
+    """Every valid 18-digit ID one substitution or one adjacent transposition from `cleaned18`.
+
+    Candidates for repairing a 'bad_check' number, sorted; a single typo typically has 1-18
+    of them (median 13), each a real-looking number of some other person born near the same day in
+    the same district. This never decides identity: accept a variant only together with
+    independent agreement (name, birth date ...). A valid ID has no variants at all except,
+    rarely, its last two characters swapped: MOD 11-2 catches single typos and swaps.
+    """
+    text = cleaned18.strip().upper()
+    if not _ID18.fullmatch(text) or not text.isascii():
+        return []
+    digits = [int(c) for c in text[:17]]
+    total = sum(d * w for d, w in zip(digits, _WEIGHTS, strict=True))
+    target = _CHECK_CHARS.index(text[17])
+    found = {text[:17] + _CHECK_CHARS[total % 11]}  # the check character itself mistyped
+    for i, inverse in enumerate(_INVERSE_WEIGHTS):  # the one digit at i that would fit, if any
+        digit = (digits[i] + (target - total) * inverse) % 11
+        if digit < 10:
+            found.add(text[:i] + str(digit) + text[i + 1:])
+    for i in range(17):  # adjacent swaps, the last one with the check character
+        found.add(text[:i] + text[i + 1] + text[i] + text[i + 2:])
+    found.discard(text)
+    return sorted(v for v in found if _ID18.fullmatch(v) and _birth(v[6:14]) is not None
+                  and check_digit(v[:17]) == v[17])

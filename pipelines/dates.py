@@ -1,0 +1,85 @@
+"""Calendar dates as departments write them: ISO, slashes, dots, 年月日, yyyymmdd, Excel serials."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+#: Accepted range for every form; anything outside is read as a typo (None).
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2099, 12, 31)
+#: Day 0 of spreadsheet serial numbers (1900 date system; right from 1900-03-01 on).
+SERIAL_EPOCH = dt.date(1899, 12, 30)
+
+_SEPARATED = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"
+    r"(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:[\sT]*\d{2}:?\d{2}(?::?\d{2})?)?")
+_SERIAL = re.compile(r"(\d{1,5})(?:\.\d*)?")
+
+
+def _make(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        value = dt.date(year, month, day)
+    except ValueError:
+        return None
+    return value if DATE_MIN <= value <= DATE_MAX else None
+
+
+def _from_serial(serial: int) -> dt.date | None:
+    value = SERIAL_EPOCH + dt.timedelta(days=serial)
+    return value if DATE_MIN <= value <= DATE_MAX else None
+
+
+def parse_date(raw: object) -> dt.date | None:
+    """Read one date; None when blank, unreadable, impossible (2023-02-30) or outside 1900-2099.
+
+    Accepts date/datetime objects, '2023-01-05', '2023/1/5', '2023.1.5', '2023年1月5日',
+    '20230105', any of these with a time ('2023-01-05 00:00:00', '2023-01-05T00:00:00'),
+    full-width digits, and spreadsheet serials ('44931', '44931.0', 44931; the time fraction is
+    ignored). An 8-digit number is always yyyymmdd, never a serial (serials here have at most 5
+    digits); a 4-digit number between 1900 and 2099 is a bare year, too vague for a date: None.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, dt.datetime):  # before date: datetime is a subclass of date
+        return _make(raw.year, raw.month, raw.day) if raw == raw else None  # NaT != NaT
+    if isinstance(raw, dt.date):
+        return _make(raw.year, raw.month, raw.day)
+    if isinstance(raw, float | np.floating):
+        if raw != raw or raw < 0:
+            return None
+        return parse_date(str(int(raw)))
+    if isinstance(raw, bool):
+        return None
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    match = _SEPARATED.fullmatch(text) or _COMPACT.fullmatch(text)
+    if match:
+        return _make(int(match[1]), int(match[2]), int(match[3]))
+    match = _SERIAL.fullmatch(text)
+    if match:
+        serial = int(match[1])
+        if len(match[1]) == 4 and DATE_MIN.year <= serial <= DATE_MAX.year:
+            return None
+        return _from_serial(serial)
+    return None
+
+
+def parse_dates(values: Sequence[object]) -> pd.Series:
+    """Read a column of dates; an object Series of datetime.date or None, aligned to the input.
+
+    Object dtype keeps dates as dates (no time, no nanosecond range limit); DuckDB reads such a
+    column as DATE, and pandas converts it with `astype(pd.ArrowDtype(pa.date32()))`. Each
+    distinct value is parsed once.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    parsed = np.array([*(parse_date(v) for v in uniques.tolist()), None], dtype=object)
+    return pd.Series(parsed[np.where(codes < 0, len(uniques), codes)], dtype=object)
