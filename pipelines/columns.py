@@ -58,7 +58,8 @@ def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
         values = frame[column]
         present = values.notna()
         if col.type == "date":
-            parsed = pd.Series(dates.parse_dates(values.tolist()), index=frame.index)
+            parsed = pd.Series(dates.parse_dates(values.tolist()).tolist(), index=frame.index,
+                               dtype="object")
             out[column] = pd.Series(parsed.where(parsed.notna(), None).tolist(),
                                     index=frame.index, dtype=DATE)
             _note(notes, dataset, column, "date not recognised", present & out[column].isna(),
