@@ -6,7 +6,8 @@ Columns keep the values as written (trimmed); normalisation adds columns beside 
 - `district_code` (division code) for a `district` column;
 - `phone_norm`, `phone_kind` for a phone column;
 - the person a row is about, under the same names in every dataset: `p_name` (normalised name),
-  `p_name_pinyin`, `p_id18` (valid 18-digit ID, repaired where repairable), `p_id_clean` (best
+  `p_name_raw` (as written), `p_name_pinyin`, `p_id18` (valid 18-digit ID, repaired where
+  repairable), `p_id_clean` (best
   cleaned form even when invalid), `p_id_status`, `p_birth_date` (the dataset's own birth date,
   else the ID's), `p_sex`, `p_region`.
 """
@@ -24,7 +25,7 @@ from pipelines.config import AuditConfig, DatasetSpec
 from pipelines.io.readers import ROW
 
 DATE = pd.ArrowDtype(pa.date32())
-PERSON_COLUMNS = ("p_name", "p_name_pinyin", "p_id18", "p_id_clean", "p_id_status",
+PERSON_COLUMNS = ("p_name", "p_name_raw", "p_name_pinyin", "p_id18", "p_id_clean", "p_id_status",
                   "p_birth_date", "p_sex", "p_region")
 
 
@@ -105,12 +106,14 @@ def _add_person(out: pd.DataFrame, frame: pd.DataFrame, dataset: str, spec: Data
     assert person is not None
     index = frame.index
     if person.name is not None:
+        out["p_name_raw"] = frame[person.name]
         normalised = names.normalise_names(frame[person.name].tolist())
         out["p_name"] = pd.Series(normalised["name_norm"].tolist(), index=index, dtype="string")
         out["p_name_pinyin"] = pd.Series(normalised["name_pinyin"].tolist(), index=index,
                                          dtype="string")
     else:
         out["p_name"] = pd.Series([None] * len(index), index=index, dtype="string")
+        out["p_name_raw"] = out["p_name"]
         out["p_name_pinyin"] = out["p_name"]
     assert person.id is not None
     repaired = ids.repair_ids(frame[person.id].tolist())

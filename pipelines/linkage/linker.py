@@ -1,0 +1,242 @@
+"""Decide which evidence record is which covered person, dataset by dataset.
+
+Blocking is SQL (sql/link/), scoring is vectorised (scoring.py), the decision is here:
+a pair links when its score reaches the threshold, the link is corroborated (a name that agrees
+plus a birth date, a near ID or a shared place, unless the IDs are the same), and the record's
+best person beats every other person by the ambiguity margin. Two valid IDs that differ never
+link. Result: table `links` (dataset, record_id, member_key, score, evidence).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+from pipelines import ids
+from pipelines.io.duck import scalar
+from pipelines.linkage.scoring import ID_EDIT1, ID_EXACT, score_pairs
+from pipelines.resources import resource_dir
+from pipelines.sql import load_sql
+
+log = logging.getLogger(__name__)
+
+# dataset -> (SQL that places the person, base table it reads, tables it needs)
+SOURCES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "deaths": ("located_deaths", None, ("norm_deaths",)),
+    "vehicles": ("located_owner_birth", "norm_vehicles", ("norm_vehicles",)),
+    "property": ("located_owner_birth", "norm_property", ("norm_property",)),
+    "businesses": ("located_plain", "norm_businesses", ("norm_businesses",)),
+    "public_employees": ("located_plain", "norm_public_employees", ("norm_public_employees",)),
+    "pensions": ("located_plain", "norm_pensions", ("norm_pensions",)),
+    "staff_relatives": ("located_staff_relatives", None,
+                        ("norm_staff_relatives", "norm_staff")),
+    "low_income": ("located_low_income", None, ("norm_low_income",)),
+    "kin_filings": ("located_kin_filings", None, ("norm_kin_filings",)),
+}
+
+
+def load_params() -> dict[str, Any]:
+    """The matcher parameters (config/linkage.yaml)."""
+    text = (resource_dir("config") / "linkage.yaml").read_text(encoding="utf-8")
+    params: dict[str, Any] = yaml.safe_load(text)["linkage"]
+    return params
+
+
+@dataclass
+class LinkStats:
+    """What linking one dataset did, for the manifest and the benchmarks."""
+
+    dataset: str
+    records: int = 0
+    pairs: int = 0
+    links: int = 0
+    records_linked: int = 0
+    ambiguous_records: int = 0
+    by_id_level: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _exec(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    con.execute(sql).fetchall()
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """roll_people, the name frequencies, the variants of check-failing roll IDs, empty links."""
+    _exec(con, load_sql("link", "roll_people"))
+    present = _tables(con)
+    parts = ["SELECT p_name, p_name_pinyin FROM roll_people"]
+    for _, (_, _, needs) in SOURCES.items():
+        table = needs[0]
+        if table in present and table != "norm_kin_filings":
+            parts.append(f'SELECT p_name, p_name_pinyin FROM "{table}"')
+    union = " UNION ALL ".join(parts)
+    _exec(con, f"""
+        CREATE OR REPLACE TABLE name_frequency AS
+        WITH people AS ({union})
+        SELECT 'name' AS kind, p_name AS key, count(*) AS n FROM people
+        WHERE p_name IS NOT NULL GROUP BY p_name
+        UNION ALL
+        SELECT 'pinyin', p_name_pinyin, count(*) FROM people
+        WHERE p_name_pinyin IS NOT NULL GROUP BY p_name_pinyin""")
+    bad = con.execute("SELECT member_key, p_id_clean FROM roll_people "
+                      "WHERE p_id_status = 'bad_check'").fetchall()
+    _register_variants(con, "rp_variants", "member_key", bad, pa.int64())
+    _exec(con, "CREATE OR REPLACE TABLE links (dataset VARCHAR, record_id VARCHAR, "
+               "member_key BIGINT, score DOUBLE, evidence VARCHAR)")
+
+
+def _register_variants(con: duckdb.DuckDBPyConnection, name: str, key: str,
+                       rows: list[tuple[Any, str]], key_type: pa.DataType) -> None:
+    keys: list[Any] = []
+    variants: list[str] = []
+    cache: dict[str, list[str]] = {}
+    for owner, cleaned in rows:
+        found = cache.get(cleaned)
+        if found is None:
+            found = cache[cleaned] = ids.id_variants(cleaned)
+        keys.extend([owner] * len(found))
+        variants.extend(found)
+    table = pa.table({key: pa.array(keys, key_type), "variant": pa.array(variants, pa.string())})
+    con.register("_variants", table)
+    try:
+        _exec(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _variants")
+    finally:
+        con.unregister("_variants")
+
+
+def population(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> int:
+    """The name-frequency denominator: everyone seen, at least the configured floor."""
+    seen = scalar(con, "SELECT coalesce(sum(n), 0) FROM name_frequency WHERE kind = 'name'")
+    return max(int(seen), int(params["population_floor"]))
+
+
+def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
+                 people: int) -> LinkStats:
+    """Link one evidence dataset (or 'roll' with itself) and append to table `links`."""
+    started = time.perf_counter()
+    stats = LinkStats(dataset)
+    if dataset == "roll":
+        _exec(con, load_sql("link", "located_roll"))
+    else:
+        located, base, _ = SOURCES[dataset]
+        if base is not None:
+            _exec(con, f'CREATE OR REPLACE TEMP VIEW ev_base AS SELECT * FROM "{base}"')
+        _exec(con, load_sql("link", located))
+    _exec(con, load_sql("link", "evidence"))
+    stats.records = int(scalar(con, "SELECT count(*) FROM evidence"))
+    bad = con.execute("SELECT record_id, p_id_clean FROM evidence "
+                      "WHERE p_id_status = 'bad_check'").fetchall()
+    _register_variants(con, "ev_variants", "record_id", bad, pa.string())
+    _exec(con, load_sql("link", "pairs_kin" if dataset == "kin_filings" else "pairs"))
+    frame = con.execute(load_sql("link", "pair_features")).fetch_df()
+    stats.pairs = len(frame)
+    if frame.empty:
+        stats.seconds = time.perf_counter() - started
+        return stats
+    prior = float(params["prior"].get(dataset, params["prior"]["default"]))
+    scored = score_pairs(frame, params, prior, people)
+    corroborated = scored.corroborated
+    if dataset == "kin_filings":
+        # a filing names the household: an ID one typo away within it is corroboration enough
+        corroborated = corroborated | (scored.id_level == ID_EDIT1)
+    keep, ambiguous = decide(frame, scored.weight, scored.score, corroborated,
+                             scored.id_level, params)
+    stats.ambiguous_records = ambiguous
+    rows = np.flatnonzero(keep)
+    links = pd.DataFrame({
+        "dataset": dataset,
+        "record_id": frame["record_id"].to_numpy()[rows],
+        "member_key": frame["member_key"].to_numpy()[rows].astype(np.int64),
+        "score": np.round(scored.score[rows], 4),
+        "evidence": scored.evidence(frame, rows),
+    })
+    con.register("_links", pa.Table.from_pandas(links, preserve_index=False))
+    try:
+        _exec(con, "INSERT INTO links SELECT * FROM _links")
+    finally:
+        con.unregister("_links")
+    stats.links = len(links)
+    stats.records_linked = int(links["record_id"].nunique())
+    levels, counts = np.unique(scored.id_level[rows], return_counts=True)
+    names = ("exact", "edit1", "edit2", "different", "missing", "veto")
+    stats.by_id_level = {names[int(k)]: int(c) for k, c in zip(levels, counts, strict=True)}
+    stats.seconds = time.perf_counter() - started
+    log.info("linked %s: %d records, %d candidate pairs, %d links (%d ambiguous) in %.1fs",
+             dataset, stats.records, stats.pairs, stats.links, ambiguous, stats.seconds)
+    return stats
+
+
+def decide(frame: pd.DataFrame, weight: np.ndarray, score: np.ndarray, corroborated: np.ndarray,
+           id_level: np.ndarray, params: dict[str, Any]) -> tuple[np.ndarray, int]:
+    """Which pairs link; and how many records were left unlinked as ambiguous.
+
+    Per record, persons (person_key) are ranked by their best weight. The best person's pairs
+    link if they pass; when a second person also passes and is within the margin, the record
+    is ambiguous (namesakes) and links to no one.
+    """
+    passing = (score >= params["threshold"]) & (corroborated | (id_level == ID_EXACT))
+    if not passing.any():
+        return passing, 0
+    cand = pd.DataFrame({"record_id": frame["record_id"].to_numpy(),
+                         "person_key": frame["person_key"].to_numpy(),
+                         "weight": weight, "passing": passing})
+    ok = cand[cand["passing"]]
+    best = ok.groupby(["record_id", "person_key"], sort=False)["weight"].max().reset_index()
+    best = best.sort_values(["record_id", "weight", "person_key"],
+                            ascending=[True, False, True], kind="stable")
+    best["rank"] = best.groupby("record_id").cumcount()
+    top = best[best["rank"] == 0].set_index("record_id")["weight"]
+    second = best[best["rank"] == 1].set_index("record_id")["weight"]
+    gap = top.sub(second.reindex(top.index), fill_value=-np.inf)
+    clear = gap >= params["ambiguity_margin"]
+    winners = best[(best["rank"] == 0) & best["record_id"].map(clear).to_numpy()]
+    chosen = set(zip(winners["record_id"], winners["person_key"], strict=True))
+    keys = zip(cand["record_id"], cand["person_key"], strict=True)
+    keep = passing & np.fromiter((k in chosen for k in keys), dtype=bool, count=len(cand))
+    return keep, int((~clear).sum())
+
+
+def merge_roll_persons(con: duckdb.DuckDBPyConnection) -> int:
+    """Give roll rows linked to each other (the same person in two households) one person_key."""
+    _exec(con, """
+        CREATE OR REPLACE TEMP TABLE roll_merge AS
+        SELECT r.member_key, min(o.person_key) AS other_key
+        FROM links AS l
+        JOIN roll_people AS r ON r.member_key = l.member_key
+        JOIN roll_people AS o ON o.member_key = CAST(l.record_id AS BIGINT)
+        WHERE l.dataset = 'roll' AND r.p_id18 IS NULL AND o.p_id18 IS NOT NULL
+        GROUP BY r.member_key""")
+    changed = int(scalar(con, "SELECT count(*) FROM roll_merge"))
+    _exec(con, """
+        UPDATE roll_people SET person_key = m.other_key
+        FROM roll_merge AS m WHERE roll_people.member_key = m.member_key""")
+    return changed
+
+
+def link_all(con: duckdb.DuckDBPyConnection, params: dict[str, Any] | None = None
+             ) -> list[LinkStats]:
+    """Link the roll with itself, then every evidence dataset present; fill table `links`."""
+    params = params or load_params()
+    prepare(con)
+    people = population(con, params)
+    present = _tables(con)
+    stats = [link_dataset(con, "roll", params, people)]
+    merged = merge_roll_persons(con)
+    if merged:
+        log.info("roll: %d rows with a damaged ID joined to the same person elsewhere", merged)
+    for dataset, (_, _, needs) in SOURCES.items():
+        if all(table in present for table in needs):
+            stats.append(link_dataset(con, dataset, params, people))
+    return stats

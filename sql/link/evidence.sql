@@ -1,0 +1,23 @@
+-- evidence: the person columns of one evidence dataset, in the shape the matcher compares.
+-- inputs: ev_located (a temp view: norm_<dataset> with district_code, street, community, address
+-- and household_id added where the dataset has them). grain: evidence record. key: record_id.
+-- birth: the record's own birth date, else the one in its ID (also a cleaned, check-failing ID).
+CREATE OR REPLACE TABLE evidence AS
+SELECT record_id,
+       p_name,
+       p_name_raw,
+       p_name_pinyin,
+       p_id18,
+       p_id_clean,
+       p_id_status,
+       coalesce(own_birth, p_birth_date,
+                try_strptime(substr(p_id_clean, 7, 8), '%Y%m%d')::DATE) AS birth,
+       CASE WHEN own_birth IS NOT NULL THEN 'column'
+            WHEN p_birth_date IS NOT NULL OR p_id_clean IS NOT NULL THEN 'id' END AS birth_source,
+       p_sex,
+       district_code,
+       street,
+       community,
+       address,
+       household_id
+FROM ev_located

@@ -1,0 +1,11 @@
+-- ev_located for declared relatives: placed where the declaring staff member works.
+-- inputs: norm_staff_relatives, norm_staff. grain: declaration. key: record_id.
+CREATE OR REPLACE TEMP VIEW ev_located AS
+SELECT coalesce(d.record_id, 'row:' || d._row) AS record_id,
+       d.p_name, d.p_name_raw, d.p_name_pinyin, d.p_id18, d.p_id_clean, d.p_id_status,
+       d.p_birth_date, d.p_sex,
+       NULL::DATE AS own_birth,
+       s.district_code, s.street, s.community,
+       NULL::VARCHAR AS address, NULL::VARCHAR AS household_id
+FROM norm_staff_relatives AS d
+LEFT JOIN norm_staff AS s ON s.staff_id = d.staff_id

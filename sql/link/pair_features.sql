@@ -1,0 +1,25 @@
+-- pair_features: both sides of each candidate pair, for scoring in Python (rapidfuzz, numpy).
+-- inputs: pairs, evidence, roll_people, name_frequency. grain: pair. key: (record_id, member_key).
+-- name_n / pinyin_n: how many people in all loaded datasets carry the roll member's name / pinyin.
+SELECT p.record_id,
+       p.member_key,
+       r.person_key,
+       e.p_id18 AS e_id18, r.p_id18 AS r_id18,
+       e.p_id_clean AS e_clean, r.p_id_clean AS r_clean,
+       e.p_id_status AS e_status, r.p_id_status AS r_status,
+       e.p_name AS e_name, r.p_name AS r_name, e.p_name_raw AS e_name_raw,
+       e.p_name_pinyin AS e_pinyin, r.p_name_pinyin AS r_pinyin,
+       e.birth AS e_birth, r.birth AS r_birth, e.birth_source AS e_birth_source,
+       e.p_sex AS e_sex, r.p_sex AS r_sex,
+       e.district_code AS e_district, r.district_code AS r_district,
+       e.street AS e_street, r.street AS r_street,
+       e.community AS e_community, r.community AS r_community,
+       e.address AS e_address,
+       coalesce(nf.n, 0) AS name_n,
+       coalesce(pf.n, 0) AS pinyin_n
+FROM pairs AS p
+JOIN evidence AS e USING (record_id)
+JOIN roll_people AS r USING (member_key)
+LEFT JOIN name_frequency AS nf ON nf.key = r.p_name AND nf.kind = 'name'
+LEFT JOIN name_frequency AS pf ON pf.key = r.p_name_pinyin AND pf.kind = 'pinyin'
+ORDER BY p.record_id, p.member_key
