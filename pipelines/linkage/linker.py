@@ -91,7 +91,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
         SELECT 'pinyin', p_name_pinyin, count(*) FROM people
         WHERE p_name_pinyin IS NOT NULL GROUP BY p_name_pinyin""")
     bad = con.execute("SELECT member_key, p_id_clean FROM roll_people "
-                      "WHERE p_id_status = 'bad_check'").fetchall()
+                      "WHERE p_id_status IN ('bad_check', 'bad_date')").fetchall()
     _register_variants(con, "rp_variants", "member_key", bad, pa.int64())
     _exec(con, "CREATE OR REPLACE TABLE links (dataset VARCHAR, record_id VARCHAR, "
                "member_key BIGINT, score DOUBLE, evidence VARCHAR)")
@@ -137,7 +137,7 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
     _exec(con, load_sql("link", "evidence"))
     stats.records = int(scalar(con, "SELECT count(*) FROM evidence"))
     bad = con.execute("SELECT record_id, p_id_clean FROM evidence "
-                      "WHERE p_id_status = 'bad_check'").fetchall()
+                      "WHERE p_id_status IN ('bad_check', 'bad_date')").fetchall()
     _register_variants(con, "ev_variants", "record_id", bad, pa.string())
     _exec(con, load_sql("link", "pairs_kin" if dataset == "kin_filings" else "pairs"))
     frame = con.execute(load_sql("link", "pair_features")).fetch_df()

@@ -159,9 +159,11 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     score = 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))
     score[id_level == ID_VETO] = 0.0
     name_agrees = np.isin(name_level, (NAME_EXACT, NAME_PINYIN, NAME_CONFUSABLE))
+    # Name and place alone (no ID, no birth date) corroborate only with the very same name.
+    place_only = np.isin(place_level, (PLACE_COMMUNITY, PLACE_STREET)) & (
+        name_level == NAME_EXACT)
     corroborated = (id_level == ID_EXACT) | (name_agrees & (
-        np.isin(id_level, (ID_EDIT1, ID_EDIT2)) | (birth_level == 1)
-        | np.isin(place_level, (PLACE_COMMUNITY, PLACE_STREET))))
+        np.isin(id_level, (ID_EDIT1, ID_EDIT2)) | (birth_level == 1))) | place_only
     return Scored(weight, score, id_level, name_level, birth_level, place_level, corroborated,
                   swapped, kinds, sex_same)
 
