@@ -1,0 +1,228 @@
+"""Staff relatives (近亲属申报), kin filings (备案) and staff links planted into the roll.
+
+Each staff member declares 2-5 relatives (mean about 3.6); about 40% of declarations leave the
+relative's ID blank. A few roll members are declared: some approved by the declaring
+caseworker (APPROVER_CONFLICT), about 45% of near relatives filed (else
+STAFF_RELATIVE_UNFILED), some sharing the staff member's phone (a declared tie, so not
+STAFF_LINKED). Other households share a staff member's personal phone or account without any
+declared tie (STAFF_LINKED). A blank-ID declaration about a roll member is only written where the
+data can support it: the person lives in the staff member's street and is the only roll member of
+that name there. Roll namesakes of such relatives are planted in other streets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.synth import vocab
+from pipelines.synth.people import PersonFactory
+from pipelines.synth.world import World
+
+YEAR = 365.25
+ROLL_RELATIVE_RATE = 0.011  # of households
+LINKED_RATE = 0.005  # of households
+BLANK_RATE = 0.4
+FILED_RATE = 0.45
+
+
+def relation_for(diff: np.ndarray, male: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Near relation of a person to a staff member given the age difference (person - staff)."""
+    return np.select(
+        [diff >= 45, diff >= 18, diff <= -45, diff <= -18, (np.abs(diff) <= 8) & (u < 0.2)],
+        [np.where(u < 0.5, "祖父母", "外祖父母"), np.where(male, "父亲", "母亲"),
+         np.where(male, np.where(u < 0.5, "孙子", "外孙子"), np.where(u < 0.5, "孙女", "外孙女")),
+         np.where(male, "子", "女"), "配偶"], "兄弟姐妹").astype(object)
+
+
+def other_relation(male: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A relation outside the near-relative list, fitting the person's gender."""
+    u = rng.random(len(male))
+    return np.select([u < 0.5, u < 0.75], [np.where(male, "表兄弟", "表姐妹"),
+                                           np.where(male, "堂兄弟", "同学")], "朋友").astype(object)
+
+
+def plant_relatives(world: World, factory: PersonFactory, rng: np.random.Generator) -> None:
+    """Declarations, filings and staff links; then namesakes and the blank-ID safety pass."""
+    roll = _roll_candidates(world)
+    declared = _roll_declarations(world, roll, rng)
+    others = _other_declarations(world, factory, rng, len(world.staff))
+    rel = pd.concat([declared, others], ignore_index=True)
+    rel = rel.iloc[rng.permutation(len(rel))].reset_index(drop=True)
+    rel["record_id"] = [f"R{i + 1:08d}" for i in range(len(rel))]
+    world.relatives = rel
+    _plant_links(world, roll, set(declared["hh"]), rng)
+    _plant_namesakes(world, declared, rng)
+    _safe_blanks(world)
+
+
+def _roll_candidates(world: World) -> pd.DataFrame:
+    """Roll members that may be planted: not duplicated, no rare characters."""
+    rp = world.roll_people()
+    bad = np.isin(rp["pid"], world.duplicated_pids())
+    bad |= rp["name"].map(lambda s: any(c in s for c in vocab.RARE_CHARS)).to_numpy(dtype=bool)
+    return rp[~bad].reset_index(drop=True)
+
+
+def _roll_declarations(world: World, roll: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Declarations naming roll members: approver's relatives, same street, elsewhere."""
+    staff = world.staff
+    hh = world.households
+    k = max(12, round(len(hh) * ROLL_RELATIVE_RATE))
+    mode = rng.choice(np.array(["approver", "street", "elsewhere"]), k, p=[0.4, 0.35, 0.25])
+    by_street = roll.groupby("street").indices
+    r_pid, r_hh = roll["pid"].to_numpy(), roll["hh"].to_numpy()
+    s_id, s_street = staff["staff_id"].to_numpy(dtype=object), staff["street"].to_numpy(dtype=object)
+    case = np.flatnonzero(staff["caseworker"].to_numpy(dtype=bool))
+    approved = hh["approved_by"].to_numpy(dtype=object).copy()
+    rows: list[tuple[str, int, int, str, bool]] = []
+    used: set[int] = set()
+    for m in mode:
+        j = int(rng.choice(case)) if m == "approver" else int(rng.integers(0, len(staff)))
+        pool = np.arange(len(roll)) if m == "elsewhere" else by_street.get(s_street[j])
+        if pool is None or len(pool) == 0:
+            continue
+        i = int(rng.choice(pool))
+        h = int(r_hh[i])
+        if h in used:
+            continue
+        used.add(h)
+        near = m == "approver" or rng.random() < 0.85
+        if m == "approver":
+            approved[h] = s_id[j]
+        elif not near and approved[h] == s_id[j]:
+            near = True  # keep 'declared but not near' cases away from their own approver
+        rows.append((str(s_id[j]), int(r_pid[i]), h, "near" if near else "other",
+                     m != "elsewhere"))
+    hh["approved_by"] = approved
+    out = pd.DataFrame(rows, columns=["staff_id", "pid", "hh", "kind", "same_street"])
+    n = len(out)
+    s_pid = staff.set_index("staff_id").loc[out["staff_id"], "pid"].to_numpy()
+    diff = (world.age(out["pid"]) - world.age(s_pid)).astype(np.int64)
+    male = world.people.loc[out["pid"], "male"].to_numpy()
+    u = rng.random(n)
+    out["relation"] = np.where(out["kind"] == "near", relation_for(diff, male, u),
+                               other_relation(male, rng))
+    out["blank"] = out["same_street"] & (rng.random(n) < BLANK_RATE)
+    out["roll"] = True
+    filed = (out["kind"] == "near") & (rng.random(n) < FILED_RATE)
+    filed.iloc[np.flatnonzero(out["kind"] == "near")[:2]] = True  # small cities: some filings
+    start = hh.loc[out.loc[filed, "hh"], "start"].to_numpy()
+    span = np.maximum(world.as_of - start, 1)
+    world.filings = pd.DataFrame({
+        "hh": out.loc[filed, "hh"].to_numpy(), "pid": out.loc[filed, "pid"].to_numpy(),
+        "staff_id": out.loc[filed, "staff_id"].to_numpy(),
+        "filed": start + (rng.random(len(start)) * span).astype(np.int64)})
+    share = (out["kind"] == "near") & (rng.random(n) < 0.15)
+    phones = staff.set_index("staff_id").loc[out.loc[share, "staff_id"], "phone"].to_numpy()
+    personal = ~staff.set_index("staff_id").loc[out.loc[share, "staff_id"], "office_phone"]
+    target = out.loc[share, "hh"].to_numpy()[personal.to_numpy()]
+    keep = hh.loc[target, "phone_kind"].to_numpy() != "office"
+    hh.loc[target[keep], "phone"] = phones[personal.to_numpy()][keep]
+    hh.loc[target[keep], "phone_kind"] = "relative"
+    return out[["staff_id", "pid", "hh", "relation", "blank", "roll"]]
+
+
+def _other_declarations(world: World, factory: PersonFactory, rng: np.random.Generator,
+                        n_staff: int) -> pd.DataFrame:
+    """Relatives who are not on the roll: 2-5 per staff member, consistent ages and surnames."""
+    staff = world.staff
+    per = rng.choice([2, 3, 4, 5], n_staff, p=[0.15, 0.3, 0.35, 0.2])
+    idx = np.repeat(np.arange(n_staff), per)
+    n = len(idx)
+    s_pid = staff["pid"].to_numpy()[idx]
+    s_people = world.people.loc[s_pid]
+    s_age = world.age(s_pid)
+    near = rng.random(n) < 0.88
+    diff = rng.choice([-60, -30, 0, 28, 55], n, p=[0.05, 0.3, 0.25, 0.3, 0.1]) \
+        + rng.integers(-6, 7, n)
+    age = np.clip(s_age + diff, 1, 99)
+    male = rng.random(n) < 0.5
+    u = rng.random(n)
+    relation = np.where(near, relation_for(age - s_age, male, u), other_relation(male, rng))
+    second_spouse = pd.Series(idx).where(relation == "配偶").duplicated().to_numpy()
+    relation[second_spouse & (relation == "配偶")] = "兄弟姐妹"
+    spouse = relation == "配偶"
+    male[spouse] = ~s_people["male"].to_numpy()[spouse]
+    birth = world.as_of - (age * YEAR).astype(np.int64) - rng.integers(0, 365, n)
+    names = factory.names(male, np.zeros(n, dtype=bool))
+    paternal = np.isin(relation, ["父亲", "子", "女", "兄弟姐妹", "祖父母", "孙子", "孙女"])
+    surname = np.array([factory.surname_of(x) for x in s_people["name"]], dtype=object)
+    names[paternal] = surname[paternal] + factory.given_names(male[paternal])
+    district = np.where(rng.random(n) < 0.7, staff["district"].to_numpy(dtype=object)[idx],
+                        rng.choice(world.geo.districts["code"].to_numpy(dtype=object), n))
+    people = factory.people(male=male, birth=birth, district=district, names=names,
+                            kind="relative")
+    world.add_people(people)
+    return pd.DataFrame({"staff_id": staff["staff_id"].to_numpy()[idx],
+                         "pid": people["pid"].to_numpy(), "hh": -1, "relation": relation,
+                         "blank": rng.random(n) < BLANK_RATE, "roll": False})
+
+
+def _plant_links(world: World, roll: pd.DataFrame, declared_hh: set[int],
+                 rng: np.random.Generator) -> None:
+    """Households sharing a staff member's personal phone or account, with no declared tie."""
+    hh = world.households
+    staff = world.staff
+    ok = (hh["phone_kind"] == "mobile") & ~hh["hh"].isin(declared_hh)
+    k = min(max(12, round(len(hh) * LINKED_RATE)), int(ok.sum()) // 2)
+    chosen = rng.choice(hh.loc[ok, "hh"].to_numpy(), k, replace=False)
+    personal = staff[~staff["office_phone"]]
+    for i, h in enumerate(chosen):
+        if rng.random() < 0.3:
+            cands = personal[personal["caseworker"] & (personal["street"] == hh.at[h, "street"])]
+        else:
+            cands = personal[personal["district"] == hh.at[h, "district"]]
+        if cands.empty:
+            cands = personal
+        s = cands.iloc[int(rng.integers(0, len(cands)))]
+        if s["caseworker"] and s["street"] == hh.at[h, "street"] and rng.random() < 0.8:
+            hh.at[h, "approved_by"] = s["staff_id"]
+        if s["bank"] and rng.random() < 0.4:
+            hh.at[h, "bank"] = s["bank"]
+        else:
+            hh.at[h, "phone"] = s["phone"]
+            hh.at[h, "phone_kind"] = "staff"
+            if i % 10 == 0:  # now and then a second household on the same number
+                other = int(rng.choice(hh.loc[ok, "hh"].to_numpy()))
+                if other not in chosen:
+                    hh.at[other, "phone"] = s["phone"]
+                    hh.at[other, "phone_kind"] = "staff"
+
+
+def _plant_namesakes(world: World, declared: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Give roll members in other streets the names of half the blank-ID roll relatives."""
+    blanks = declared[declared["blank"]]
+    blanks = blanks.iloc[: max(1, len(blanks) // 2)]
+    rp = world.roll_people()
+    planted = set(declared["pid"]) | set(world.duplicated_pids())
+    free = rp[~rp["pid"].isin(planted)]
+    people = world.people
+    pids, names = [], []
+    for pid in blanks["pid"]:
+        person = people.loc[pid]
+        street = world.households.at[int(declared.loc[declared["pid"] == pid, "hh"].iloc[0]),
+                                     "street"]
+        cands = free[(free["street"] != street) & (free["male"] == person["male"])]
+        if cands.empty:
+            continue
+        pids.append(int(cands["pid"].iloc[int(rng.integers(0, len(cands)))]))
+        names.append(person["name"])
+    if pids:
+        world.rename(np.array(pids), np.array(names, dtype=object))
+
+
+def _safe_blanks(world: World) -> None:
+    """Fill in the ID of any blank declaration the data could not support (or could mislink)."""
+    rel = world.relatives
+    rp = world.roll_people()
+    counts = rp.drop_duplicates(["pid", "street"]).groupby(["street", "name"]).size()
+    staff_street = world.staff.set_index("staff_id")["street"]
+    street = staff_street.loc[rel["staff_id"]].to_numpy()
+    name = world.people.loc[rel["pid"], "name"].to_numpy()
+    n_same = counts.reindex(pd.MultiIndex.from_arrays([street, name])).fillna(0).to_numpy()
+    home = world.people.loc[rel["pid"], "street"].to_numpy()
+    roll_ok = rel["roll"].to_numpy() & (home == street) & (n_same == 1)
+    other_ok = ~rel["roll"].to_numpy() & (n_same == 0)
+    rel["blank"] = rel["blank"].to_numpy() & (roll_ok | other_ok)
+    world.blank_declared = set(rel.loc[rel["blank"] & rel["roll"], "pid"].astype(int))

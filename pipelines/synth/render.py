@@ -1,0 +1,187 @@
+"""Render the clean world as departments write it: the roll, standards, staff and kin tables.
+
+All values become text. The roll's IDs get mostly repairable damage; hard damage (typo, swap,
+homophone, shape) is kept off people whose links would then rest on nothing (duplicated members,
+members with a same-name same-birth-date twin, members declared without ID). Rows ingest must
+quarantine (exact duplicates, unusable rows) are inserted and listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pipelines.synth.damage import HARD_ID, HARD_NAME, Damager
+from pipelines.synth.world import World
+
+ROLL_ID = {"legacy15": 0.03, "fullwidth": 0.01, "spaces": 0.01, "apostrophe": 0.015,
+           "typo": 0.003, "swap": 0.002, "lower_x": 0.3}
+ROLL_NAME = {"traditional": 0.005, "spaces": 0.005, "homophone": 0.003, "shape": 0.001,
+             "dot": 0.4}
+KEYED_ID = {"typo": 0.008, "swap": 0.004, "fullwidth": 0.005, "spaces": 0.005, "lower_x": 0.2}
+REPAIRABLE_ID = {"fullwidth": 0.01, "spaces": 0.01, "lower_x": 0.2}
+LOOSE_ID = {"typo": 0.01, "swap": 0.005, "legacy15": 0.02, "fullwidth": 0.005, "spaces": 0.005,
+            "apostrophe": 0.01, "blank": 0.02, "mangled": 0.01, "lower_x": 0.2}
+LOW_INCOME_ID = {**LOOSE_ID, "blank": 0.03, "mangled": 0.02}
+REGISTER_NAME = {"traditional": 0.02, "homophone": 0.01, "shape": 0.004, "spaces": 0.01,
+                 "dot": 0.5}
+DUPLICATE = "exact duplicate of row"
+UNUSABLE = "no name and no repairable ID number"
+NO_HOUSEHOLD = "roll row without household_id"
+
+
+@dataclass
+class Written:
+    """What the departments write: text tables (canonical columns) and the rows to quarantine."""
+
+    world: World
+    damager: Damager
+    rng: np.random.Generator
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    quarantine: list[tuple[str, int, str]] = field(default_factory=list)
+    roll_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # row, hh, pid, id, name
+    no_hard: set[int] = field(default_factory=set)  # pids whose records get no hard damage
+
+    def district_names(self, codes: np.ndarray) -> np.ndarray:
+        """District names for district codes."""
+        return self.world.geo.district_name(codes)
+
+    def street_names(self, codes: np.ndarray) -> np.ndarray:
+        """Street names for street codes ('' for none)."""
+        lookup = dict(zip(self.world.geo.streets["code"], self.world.geo.streets["name"],
+                          strict=True))
+        return np.array([lookup.get(c, "") for c in codes], dtype=object)
+
+    def person(self, dataset: str, pids: np.ndarray, id_rates: dict[str, float],
+               name_rates: dict[str, float], blank_ok: np.ndarray | None = None,
+               keep: np.ndarray | None = None, encoding: str | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Written (names, IDs, hard-damage flags) for records about pids.
+
+        keep marks records whose ID must stay blank-free and hard-damage-free beyond the usual
+        rules; blank_ok marks records where a blank or mangled ID is allowed.
+        """
+        people = self.world.people.loc[pids]
+        allow_hard = ~np.isin(pids, np.fromiter(self.no_hard, dtype=np.int64))
+        if keep is not None:
+            allow_hard &= ~keep
+        if blank_ok is None:
+            blank_ok = np.zeros(len(pids), dtype=bool)
+        ids, id_kinds = self.damager.ids(dataset, people["id18"].to_numpy(dtype=object),
+                                         id_rates, allow_hard=allow_hard,
+                                         allow_blank=blank_ok & allow_hard)
+        names, name_kinds = self.damager.names(
+            dataset, people["name"].to_numpy(dtype=object), name_rates,
+            allow_hard=allow_hard & ~np.isin(id_kinds, HARD_ID), encoding=encoding)
+        return names, ids, np.isin(id_kinds, HARD_ID) | np.isin(name_kinds, HARD_NAME)
+
+    def finish(self, dataset: str, frame: pd.DataFrame, *, duplicates: int = 0,
+               unusable: pd.DataFrame | None = None, dup_at_end: bool = False) -> pd.DataFrame:
+        """Insert exact duplicate rows and unusable rows; record them for the quarantine truth."""
+        n = len(frame)
+        rng = self.rng
+        keys = [np.arange(n, dtype=float)]
+        sources = [np.full(n, -1)]
+        extra = [frame]
+        if duplicates and n:
+            src = np.sort(rng.choice(n, min(duplicates, n), replace=False))
+            extra.append(frame.iloc[src])
+            keys.append(n + np.arange(len(src)) if dup_at_end else src + 0.5)
+            sources.append(src)
+        if unusable is not None and len(unusable):
+            extra.append(unusable)
+            keys.append(rng.uniform(0, max(n, 1), len(unusable)))
+            sources.append(np.full(len(unusable), -2))
+        out = pd.concat(extra, ignore_index=True)
+        order = np.argsort(np.concatenate(keys), kind="stable")
+        source = np.concatenate(sources)[order]
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))  # final position of each row before sorting
+        out = out.iloc[order].reset_index(drop=True)
+        for row in np.flatnonzero(source != -1):
+            if source[row] == -2:
+                reason = NO_HOUSEHOLD if dataset == "roll" else UNUSABLE
+            else:
+                reason = f"{DUPLICATE} {position[source[row]] + 1}"
+            self.quarantine.append((dataset, int(row) + 1, reason))
+        self.tables[dataset] = out
+        return out
+
+
+def phone_text(phones: np.ndarray, kinds: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Mobiles mostly as 11 digits, some as 138-1234-5678 or 138 1234 5678."""
+    out = np.asarray(phones, dtype=object).copy()
+    u = rng.random(len(out))
+    for i in np.flatnonzero((kinds != "office") & (kinds != "none") & (u < 0.08)):
+        p = str(out[i])
+        sep = "-" if u[i] < 0.05 else " "
+        out[i] = f"{p[:3]}{sep}{p[3:7]}{sep}{p[7:]}"
+    return out
+
+
+def render_roll(w: Written) -> None:
+    """The roll: one row per member; household fields on every row, amount/phone/bank on heads."""
+    world = w.world
+    hh = world.households.set_index("hh")
+    m = world.members.sort_values(["hh", "slot"]).reset_index(drop=True)
+    h = hh.loc[m["hh"]]
+    head = (m["slot"] == 0).to_numpy()
+    pids = m["pid"].to_numpy()
+    protect = np.isin(pids, world.duplicated_pids())
+    protect |= np.isin(pids, world.decoys.loc[world.decoys["kind"] == "twin", "base"])
+    protect |= np.isin(pids, np.fromiter(world.blank_declared, dtype=np.int64))
+    names, ids, hard = w.person("roll", pids, ROLL_ID, ROLL_NAME, keep=protect)
+    w.no_hard = set(pids[hard].tolist()) | set(world.duplicated_pids().tolist())
+    w.no_hard |= set(world.decoys["pid"].tolist())
+    start = pd.Series(w.damager.dates(hh["start"].to_numpy(), (0.5, 0.2, 0.1, 0.15, 0.05)),
+                      index=hh.index)
+    staff = world.staff.set_index("staff_id")
+    approver = h["approved_by"].to_numpy(dtype=object)
+    by_name = h["district"].to_numpy() == world.name_district
+    approver[by_name] = world.people.loc[staff.loc[approver[by_name], "pid"], "name"].to_numpy()
+    phones = phone_text(hh["phone"].to_numpy(), hh["phone_kind"].to_numpy(), w.rng)
+    comm = world.geo.communities.set_index("cid")
+    frame = pd.DataFrame({
+        "household_id": h["household_id"].to_numpy(), "name": names, "id_number": ids,
+        "relation": m["relation"].to_numpy(), "district": w.district_names(h["district"].to_numpy()),
+        "street": w.street_names(h["street"].to_numpy()),
+        "community": comm.loc[h["cid"], "name"].to_numpy(),
+        "address": h["address"].to_numpy(),
+        "phone": np.where(head, pd.Series(phones, index=hh.index).loc[m["hh"]].to_numpy(), ""),
+        "category": h["category"].to_numpy(), "household_size": h["size"].astype(str).to_numpy(),
+        "monthly_amount": np.where(head, h["amount"].astype(str).to_numpy(), ""),
+        "start_date": start.loc[m["hh"]].to_numpy(), "approved_by": approver,
+        "bank_account": np.where(head, h["bank"].to_numpy(), ""),
+    })
+    k = max(1, round(len(frame) * 0.00005))
+    junk = _roll_junk(w, frame, k)
+    out = w.finish("roll", frame.assign(_hh=m["hh"].to_numpy(), _pid=pids),
+                   duplicates=max(1, round(len(frame) * 0.0001)), unusable=junk)
+    rows = out[out["_pid"] >= 0]
+    rows = rows[~rows.duplicated(["_hh", "_pid"])]
+    w.roll_rows = pd.DataFrame({"row": rows.index.to_numpy() + 1, "hh": rows["_hh"].to_numpy(),
+                                "pid": rows["_pid"].to_numpy(), "id": rows["id_number"],
+                                "name": rows["name"]})
+    w.tables["roll"] = out.drop(columns=["_hh", "_pid"])
+
+
+def _roll_junk(w: Written, frame: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Roll rows without household_id, about people from outside the roll."""
+    world = w.world
+    pop = world.people[world.people["kind"] == "pop"]
+    src = frame.iloc[w.rng.choice(len(frame), k, replace=False)].copy()
+    who = pop.iloc[w.rng.choice(len(pop), k, replace=False)]
+    src["household_id"] = ""
+    src["name"] = who["name"].to_numpy()
+    src["id_number"] = who["id18"].to_numpy()
+    return src.assign(_hh=-1, _pid=-1)
+
+
+def render_standards(w: Written) -> None:
+    """Standards with English headers: district name, category, monthly standard."""
+    s = w.world.geo.standards
+    w.tables["standards"] = pd.DataFrame({
+        "district": s["district_name"].to_numpy(), "category": s["category"].to_numpy(),
+        "monthly_standard": s["standard"].astype(str).to_numpy()})
