@@ -4,7 +4,7 @@ Columns keep the values as written (trimmed); normalisation adds columns beside 
 
 - `<column>_code` for a column with a vocabulary (category -> urban/rural, status -> active ...);
 - `district_code` (division code) for a `district` column;
-- `phone_norm`, `phone_kind` for a phone column;
+- `phone_norm`, `phone_kind` for a phone column; `bank_account_norm` (digits only);
 - the person a row is about, under the same names in every dataset: `p_name` (normalised name),
   `p_name_raw` (as written), `p_name_pinyin`, `p_id18` (valid 18-digit ID, repaired where
   repairable), `p_id_clean` (best
@@ -90,6 +90,10 @@ def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
             out[f"{column}_code"] = codes.astype("string")
             _note(notes, dataset, column, "value not in the vocabulary",
                   present & out[f"{column}_code"].isna(), frame)
+        if column == "bank_account":
+            # account numbers: digits only (spaces and dashes are how people write them)
+            digits = values.str.replace(r"[\s\-]", "", regex=True)
+            out["bank_account_norm"] = digits.where(digits.str.fullmatch(r"\d{8,30}"))
         if column == "district":
             codes = divisions.district_codes(values.tolist(), config.city.code)
             out["district_code"] = pd.Series(list(codes), index=frame.index, dtype="string")

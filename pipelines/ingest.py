@@ -160,10 +160,13 @@ def quarantine_reasons(typed: pd.DataFrame, dataset: str, spec: DatasetSpec) -> 
 
     if dataset == "roll":
         mark(typed["household_id"].isna(), "roll row without household_id")
-    if spec.person is not None:
-        has_name = typed["p_name"].notna() if spec.person.name else False
+    if spec.person is not None and spec.person.name is not None:
         has_id = typed["p_id18"].notna()
-        mark(~(has_name | has_id), "no name and no repairable ID number")
+        mark(~(typed["p_name"].notna() | has_id), "no name and no repairable ID number")
+    elif spec.person is not None:
+        # an ID-only register (kin filings): a check-failing ID can still be matched within
+        # the household it names, so only a missing or unreadable ID makes the row unusable
+        mark(typed["p_id_clean"].isna(), "no usable ID number")
     if dataset == "standards":
         mark(typed["district"].isna(), "no district")
         mark(typed["category_code"].isna(), "unknown category "

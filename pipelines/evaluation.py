@@ -1,0 +1,95 @@
+"""Score an audit's findings against a synthetic city's truth: per-code precision and recall.
+
+A finding and a truth row agree when their codes agree and their subjects do: the household for
+household-level codes, the register record for ADD_CANDIDATE, and for person-level codes the
+person (the finding's ID, repaired where repairable, equals the truth's true ID or the roll's
+ID as written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.ids import repair_id
+
+HOUSEHOLD_CODES = frozenset({"INCOME_OVER_STANDARD", "STAFF_LINKED", "APPROVER_CONFLICT"})
+CODES = ("DECEASED", "DUPLICATE_RECEIPT", "PUBLIC_EMPLOYEE", "VEHICLE", "PROPERTY", "BUSINESS",
+         "INCOME_OVER_STANDARD", "STAFF_RELATIVE_UNFILED", "STAFF_LINKED", "APPROVER_CONFLICT",
+         "ADD_CANDIDATE")
+
+
+@dataclass(frozen=True)
+class CodeScore:
+    """Precision, recall and F1 of one finding code (or 'ALL')."""
+
+    code: str
+    truth: int
+    found: int
+    true_positives: int
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.found if self.found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.truth if self.truth else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _person(value: object) -> str:
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    repaired = repair_id(text)
+    return repaired.id18 or text.strip()
+
+
+def _keys(code: str, row: pd.Series, truth: bool) -> set[tuple[str, str]]:
+    if code in HOUSEHOLD_CODES:
+        return {(code, str(row["household_id"]))}
+    if code == "ADD_CANDIDATE":
+        return {(code, str(row["record_id"]))}
+    if truth:
+        return {(code, _person(row["id_number"])), (code, _person(row["roll_id_number"]))}
+    return {(code, _person(row["id_number"]))}
+
+
+def evaluate(findings: pd.DataFrame, truth: pd.DataFrame) -> list[CodeScore]:
+    """Per-code scores, then 'ALL' (micro-averaged over every finding)."""
+    scores = []
+    for code in CODES:
+        t_rows = truth[truth["finding_code"] == code]
+        f_rows = findings[findings["finding_code"] == code]
+        truth_keys = [_keys(code, r, True) for _, r in t_rows.iterrows()]
+        found_keys = [_keys(code, r, False) for _, r in f_rows.iterrows()]
+        all_truth = set().union(*truth_keys) if truth_keys else set()
+        all_found = set().union(*found_keys) if found_keys else set()
+        tp_found = sum(1 for k in found_keys if k & all_truth)
+        tp_truth = sum(1 for k in truth_keys if k & all_found)
+        scores.append(CodeScore(code, len(t_rows), len(f_rows), min(tp_found, tp_truth)))
+    scores.append(CodeScore("ALL", sum(s.truth for s in scores), sum(s.found for s in scores),
+                            sum(s.true_positives for s in scores)))
+    return scores
+
+
+def evaluate_run(output_dir: Path, city_dir: Path) -> list[CodeScore]:
+    """Scores of the findings.csv in an audit's output folder against the city's truth."""
+    findings = pd.read_csv(output_dir / "findings.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(city_dir / "truth" / "findings.csv", dtype=str, keep_default_na=False)
+    return evaluate(findings, truth)
+
+
+def table(scores: list[CodeScore]) -> str:
+    """A Markdown table of scores."""
+    lines = ["| code | truth | found | TP | precision | recall | F1 |",
+             "|---|---|---|---|---|---|---|"]
+    for s in scores:
+        lines.append(f"| {s.code} | {s.truth} | {s.found} | {s.true_positives} | "
+                     f"{s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} |")
+    return "\n".join(lines)
