@@ -1,0 +1,111 @@
+"""Findings and the lists built from them: ids, ranking, and the CSV files of the contract.
+
+`findings` keeps one row per (finding_code, subject) with its strongest evidence record
+(sql/rules/findings.sql). Lists rank by severity weight x amount at stake x score. Files are
+written sorted, with amounts at two decimals and scores at four, so that a re-run over the same
+inputs and as-of date writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.policy import FINDING_CODES
+from pipelines.rules_tables import create_table, load_arrow
+
+log = logging.getLogger(__name__)
+
+FINDINGS_COLUMNS = ("finding_id", "household_id", "id_number", "name", "finding_code",
+                    "severity", "score", "dataset", "record_id", "evidence", "amount_at_stake")
+REMOVE_COLUMNS = ("rank", "household_id", "district", "street", "community", "head_name",
+                  "members", "monthly_amount", "proposed_action", "priority", "finding_codes",
+                  "finding_ids")
+ADD_COLUMNS = ("rank", "record_id", "name", "id_number", "district", "street", "community",
+               "household_size", "per_capita_income", "standard", "gap_amount", "group",
+               "finding_id")
+ADD_SCHEMA = pa.schema([
+    ("rank", pa.int64()), ("record_id", pa.string()), ("name", pa.string()),
+    ("id_number", pa.string()), ("district", pa.string()), ("street", pa.string()),
+    ("community", pa.string()), ("household_size", pa.int64()),
+    ("per_capita_income", pa.float64()), ("standard", pa.float64()),
+    ("gap_amount", pa.float64()), ("group", pa.string()), ("finding_id", pa.string()),
+])
+# Decimal places of the numeric columns as written; other numbers are whole.
+_DECIMALS = {"score": 4, "amount_at_stake": 2, "monthly_amount": 2, "priority": 2,
+             "per_capita_income": 2, "standard": 2, "gap_amount": 2}
+
+
+def finding_id(code: str, subject: str, dataset: str, record_id: str) -> str:
+    """'F' + the first 16 hex digits of sha256('code|subject|dataset|record_id').
+
+    No date enters it, so a case found again next month keeps its id (and its decision).
+    sql/rules/findings.sql computes the same value.
+    """
+    digest = hashlib.sha256("|".join((code, subject, dataset, record_id)).encode("utf-8"))
+    return "F" + digest.hexdigest()[:16]
+
+
+def build_findings(con: duckdb.DuckDBPyConnection, have_low_income: bool) -> int:
+    """Create `findings`, `findings_remove_list` and `findings_add_list` from the evidence."""
+    count = create_table(con, "findings")
+    create_table(con, "findings_remove_list")
+    if have_low_income:
+        create_table(con, "findings_add_list")
+    else:
+        load_arrow(con, "findings_add_list", ADD_SCHEMA.empty_table())
+    log.info("findings: %d", count)
+    return count
+
+
+def counts_by_code(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Findings per code, every code listed (0 when none or skipped)."""
+    counts = dict(con.table("findings").aggregate("finding_code, count(*)").fetchall())
+    return {code: int(counts.get(code, 0)) for code in FINDING_CODES}
+
+
+def _cell(column: str, value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float | Decimal):
+        return f"{value:.{_DECIMALS.get(column, 2)}f}"
+    return str(value)
+
+
+def _write(path: Path, columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(c, v) for c, v in zip(columns, row, strict=True)])
+
+
+def _select(columns: tuple[str, ...]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def write_outputs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]:
+    """Write findings.csv, remove_list.csv and add_list.csv into `out_dir`; counts per code.
+
+    findings.csv is ordered by code (the contract's order), then priority (highest first),
+    household_id, record_id and finding_id; the lists by their rank.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = con.table("findings") \
+        .order("code_order, priority DESC, household_id NULLS LAST, record_id, finding_id") \
+        .select(_select(FINDINGS_COLUMNS)).fetchall()
+    _write(out_dir / "findings.csv", FINDINGS_COLUMNS, rows)
+    remove = con.table("findings_remove_list").order("rank").select(_select(REMOVE_COLUMNS)) \
+        .fetchall()
+    _write(out_dir / "remove_list.csv", REMOVE_COLUMNS, remove)
+    add = con.table("findings_add_list").order("rank").select(_select(ADD_COLUMNS)).fetchall()
+    _write(out_dir / "add_list.csv", ADD_COLUMNS, add)
+    log.info("wrote %d findings, %d households to remove, %d people to add", len(rows),
+             len(remove), len(add))
+    return counts_by_code(con)

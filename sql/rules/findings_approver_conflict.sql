@@ -1,0 +1,52 @@
+-- APPROVER_CONFLICT evidence: households whose case handler declared a member as a near
+-- relative (filed or not), or is STAFF_LINKED to the household.
+-- Inputs: findings_approver, findings_declared, findings_members, findings_policy,
+-- findings_households, findings_staff_linked.
+-- Grain: one row per (household, evidence record). Key: household_id, dataset, record_id.
+-- A declaration is preferred as evidence over a shared phone/account (ev_key1), then the score.
+WITH by_declaration AS (
+    SELECT a.household_id, a.staff_id, 'staff_relatives' AS dataset, d.record_id, d.score,
+           1.0 AS kind,
+           'approved by ' || a.staff_id || ', who declared member ' || m.name || ' as '
+               || d.relation || ' (' || coalesce(d.evidence, 'linked') || ')' AS note
+    FROM findings_approver AS a
+    JOIN findings_declared AS d ON d.household_id = a.household_id AND d.staff_id = a.staff_id
+    JOIN findings_members AS m ON m.member_key = d.member_key
+    JOIN findings_policy AS p
+      ON p.district_code IS NOT DISTINCT FROM m.district_code
+     AND p.category_code IS NOT DISTINCT FROM m.category_code
+    WHERE list_contains(p.staff_near_relations, d.relation)
+),
+by_link AS (
+    SELECT a.household_id, a.staff_id, 'staff' AS dataset, s.record_id, s.score, 0.0 AS kind,
+           'approved by ' || a.staff_id || ', who ' || s.note AS note
+    FROM findings_approver AS a
+    JOIN findings_staff_linked AS s ON s.household_id = a.household_id AND s.record_id = a.staff_id
+),
+evidence AS (
+    SELECT * FROM by_declaration
+    UNION ALL
+    SELECT * FROM by_link
+)
+SELECT
+    'APPROVER_CONFLICT' AS finding_code,
+    h.household_id AS subject,
+    NULL::BIGINT AS member_pick,
+    h.household_id,
+    h.head_id AS id_number,
+    h.head_name AS name,
+    h.district_code,
+    h.category_code,
+    e.dataset,
+    e.record_id,
+    e.score::DOUBLE AS score,
+    e.score::DOUBLE AS claim_score,
+    e.kind::DOUBLE AS ev_key1,
+    e.score::DOUBLE AS ev_key2,
+    NULL::VARCHAR AS summary,
+    e.note,
+    h.monthly_amount AS amount_household,
+    h.monthly_amount / h.household_size AS amount_member,
+    NULL::DOUBLE AS amount_gap
+FROM evidence AS e
+JOIN findings_households AS h USING (household_id)
