@@ -62,6 +62,9 @@ class AuditConfig(_Model):
     validation: ValidationConfig = ValidationConfig()
     datasets: dict[str, DatasetSpec]
     values: dict[str, dict[str, str]]
+    # sections read by their own loaders (pipelines.policy, pipelines.linkage), kept verbatim
+    rules: dict[str, Any] = Field(default_factory=dict)
+    linkage: dict[str, Any] = Field(default_factory=dict)
 
     def header_map(self, dataset: str) -> dict[str, str]:
         """Map every accepted header (canonical name or alias, normalised) to its canonical name."""
@@ -80,11 +83,11 @@ def normalise_header(label: str) -> str:
     return "".join(folded.split()).lower()
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
@@ -103,9 +106,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def load_config(user_file: Path | None = None) -> AuditConfig:
     """Load config/datasets.yaml and config/audit.yaml, then merge the user's file over them."""
     root = resource_dir("config")
-    raw = _merge(_read_yaml(root / "datasets.yaml"), _read_yaml(root / "audit.yaml"))
+    raw = merge(_read_yaml(root / "datasets.yaml"), _read_yaml(root / "audit.yaml"))
     if user_file is not None:
-        raw = _merge(raw, _read_yaml(user_file))
+        raw = merge(raw, _read_yaml(user_file))
     try:
         return AuditConfig.model_validate(raw)
     except ValidationError as exc:

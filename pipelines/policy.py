@@ -18,7 +18,7 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipelines.config import _merge, _read_yaml
+from pipelines.config import _read_yaml, merge
 from pipelines.errors import InputError
 from pipelines.resources import resource_dir
 
@@ -160,7 +160,7 @@ class RulesConfig(_Model):
         base = self.defaults.model_dump()
         for override in self.overrides:
             try:
-                Policy.model_validate(_merge(base, override.changes))
+                Policy.model_validate(merge(base, override.changes))
             except ValidationError as exc:
                 raise ValueError(f"override {override.name!r} is not valid: {exc}") from exc
         return self
@@ -171,7 +171,7 @@ class RulesConfig(_Model):
         raw = self.defaults.model_dump()
         for override in self.overrides:
             if override.applies(district_code, category_code, as_of):
-                raw = _merge(raw, override.changes)
+                raw = merge(raw, override.changes)
         return Policy.model_validate(raw)
 
     def weight(self, severity: str | None) -> float:
@@ -185,7 +185,7 @@ def load_rules(user_file: Path | None = None) -> RulesConfig:
     raw = _read_yaml(path)
     if user_file is not None:
         user = _read_yaml(user_file).get("rules") or {}
-        raw = _merge(raw, user)
+        raw = merge(raw, user)
     try:
         return RulesConfig.model_validate(raw)
     except ValidationError as exc:

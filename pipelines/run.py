@@ -14,7 +14,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,16 @@ import yaml
 from pipelines import __version__
 from pipelines.config import AuditConfig, load_config
 from pipelines.errors import InputError
+from pipelines.findings import write_outputs
 from pipelines.ingest import REASON, IngestResult, find_inputs, ingest_dataset
-from pipelines.io.duck import connect, load_table, materialise
+from pipelines.io.duck import connect, load_table, materialise, stage_tables
 from pipelines.io.output import publish_dir, staging_dir
 from pipelines.io.readers import ROW
+from pipelines.linkage.linker import link_all, load_params
+from pipelines.policy import load_rules
 from pipelines.progress import progress
 from pipelines.quality import ExpectationOutcome, raise_on_critical, validate
+from pipelines.rules import apply_rules, rule_checks
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +142,8 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
     With `debug_dir`, every stage table is also written there as Parquet with its row count.
     """
     config = load_config(config_file)
+    rules = load_rules(config_file)
+    matcher = load_params(config_file)
     ctx = RunContext(input_dir, output_dir, as_of, config, config_file, debug_dir)
     failed_dir = output_dir.parent / "_failed"
     with staging_dir(output_dir) as stage:
@@ -157,13 +163,22 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
             con = connect()
             tables = {f"norm_{d}": load_table(con, f"norm_{d}", r.loaded)
                       for d, r in sorted(results.items())}
-            if ctx.debug_dir is not None:
-                materialise(con, list(tables), ctx.debug_dir)
+        with ctx.step("link"):
+            link_stats = link_all(con, matcher)
+        with ctx.step("rules"):
+            apply_rules(con, as_of, rules)
+            counts = write_outputs(con, stage)
+        if ctx.debug_dir is not None:
+            materialise(con, stage_tables(con), ctx.debug_dir)
         manifest = build_manifest(ctx, results, ignored, outcomes)
         manifest["tables"] = tables
+        manifest["checks"] = rule_checks(con)
+        manifest["findings"] = counts
+        manifest["linkage"] = [asdict(s) for s in link_stats]
+        effective = {"audit": config.model_dump(mode="json"),
+                     "rules": rules.model_dump(mode="json"), "matcher": matcher}
         (stage / "config.effective.yaml").write_text(
-            yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=True),
-            encoding="utf-8")
+            yaml.safe_dump(effective, allow_unicode=True, sort_keys=True), encoding="utf-8")
         (stage / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         publish_dir(stage, output_dir)

@@ -55,3 +55,12 @@ def materialise(con: duckdb.DuckDBPyConnection, names: list[str], folder: Path) 
         counts[name] = int(scalar(con, f'SELECT count(*) FROM "{name}"'))
         log.debug("materialised %s: %d rows -> %s", name, counts[name], target)
     return counts
+
+
+STAGE_PREFIXES = ("norm_", "roll_people", "links", "pairs", "findings")
+
+
+def stage_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The run's stage tables (stable prefixes per stage), in name order."""
+    rows = con.execute("SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall()
+    return [r[0] for r in rows if str(r[0]).startswith(STAGE_PREFIXES)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -21,6 +22,7 @@ import pyarrow as pa
 import yaml
 
 from pipelines import ids
+from pipelines.config import merge
 from pipelines.io.duck import scalar
 from pipelines.linkage.scoring import ID_EDIT1, ID_EXACT, score_pairs
 from pipelines.resources import resource_dir
@@ -43,10 +45,13 @@ SOURCES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 }
 
 
-def load_params() -> dict[str, Any]:
-    """The matcher parameters (config/linkage.yaml)."""
+def load_params(user_file: Path | None = None) -> dict[str, Any]:
+    """The matcher parameters: config/linkage.yaml, with the user file's `linkage:` merged over."""
     text = (resource_dir("config") / "linkage.yaml").read_text(encoding="utf-8")
     params: dict[str, Any] = yaml.safe_load(text)["linkage"]
+    if user_file is not None:
+        user = yaml.safe_load(user_file.read_text(encoding="utf-8")) or {}
+        params = merge(params, user.get("linkage") or {})
     return params
 
 
@@ -187,6 +192,9 @@ def decide(frame: pd.DataFrame, weight: np.ndarray, score: np.ndarray, corrobora
     is ambiguous (namesakes) and links to no one.
     """
     passing = (score >= params["threshold"]) & (corroborated | (id_level == ID_EXACT))
+    if params.get("exact_id_only"):
+        # baseline for benchmarks: exact joins on repaired IDs, nothing fuzzy
+        passing &= id_level == ID_EXACT
     if not passing.any():
         return passing, 0
     cand = pd.DataFrame({"record_id": frame["record_id"].to_numpy(),
