@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.config import AuditConfig
 from pipelines.errors import InputError
@@ -59,6 +60,38 @@ def load_suite(dataset: str) -> dict[str, Any] | None:
     if not path.exists():
         return None
     suite: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return suite
+
+
+def _columns_used(frame: pd.DataFrame, suite: dict[str, Any]) -> pd.DataFrame:
+    """Only the columns the suite reads (and the row number): GX hashes every column it gets."""
+    wanted: list[str] = []
+    for expectation in suite["expectations"]:
+        kwargs = expectation["kwargs"]
+        for column in [kwargs.get("column"), *kwargs.get("column_list", [])]:
+            if column and column in frame.columns and column not in wanted:
+                wanted.append(column)
+    subset = frame[[*wanted, ROW]].copy()
+    for column in wanted:
+        dtype = subset[column].dtype
+        if isinstance(dtype, pd.ArrowDtype) and pa.types.is_date(dtype.pyarrow_dtype):
+            # dates compare as yyyymmdd numbers: GX checks numbers vectorised, dates row by row
+            days = pd.to_datetime(subset[column].astype("object"), errors="coerce")
+            subset[column] = (days.dt.year * 10000 + days.dt.month * 100 + days.dt.day).astype(
+                "float64")
+        elif pd.api.types.is_numeric_dtype(dtype):
+            subset[column] = subset[column].astype("float64")
+    return subset
+
+
+def _as_numbers(suite: dict[str, Any]) -> dict[str, Any]:
+    """Date bounds in a suite ('1995-01-01') as yyyymmdd numbers, matching `_columns_used`."""
+    for expectation in suite["expectations"]:
+        kwargs = expectation["kwargs"]
+        for bound in ("min_value", "max_value"):
+            value = kwargs.get(bound)
+            if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+                kwargs[bound] = int(value.replace("-", ""))
     return suite
 
 
@@ -113,38 +146,40 @@ def validate(frames: dict[str, pd.DataFrame], as_of: dt.date, config: AuditConfi
             override = config.validation.severity.get(expectation["meta"]["id"])
             if override:
                 expectation["severity"] = override
-        suite = context.suites.add(gx.ExpectationSuite(**suite_json))
+        suite = context.suites.add(gx.ExpectationSuite(**_as_numbers(suite_json)))
         batch = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe(dataset)
         definitions.append(context.validation_definitions.add(
             gx.ValidationDefinition(name=dataset, data=batch, suite=suite)))
-        batches[dataset] = frame
+        batches[dataset] = _columns_used(frame, suite_json)
     outcomes: list[ExpectationOutcome] = []
-    actions: list[Any] = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs_dir else []
-    result_format = {"result_format": "SUMMARY", "partial_unexpected_count": 5,
-                     "unexpected_index_column_names": [ROW]}
+    result_format = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
     for definition in definitions:
         dataset = definition.name
         checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=f"audit_{dataset}", validation_definitions=[definition], actions=actions,
+            name=f"audit_{dataset}", validation_definitions=[definition], actions=[],
             result_format=result_format))
-        result = checkpoint.run(batch_parameters={"dataframe": batches[dataset]},
-                                expectation_parameters={"as_of": as_of.isoformat()})
+        frame = batches[dataset]
+        result = checkpoint.run(batch_parameters={"dataframe": frame},
+                                expectation_parameters={"as_of": int(as_of.strftime("%Y%m%d"))})
         for run_result in result.run_results.values():
             for item in run_result.results:
-                outcomes.append(_outcome(dataset, len(batches[dataset]), item))
+                outcomes.append(_outcome(dataset, frame, item))
+    if docs_dir is not None:
+        context.build_data_docs()  # once, for all datasets
     _write(outcomes, quality_dir)
     log.info("validated %d datasets, %d expectations, %d failed (%.1fs)", len(definitions),
              len(outcomes), sum(not o.success for o in outcomes), time.perf_counter() - started)
     return outcomes
 
 
-def _outcome(dataset: str, rows: int, item: Any) -> ExpectationOutcome:
+def _outcome(dataset: str, frame: pd.DataFrame, item: Any) -> ExpectationOutcome:
     config = item.expectation_config
     result = item.result or {}
+    rows = len(frame)
     examples: list[int] = []
-    for entry in result.get("partial_unexpected_index_list") or []:
-        if isinstance(entry, dict) and ROW in entry:
-            examples.append(int(entry[ROW]))
+    for position in result.get("partial_unexpected_index_list") or []:
+        if isinstance(position, int) and 0 <= position < rows:
+            examples.append(int(frame[ROW].iat[position]))
     error = None
     if item.exception_info and item.exception_info.get("raised_exception"):
         error = str(item.exception_info.get("exception_message"))

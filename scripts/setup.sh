@@ -12,5 +12,5 @@ UV="uv"
 command -v uv >/dev/null 2>&1 || UV="python3 -m uv"
 
 # The lock file pins every package; --frozen refuses to drift from it.
-$UV sync --frozen --quiet
+$UV sync --frozen --all-extras --quiet
 echo "setup: environment ready in .venv ($(.venv/bin/python --version))" >&2

@@ -108,6 +108,7 @@ def test_critical_expectation_failure_exits_2_with_plain_message(
     assert "critical data-quality expectation failed" in err
     assert "roll.csv: expectation roll.id_number.usable failed" in err
     assert "10 of 10 rows (100.0%)" in err
+    assert "e.g. rows 1, 2, 3, 4, 5" in err
     _assert_failed_cleanly(output)
     report = json.loads((output.parent / "_failed" / f"{AS_OF}.json").read_text(encoding="utf-8"))
     assert report["dataset"] == "roll"

@@ -1,0 +1,60 @@
+"""Per-code precision/recall/F1 of the audit on generated cities against their truth.
+
+Usage: .venv/bin/python -m benchmarks.quality [--households 20000] [--seeds 1 2 3] [--baseline]
+`--baseline` links on exact repaired IDs only (no fuzzy links), for comparison.
+Prints Markdown tables for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+from benchmarks.common import WORK, city, machine
+from pipelines.evaluation import CodeScore, evaluate_run, table
+from pipelines.run import run_audit
+
+AS_OF = dt.date(2026, 10, 31)
+
+
+def audit(folder: Path, baseline: bool) -> list[CodeScore]:
+    output = WORK / "quality-out" / AS_OF.isoformat()
+    shutil.rmtree(output, ignore_errors=True)
+    config = None
+    with tempfile.TemporaryDirectory() as tmp:
+        if baseline:
+            config = Path(tmp) / "baseline.yaml"
+            config.write_text("linkage:\n  exact_id_only: true\n", encoding="utf-8")
+        run_audit(folder, output, AS_OF, config)
+    return evaluate_run(output, folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--households", type=int, default=20_000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--baseline", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {machine()}; date: {dt.date.today().isoformat()}")
+    summary = []
+    for seed in args.seeds:
+        scores = audit(city(args.households, seed), args.baseline)
+        label = "exact-ID baseline" if args.baseline else "dibao-audit matcher"
+        print(f"\n### {args.households:,} households, seed {seed} ({label})\n")
+        print(table(scores))
+        overall = scores[-1]
+        worst = min(scores[:-1], key=lambda s: s.f1)
+        worst_p = min(scores[:-1], key=lambda s: s.precision)
+        summary.append(f"| {seed} | {overall.precision:.3f} | {overall.recall:.3f} | "
+                       f"{overall.f1:.3f} | {worst.code} {worst.f1:.3f} | "
+                       f"{worst_p.code} {worst_p.precision:.3f} |")
+    print("\n| seed | precision | recall | F1 | lowest code F1 | lowest code precision |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(summary))
+
+
+if __name__ == "__main__":
+    main()
