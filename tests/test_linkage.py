@@ -1,0 +1,205 @@
+"""Linkage: pairs that must link and pairs that must not, on tiny inline datasets.
+
+Each case builds a roll and one evidence dataset as CSV files, runs them through the real
+ingest (so IDs and names are repaired exactly as in a run), links, and checks the result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.config import load_config
+from pipelines.ids import check_digit
+from pipelines.ingest import ingest_dataset
+from pipelines.io.duck import connect, load_table
+from pipelines.linkage.linker import link_all, load_params
+from tests.conftest import make_id, write_csv
+
+CONFIG = load_config()
+ROLL = ["household_id", "name", "id_number", "relation", "district", "street", "community",
+        "category", "household_size", "monthly_amount"]
+DEATHS = ["record_id", "name", "id_number", "gender", "birth_date", "address", "death_date"]
+
+# The covered person most cases are about: 欧阳澍, born 1961-03-02 in 江岸区, male.
+ID_A = make_id("420102", "19610302", "015")
+
+
+def roll_row(hh: str, name: str, id_number: str, street: str = "大智街道",
+             community: str = "幸福社区") -> list[str]:
+    return [hh, name, id_number, "户主", "江岸区", street, community, "城市低保", "1", "900"]
+
+
+def death_row(rid: str, name: str, id_number: str, birth: str = "1961-03-02",
+              gender: str = "男", address: str = "大智街道幸福社区1栋") -> list[str]:
+    return [rid, name, id_number, gender, birth, address, "2026-05-01"]
+
+
+def link(tmp_path: Path, roll: list[list[str]], datasets: dict[str, tuple[list[str], list[list[str]]]]
+         ) -> duckdb.DuckDBPyConnection:
+    """Ingest the given rows and link them; the connection holds `links` and `roll_people`."""
+    con = connect()
+    files = {"roll": (ROLL, roll), **datasets}
+    for dataset, (header, rows) in files.items():
+        path = write_csv(tmp_path / f"{dataset}.csv", header, rows)
+        load_table(con, f"norm_{dataset}", ingest_dataset(dataset, path, CONFIG).loaded)
+    link_all(con, load_params())
+    return con
+
+
+def linked(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, list[str]]:
+    """record_id -> household_ids it was linked to."""
+    rows = con.execute("""SELECT l.record_id, r.household_id FROM links l
+                          JOIN roll_people r USING (member_key) WHERE l.dataset = ?
+                          ORDER BY 1, 2""", [dataset]).fetchall()
+    out: dict[str, list[str]] = {}
+    for record_id, household in rows:
+        out.setdefault(record_id, []).append(household)
+    return out
+
+
+def evidence(con: duckdb.DuckDBPyConnection, record_id: str) -> str:
+    rows = con.execute("SELECT evidence FROM links WHERE record_id = ?", [record_id]).fetchall()
+    return str(rows[0][0])
+
+
+def typo(id18: str, position: int) -> str:
+    """One digit changed so that the check digit fails."""
+    for digit in "0123456789":
+        candidate = id18[:position] + digit + id18[position + 1:]
+        if candidate != id18 and check_digit(candidate[:17]) != candidate[17]:
+            return candidate
+    raise AssertionError("no failing typo found")
+
+
+def deaths(*rows: list[str]) -> dict[str, tuple[list[str], list[list[str]]]]:
+    return {"deaths": (DEATHS, list(rows))}
+
+
+def test_same_id_links_and_says_so(tmp_path: Path) -> None:
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳澍", ID_A)))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert evidence(con, "D1").startswith("ID matches; name same 欧阳澍")
+
+
+def test_legacy_15_digit_id_links_after_expansion(tmp_path: Path) -> None:
+    legacy = ID_A[:6] + ID_A[8:17]  # 15-digit form: no century, no check digit
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳澍", legacy)))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert "ID matches after 15->18 repair" in evidence(con, "D1")
+
+
+def test_typo_in_evidence_id_links_when_the_name_agrees(tmp_path: Path) -> None:
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)],
+               deaths(death_row("D1", "欧阳澍", typo(ID_A, 15))))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert "one digit differs, check digit fails" in evidence(con, "D1")
+
+
+def test_typo_in_evidence_id_with_another_name_does_not_link(tmp_path: Path) -> None:
+    # a stranger whose mistyped ID happens to be one digit from a covered person's
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)],
+               deaths(death_row("D1", "李建国", typo(ID_A, 15))))
+    assert linked(con, "deaths") == {}
+
+
+def test_swapped_digits_in_the_roll_link_to_the_right_evidence(tmp_path: Path) -> None:
+    swapped = ID_A[:10] + ID_A[11] + ID_A[10] + ID_A[12:]  # month digits 03 -> 30
+    assert check_digit(swapped[:17]) != swapped[17]
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", swapped)], deaths(death_row("D1", "欧阳澍", ID_A)))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert "two adjacent digits swapped" in evidence(con, "D1")
+
+
+def test_two_valid_ids_born_the_same_day_in_the_same_district_are_two_people(
+        tmp_path: Path) -> None:
+    # same name, same birth date, same district: only the sequence differs; both IDs valid
+    twin = make_id("420102", "19610302", "017")
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳澍", twin)))
+    assert linked(con, "deaths") == {}
+
+
+def test_blank_id_links_on_name_birth_date_and_sex(tmp_path: Path) -> None:
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳澍", "")))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert "ID blank on the record" in evidence(con, "D1")
+
+
+def test_spreadsheet_mangled_id_counts_as_missing_and_can_still_link(tmp_path: Path) -> None:
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)],
+               deaths(death_row("D1", "欧阳澍", "4.20102E+17")))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert "spreadsheet-damaged" in evidence(con, "D1")
+
+
+def test_blank_id_namesake_born_another_day_does_not_link(tmp_path: Path) -> None:
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)],
+               deaths(death_row("D1", "欧阳澍", "", birth="1961-08-19")))
+    assert linked(con, "deaths") == {}
+
+
+def test_traditional_characters_and_spaces_link(tmp_path: Path) -> None:
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "歐陽 澍", "")))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert "name same after normalising 歐陽 澍/欧阳澍" in evidence(con, "D1")
+
+
+def test_rare_homophone_with_blank_id_links(tmp_path: Path) -> None:
+    con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳树", "")))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert "name same pinyin 欧阳树/欧阳澍" in evidence(con, "D1")
+
+
+def test_common_homophone_with_blank_id_is_too_weak(tmp_path: Path) -> None:
+    # 张伟/张玮 with a blank ID: when ~0.1% of a million people share the pinyin (as 张伟 does
+    # in a real city), name + birth date + sex is not enough
+    common = [roll_row(f"X{i}", "张伟", make_id("420103", f"19{50 + i % 40}0101", f"{i:03d}"))
+              for i in range(1, 1000)]
+    roll = [roll_row("H1", "张伟", make_id("420102", "19610302", "015")), *common]
+    con = link(tmp_path, roll, deaths(death_row("D1", "张玮", "", address="后湖街道光明社区2栋")))
+    assert linked(con, "deaths") == {}
+
+
+def test_common_name_exact_with_blank_id_and_birth_date_links(tmp_path: Path) -> None:
+    common = [roll_row(f"X{i}", "张伟", make_id("420103", f"19{50 + i % 40}0101", f"{i:03d}"))
+              for i in range(1, 120)]
+    roll = [roll_row("H1", "张伟", make_id("420102", "19610302", "015")), *common]
+    con = link(tmp_path, roll, deaths(death_row("D1", "张伟", "")))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert "common name" in evidence(con, "D1")
+
+
+def test_namesakes_born_the_same_day_make_a_blank_id_record_ambiguous(tmp_path: Path) -> None:
+    other = make_id("420111", "19610302", "031")
+    roll = [roll_row("H1", "欧阳澍", ID_A), roll_row("H2", "欧阳澍", other)]
+    con = link(tmp_path, roll, deaths(death_row("D1", "欧阳澍", "")))
+    assert linked(con, "deaths") == {}
+
+
+def test_same_person_in_two_households_links_roll_to_roll(tmp_path: Path) -> None:
+    roll = [roll_row("H1", "欧阳澍", ID_A), roll_row("H2", "欧阳澍", f" '{ID_A.lower()} ")]
+    con = link(tmp_path, roll, {})
+    households = sorted(h for hs in linked(con, "roll").values() for h in hs)
+    assert households == ["H1", "H2"]
+
+
+STAFF = ["staff_id", "name", "id_number", "role", "district", "street", "community", "phone"]
+DECLARED = ["record_id", "staff_id", "relative_name", "relative_id_number", "relation"]
+
+
+@pytest.mark.parametrize(("street", "expected"), [
+    ("大智街道", {"R1": ["H1"]}),   # the relative lives in the staff member's street: supported
+    ("后湖街道", {}),               # a namesake in another street of the district: not linked
+])
+def test_declared_relative_without_id_links_only_within_the_staff_members_street(
+        tmp_path: Path, street: str, expected: dict[str, list[str]]) -> None:
+    roll = [roll_row("H1", "欧阳澍", ID_A, street=street, community="幸福社区")]
+    datasets = {
+        "staff": (STAFF, [["S1", "欧阳明", make_id("420102", "19850101", "011"), "民政专干",
+                           "江岸区", "大智街道", "幸福社区", "13800001111"]]),
+        "staff_relatives": (DECLARED, [["R1", "S1", "欧阳澍", "", "父亲"]]),
+    }
+    con = link(tmp_path, roll, datasets)
+    assert linked(con, "staff_relatives") == expected
