@@ -176,10 +176,9 @@ def _outcome(dataset: str, frame: pd.DataFrame, item: Any) -> ExpectationOutcome
     config = item.expectation_config
     result = item.result or {}
     rows = len(frame)
-    examples: list[int] = []
-    for position in result.get("partial_unexpected_index_list") or []:
-        if isinstance(position, int) and 0 <= position < rows:
-            examples.append(int(frame[ROW].iat[position]))
+    row_numbers = frame[ROW].to_numpy()
+    examples = [int(row_numbers[p]) for p in result.get("partial_unexpected_index_list") or []
+                if isinstance(p, int) and 0 <= p < rows]
     error = None
     if item.exception_info and item.exception_info.get("raised_exception"):
         error = str(item.exception_info.get("exception_message"))
