@@ -8,6 +8,7 @@ truth/findings.csv exactly. Every link must be supportable from what the record 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from pipelines.synth.writers import FORMATS
 AS_OF = dt.date(2026, 10, 31)
 HOUSEHOLDS = 800
 SEED = 7
+BIG = 4000  # households of the city the damage rates and decoy counts are measured on
 NEAR = {"配偶", "父亲", "母亲", "子", "女", "兄弟姐妹", "祖父母", "外祖父母", "孙子", "孙女",
         "外孙子", "外孙女"}
 NOT_COUNTED = {"城乡居民基本养老保险基础养老金", "优待抚恤金"}
@@ -42,6 +44,13 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def big_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("big_city")
+    generate_city(out, BIG, 3, AS_OF)
+    return out
+
+
 # -- helpers -------------------------------------------------------------------------------
 def repair_id(value: str) -> str | None:
     """The 18-digit ID a written value repairs to exactly, else None (typo, swap, blank...)."""
@@ -54,9 +63,19 @@ def repair_id(value: str) -> str | None:
     return None
 
 
+def cleaned(written: str) -> str:
+    """A written ID without its soft damage (apostrophe, spaces, full-width, lower-case x)."""
+    return written.strip().lstrip("'").replace(" ", "").translate(_FULL).upper()
+
+
+def lost(written: str) -> bool:
+    """Blank or spreadsheet-mangled: nothing usable."""
+    return written.strip() == "" or "E+" in written
+
+
 def one_edit(written: str, true: str) -> bool:
     """One substituted character or two adjacent characters swapped."""
-    t = written.strip().lstrip("'").replace(" ", "").translate(_FULL).upper()
+    t = cleaned(written)
     if len(t) != 18:
         return False
     diff = [i for i in range(18) if t[i] != true[i]]
@@ -294,8 +313,8 @@ def test_income_over_standard_rederives(city: Path) -> None:
     hh = roll_members(city).drop_duplicates("household_id").set_index("household_id")
     std = standards(city)
     over = {h for h, t in total.items()
-            if t / int(hh.at[h, "household_size"]) > std[(hh.at[h, "district"],
-                                                          hh.at[h, "category"])]}
+            if t / int(str(hh.at[h, "household_size"])) > std[(str(hh.at[h, "district"]),
+                                                               str(hh.at[h, "category"]))]}
     assert over == {h for h, _ in expected(city, "INCOME_OVER_STANDARD")}
     not_counted = linked(city, "pensions")["benefit_type"].isin(NOT_COUNTED)
     assert not_counted.any() and (~not_counted).any()
@@ -334,7 +353,7 @@ def test_staff_findings_rederive(city: Path) -> None:
     assert _pairs(unfiled) == expected(city, "STAFF_RELATIVE_UNFILED")
     assert len(near) > len(unfiled)  # some declared relatives are filed (negatives)
     staff = load(city, "staff")
-    district_names = {}
+    district_names: dict[tuple[str, str], list[str]] = {}
     for sid, name, district in staff[["staff_id", "name", "district"]].itertuples(index=False):
         district_names.setdefault((district, name), []).append(sid)
     hh = m.drop_duplicates("household_id")
@@ -369,7 +388,6 @@ def test_add_candidates_rederive(city: Path) -> None:
 
 # -- damage, decoys and supportable links --------------------------------------------------
 def test_all_damage_kinds_are_present(city: Path) -> None:
-    import json
 
     summary = json.loads((city / "truth" / "summary.json").read_text(encoding="utf-8"))
     kinds = {k for per in summary["damage"].values() for k in per}
@@ -457,7 +475,8 @@ def test_every_link_is_supportable(city: Path) -> None:
                 assert same and "/".join(where) == comm[true] and \
                     by_comm[(n, *where)] == 1, (dataset, row)
             elif dataset == "staff_relatives":
-                at = (staff.at[row["staff_id"], "district"], staff.at[row["staff_id"], "street"])
+                at = (str(staff.at[row["staff_id"], "district"]),
+                      str(staff.at[row["staff_id"], "street"]))
                 assert row[id_col] == "" and same and "/".join(at) == street[true] and \
                     by_street[(n, *at)] == 1, (dataset, row)
             else:
@@ -488,3 +507,171 @@ def test_blank_declarations_resolve_to_one_member_or_none(city: Path) -> None:
         assert here == (1 if record_id in about_roll else 0), (record_id, name)
         elsewhere += record_id in about_roll and int(per_city.get(n, 0)) > 1
     assert len(blank[blank["record_id"].isin(about_roll)]) > 0 and elsewhere >= 1
+
+
+# -- harder damage and decoys (measured on a larger city) ----------------------------------
+def test_typos_and_swaps_always_fail_their_check_digit() -> None:
+    import numpy as np
+
+    from pipelines.synth.damage import Damager
+    from pipelines.synth.people import id_numbers
+    from pipelines.synth.reference import load_reference
+
+    rng = np.random.default_rng(0)
+    n = 20_000
+    ids = id_numbers(np.full(n, "420102", dtype=object), rng.integers(-20000, 15000, n),
+                     rng.integers(0, 1000, n))
+    damager = Damager(load_reference(), np.random.default_rng(1))
+    out, kinds = damager.ids("test", ids, {"typo": 0.5, "swap": 0.5},
+                             allow_hard=np.ones(n, dtype=bool),
+                             allow_blank=np.zeros(n, dtype=bool), combine=0.3)
+    assert set(kinds) == {"typo", "swap"}
+    soft = 0
+    for written, true in zip(out, ids, strict=True):
+        t = cleaned(written)
+        soft += t != written
+        assert t != true and check_digit(t[:17]) != t[17], (written, true)
+        assert one_edit(written, true), (written, true)
+    assert soft > 0.2 * n  # soft damage on top of hard damage
+
+
+def test_written_ids_that_differ_from_the_true_id_fail_their_check(big_city: Path) -> None:
+    """No damaged ID of a roll member (roll or evidence) is another valid ID."""
+    checked = 0
+    pairs = [(roll_members(big_city), "id_number")]
+    for dataset, _, _, id_col in _records(big_city):
+        pairs.append((linked(big_city, dataset), id_col))
+    for frame, id_col in pairs:
+        for written, true in zip(frame[id_col], frame["true_id_number"], strict=True):
+            t = cleaned(written)
+            if re.fullmatch(r"\d{17}[\dX]", t) and t != true:
+                checked += 1
+                assert check_digit(t[:17]) != t[17], (written, true)
+    assert checked >= 100
+
+
+def _share(flags: list[bool]) -> float:
+    return sum(flags) / max(1, len(flags))
+
+
+def test_records_of_roll_members_are_damaged_hard(big_city: Path) -> None:
+    members = roll_members(big_city)
+    members["norm"] = members["name"].map(norm_name)
+    true_name = dict(zip(members["true_id_number"], members["norm"], strict=True))
+    loose: dict[str, list[bool]] = {"lost": [], "edit": [], "legacy15": [], "hard_name": []}
+    for dataset, name, id_col in (("deaths", "name", "id_number"),
+                                  ("vehicles", "owner_name", "owner_id_number"),
+                                  ("property", "owner_name", "owner_id_number")):
+        frame = linked(big_city, dataset).drop_duplicates("record_id")
+        for written, true, nm in zip(frame[id_col], frame["true_id_number"], frame[name],
+                                     strict=True):
+            loose["lost"].append(lost(written))
+            loose["edit"].append(one_edit(written, true))
+            loose["legacy15"].append(bool(re.fullmatch(r"\d{15}", cleaned(written))))
+            loose["hard_name"].append(norm_name(nm) != true_name[true])
+    assert len(loose["lost"]) >= 300
+    assert 0.05 <= _share(loose["lost"]) <= 0.12, _share(loose["lost"])
+    assert _share(loose["legacy15"]) >= 0.02 and _share(loose["hard_name"]) >= 0.02
+    keyed = list(loose["edit"])  # typos and swaps: about 4.5% everywhere
+    for dataset, id_col in (("pensions", "id_number"), ("public_employees", "id_number"),
+                            ("businesses", "person_id_number")):
+        frame = linked(big_city, dataset).drop_duplicates("record_id")
+        keyed += [one_edit(w, t) for w, t in zip(frame[id_col], frame["true_id_number"],
+                                                 strict=True)]
+        assert not any(lost(w) for w in frame[id_col]), dataset
+    assert 0.03 <= _share(keyed) <= 0.06, _share(keyed)
+    li = linked(big_city, "low_income")
+    assert _share([lost(w) for w in li["id_number"]]) >= 0.04
+    roll_bad = [bool(re.fullmatch(r"\d{17}[\dX]", cleaned(w))) and cleaned(w) != t
+                for w, t in zip(members["id_number"], members["true_id_number"], strict=True)]
+    assert 0.008 <= _share(roll_bad) <= 0.02, _share(roll_bad)
+    rel = usable(big_city, "staff_relatives")
+    on_roll = set(linked(big_city, "staff_relatives")["record_id"])
+    blank = rel["relative_id_number"] == ""
+    assert 0.33 <= blank.mean() <= 0.5, blank.mean()
+    assert blank[rel["record_id"].isin(on_roll)].mean() >= 0.33  # found by name and street
+
+
+def test_decoys_of_every_kind_are_planted_unlinked(big_city: Path) -> None:
+    from pipelines.names import char_confusable
+
+    members = roll_members(big_city).drop_duplicates("true_id_number")
+    members["norm"] = members["name"].map(norm_name)
+    true_ids = set(members["true_id_number"])
+    by_birth: dict[str, set[str]] = {}
+    births: dict[str, set[dt.date]] = {}
+    for i, n in zip(members["true_id_number"], members["norm"], strict=True):
+        by_birth.setdefault(i[6:14], set()).add(n)
+        births.setdefault(n, set()).add(birth_of(i))
+    links = truth(big_city, "links")
+    linked_ids = set(zip(links["dataset"], links["record_id"], strict=True))
+    homophone = twins = blank_namesakes = 0
+    for dataset, frame, name, id_col in _records(big_city):
+        if dataset in ("low_income", "staff_relatives"):
+            continue
+        free = frame[[(dataset, r) not in linked_ids for r in frame["record_id"]]]
+        birth_col = "birth_date" if dataset == "deaths" else "owner_birth_date"
+        own_birth = free[birth_col] if birth_col in free else pd.Series("", index=free.index)
+        for written_name, written_id, written_birth in zip(free[name], free[id_col],
+                                                           own_birth, strict=True):
+            n = norm_name(written_name)
+            valid = repair_id(written_id)
+            if valid and valid not in true_ids:
+                for other in by_birth.get(valid[6:14], ()):
+                    twins += other == n
+                    diff = [(a, b) for a, b in zip(n, other, strict=False) if a != b]
+                    homophone += len(n) == len(other) and len(diff) == 1 and \
+                        char_confusable(*diff[0]) == "homophone"
+            elif lost(written_id) and n in births:
+                birth = parse_date(written_birth)
+                assert birth is not None and birth not in births[n], (dataset, written_name)
+                blank_namesakes += any(b.year == birth.year for b in births[n])
+    assert twins >= 20 and homophone >= 20 and blank_namesakes >= 50, \
+        (twins, homophone, blank_namesakes)
+    # declared relatives not on the roll, named like a roll member of another street
+    staff = load(big_city, "staff").set_index("staff_id")
+    rel = usable(big_city, "staff_relatives")
+    rel = rel[(rel["relative_id_number"] == "") & ~rel["record_id"].isin(
+        set(links.loc[links["dataset"] == "staff_relatives", "record_id"]))]
+    streets = members.groupby(["district", "norm"])["street"].agg(set)
+    elsewhere = 0
+    for staff_id, written_name in zip(rel["staff_id"], rel["relative_name"], strict=True):
+        key = (staff.at[staff_id, "district"], norm_name(written_name))
+        there = streets.get(key, set())
+        elsewhere += bool(there) and staff.at[staff_id, "street"] not in there
+    assert elsewhere >= 20, elsewhere
+    # low-income people without ID, named like a roll member of another community
+    li = usable(big_city, "low_income")
+    li = li[li["id_number"].map(lost) & ~li["record_id"].isin(
+        set(links.loc[links["dataset"] == "low_income", "record_id"]))]
+    places: dict[str, set[tuple[str, str, str]]] = {}
+    for n, d, st, c in members[["norm", "district", "street", "community"]].itertuples(
+            index=False):
+        places.setdefault(n, set()).add((d, st, c))
+    other_community = 0
+    for written_name, d, st, c in li[["name", "district", "street", "community"]].itertuples(
+            index=False):
+        at = places.get(norm_name(written_name), set())
+        assert (d, st, c) not in at  # a roll member there would make it ambiguous
+        other_community += bool(at)
+    assert other_community >= 5, other_community
+    summary = json.loads((big_city / "truth" / "summary.json").read_text(encoding="utf-8"))
+    decoys = summary["decoys"]
+    assert decoys["namesake"] >= 400 and decoys["near_id"] >= 200, decoys
+    assert decoys["twin"] >= 40 and decoys["homophone"] >= 100, decoys
+    assert decoys["namesake_without_id"] >= 100, decoys
+
+
+def test_staff_phones_shared_by_three_are_personal_by_four_are_not(city: Path) -> None:
+    m = roll_members(city)
+    heads = m[m["relation"] == "户主"].set_index("household_id")
+    phone = heads["phone"].str.replace(r"\D", "", regex=True)
+    counts = phone[phone != ""].value_counts()
+    staff_phones = set(load(city, "staff")["phone"].str.replace(r"\D", "", regex=True))
+    linked_hh = {h for h, _ in expected(city, "STAFF_LINKED")}
+    three = [p for p in counts[counts == 3].index if p in staff_phones]
+    four = [p for p in counts[counts == 4].index if p in staff_phones]
+    assert len(three) >= 3 and len(four) >= 3, (three, four)
+    for p in four:
+        assert not set(phone[phone == p].index) & linked_hh, p
+    assert any(set(phone[phone == p].index) <= linked_hh for p in three)

@@ -87,7 +87,11 @@ def build_property(world: World, rng: np.random.Generator) -> pd.DataFrame:
               rng.choice(np.array(vocab.USAGE_NONRESIDENTIAL, dtype=object), len(shop)),
               np.full(int(with_home.sum()), "住宅", dtype=object),
               rng.choice(res, len(one), p=[0.85, 0.15]), np.full(len(space), "住宅"),
-              np.full(len(space), "车位"), np.full(len(decoys), "住宅")]
+              np.full(len(space), "车位"),
+              # half the decoys own a shop or office: one wrong link is a wrong finding
+              np.where(rng.random(len(decoys)) < 0.5, "住宅",
+                       rng.choice(np.array(vocab.USAGE_NONRESIDENTIAL, dtype=object),
+                                  len(decoys)))]
     planted = sum(len(o) for o in owners)
     n_pop = target(world, "property") - planted
     pop = pick_population(world, rng, n_pop, min_age=25, replace=True)

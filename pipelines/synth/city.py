@@ -35,7 +35,13 @@ from pipelines.synth.registers import (
 from pipelines.synth.relatives import plant_relatives
 from pipelines.synth.render import Written, render_roll, render_standards
 from pipelines.synth.staff import build_staff
-from pipelines.synth.truth import CODES, HOUSEHOLD_CODES, compute_findings, compute_links
+from pipelines.synth.truth import (
+    CODES,
+    HOUSEHOLD_CODES,
+    compute_findings,
+    compute_links,
+    digits,
+)
 from pipelines.synth.world import World
 from pipelines.synth.writers import FORMATS, write_dataset, write_table
 
@@ -174,7 +180,30 @@ def _summary(world: World, written: Written, truth: dict[str, pd.DataFrame],
                   .items()},
         "quarantine": {k: int(v) for k, v in truth["quarantine"]["dataset"].value_counts()
                        .sort_index().items()},
-        "decoys": {k: int(v) for k, v in world.decoys["kind"].value_counts().sort_index().items()},
+        "decoys": _decoy_counts(world, written),
         "approver_named_district": world.name_district,
         "damage": damage,
     }
+
+
+def _decoy_counts(world: World, written: Written) -> dict[str, int]:
+    """Decoys by kind: people planted to be confused with roll members, and decoys as written
+    (records without an ID, declared relatives named like a roll member of another street,
+    staff phones shared by exactly 3 or 4 households)."""
+    out = {str(k): int(v) for k, v in world.decoys["kind"].value_counts().sort_index().items()}
+    notes = written.notes
+    out["namesake_without_id"] = sum(notes[f"{d}_decoys_without_id"]
+                                     for d in ("deaths", "vehicles", "property"))
+    out["low_income_namesake_without_id"] = notes["low_income_decoys_without_id"]
+    rel = world.relatives
+    elsewhere = rel["elsewhere"].to_numpy(dtype=bool)
+    out["relative_namesake_other_street"] = int(elsewhere.sum())
+    out["relative_namesake_other_street_without_id"] = int(
+        (elsewhere & rel["blank"].to_numpy(dtype=bool)).sum())
+    phones = digits(world.households["phone"])
+    counts = phones[phones != ""].value_counts()
+    staff_phones = set(digits(world.staff["phone"]))
+    for k in (3, 4):
+        out[f"staff_phone_shared_by_{k}"] = int(sum(
+            1 for p in counts[counts == k].index if p in staff_phones))
+    return out

@@ -3,10 +3,14 @@
 ID kinds: typo (one digit: the check digit no longer fits), swap (two adjacent digits), legacy15
 (the 15-digit form of people born 1900-1998), fullwidth, spaces, apostrophe, lower_x, blank,
 mangled ('4.20102E+17'). Hard kinds (typo, swap, blank, mangled) lose information; the others
-repair exactly. Name kinds: traditional (OpenCC s2t), homophone (same pinyin and tone), shape
-(look-alike), spaces, dot (another middle dot in a minority name); homophone and shape are hard.
-Callers pass masks of where hard (and blank) damage is allowed, so every true link stays
-supportable: never a hard ID damage and a hard name damage on the same record.
+repair exactly. A typo'd or swapped ID always fails its check digit (verified, re-drawn if not:
+a different valid ID is a different person), and some of them are also written full-width,
+with spaces or an apostrophe (soft damage on top of hard). Name kinds: traditional (OpenCC
+s2t), homophone (same pinyin and tone), shape (look-alike), spaces, dot (another middle dot in a
+minority name); homophone and shape are hard, and only pick common (GB2312) characters that are
+not merely the traditional form of the original. Callers pass masks of where hard (and blank)
+damage is allowed, so every true link stays supportable: never a hard ID damage and a hard name
+damage on the same record.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from collections import Counter
 import numpy as np
 import opencc
 
+from pipelines.ids import check_digit
 from pipelines.synth import vocab
 from pipelines.synth.people import ymd
 from pipelines.synth.reference import Reference
 
 HARD_ID = ("typo", "swap", "blank", "mangled")
 HARD_NAME = ("homophone", "shape")
+SOFT_ON_HARD = ("fullwidth", "spaces", "apostrophe")  # soft forms a typo'd ID may also take
 _FULL = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 EXCEL_EPOCH = -25569  # 1899-12-30 in days since 1970-01-01
 
@@ -34,6 +40,8 @@ class Damager:
         self.rng = rng
         self.counts: Counter[tuple[str, str]] = Counter()
         self._s2t = opencc.OpenCC("s2t")
+        self._t2s = opencc.OpenCC("t2s")
+        self._alternatives: dict[tuple[str, str], str] = {}
 
     def _draw(self, n: int, rates: dict[str, float]) -> np.ndarray:
         """One kind (or '') per row, drawn from mutually exclusive rates."""
@@ -47,8 +55,14 @@ class Damager:
 
     # -- IDs -----------------------------------------------------------------------------
     def ids(self, dataset: str, ids: np.ndarray, rates: dict[str, float], *,
-            allow_hard: np.ndarray, allow_blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Written IDs and the kind of damage of each (lower_x is a rate among X-ending IDs)."""
+            allow_hard: np.ndarray, allow_blank: np.ndarray, combine: float = 0.0,
+            force_lost: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Written IDs and the kind of damage of each (lower_x is a rate among X-ending IDs).
+
+        `combine`: the share of typo'd/swapped IDs also written in a soft form (full-width,
+        spaces, apostrophe). `force_lost`: records whose ID is written blank (80%) or
+        spreadsheet-mangled whatever the rates (decoys; the caller has checked they may be).
+        """
         n = len(ids)
         rates = dict(rates)
         x_rate = rates.pop("lower_x", 0.0)
@@ -60,15 +74,36 @@ class Damager:
         kinds[(kinds == "mangled") & ends_x] = ""
         kinds[np.isin(kinds, HARD_ID) & ~allow_hard] = ""
         kinds[np.isin(kinds, ("blank", "mangled")) & ~allow_blank] = ""
+        if force_lost is not None:
+            forced = np.where(self.rng.random(n) < 0.8, "blank", "mangled")
+            forced[ends_x] = "blank"  # '…X' cannot be read as a number
+            kinds[force_lost] = forced[force_lost]
         kinds[(kinds == "") & ends_x & (self.rng.random(n) < x_rate)] = "lower_x"
         out = np.asarray(ids, dtype=object).copy()
         for i in np.flatnonzero(kinds != ""):
             out[i] = self._id(str(kinds[i]), str(out[i]))
         self._count(dataset, "id", kinds)
+        if combine > 0:
+            edited = np.flatnonzero(np.isin(kinds, ("typo", "swap"))
+                                    & (self.rng.random(n) < combine))
+            extra = self.rng.choice(np.array(SOFT_ON_HARD, dtype=object), len(edited))
+            for i, kind in zip(edited, extra, strict=True):
+                out[i] = self._id(str(kind), str(out[i]))
+            self._count(dataset, "id", np.array([f"{k}_on_hard" for k in extra], dtype=object))
         return out, kinds
 
     def _id(self, kind: str, s: str) -> str:
-        """One ID with one kind of damage."""
+        """One ID with one kind of damage; a typo or swap always fails the check digit."""
+        if kind not in ("typo", "swap"):
+            return self._form(kind, s)
+        for _ in range(100):
+            out = self._edit(kind, s)
+            if out != s and check_digit(out[:17]) != out[17]:
+                return out
+        raise RuntimeError(f"could not damage {s} by {kind}")  # pragma: no cover
+
+    def _edit(self, kind: str, s: str) -> str:
+        """One typo (one digit replaced) or one swap of two adjacent different digits."""
         rng = self.rng
         if kind == "typo":
             pos = int(rng.integers(0, 18))
@@ -78,9 +113,14 @@ class Damager:
         if kind == "swap":
             spots = [i for i in range(6, 16) if s[i] != s[i + 1]]
             if not spots:
-                return self._id("typo", s)
+                return self._edit("typo", s)
             i = int(rng.choice(spots))
             return s[:i] + s[i + 1] + s[i] + s[i + 2:]
+        raise ValueError(kind)
+
+    def _form(self, kind: str, s: str) -> str:
+        """One ID written in another form (repairable), blank or mangled."""
+        rng = self.rng
         if kind == "legacy15":
             return s[:6] + s[8:17]
         if kind == "fullwidth":
@@ -133,19 +173,36 @@ class Damager:
         if kind == "traditional":
             return str(self._s2t.convert(s))
         if kind in HARD_NAME:
-            table = self.ref.homophones if kind == "homophone" else self.ref.shapes
-            spots = [i for i in range(1, len(s)) if s[i] in table] or \
-                [i for i in range(len(s)) if s[i] in table]
-            if not spots:
-                return s
-            i = int(rng.choice(spots))
-            alternatives = table[s[i]]
-            return s[:i] + alternatives[int(rng.integers(0, len(alternatives)))] + s[i + 1:]
+            return self.confuse(s, kind)
         if kind == "spaces":
             return " ".join(s) if rng.random() < 0.5 else s[0] + " " + s[1:]
         if kind == "dot":
             return s.replace(vocab.MIDDLE_DOT, vocab.OTHER_DOTS[int(rng.integers(0, 3))])
         raise ValueError(kind)
+
+    def alternatives(self, char: str, kind: str) -> str:
+        """Common characters a clerk might write for `char`: same pinyin and tone (homophone)
+        or look-alike (shape); never a mere traditional form of the same character."""
+        key = (char, kind)
+        found = self._alternatives.get(key)
+        if found is None:
+            table = self.ref.homophones if kind == "homophone" else self.ref.shapes
+            found = "".join(c for c in table.get(char, "")
+                            if _encodable(c, "gb2312") and self._t2s.convert(c) != char)
+            self._alternatives[key] = found
+        return found
+
+    def confuse(self, s: str, kind: str) -> str:
+        """`s` with one character replaced by a homophone or look-alike (given name first);
+        unchanged if none of its characters has one."""
+        rng = self.rng
+        spots = [i for i in range(1, len(s)) if self.alternatives(s[i], kind)] or \
+            [i for i in range(len(s)) if self.alternatives(s[i], kind)]
+        if not spots or vocab.MIDDLE_DOT in s:
+            return s
+        i = int(rng.choice(spots))
+        options = self.alternatives(s[i], kind)
+        return s[:i] + options[int(rng.integers(0, len(options)))] + s[i + 1:]
 
     def _count(self, dataset: str, field: str, kinds: np.ndarray) -> None:
         values, counts = np.unique(kinds[kinds != ""].astype(str), return_counts=True)

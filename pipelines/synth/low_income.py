@@ -3,7 +3,9 @@
 About 30% of its records are people already on the roll (never ADD_CANDIDATE). The others live in
 the city's communities; half have a per-capita income below their standard (ADD_CANDIDATE), half
 above it. Some are namesakes of a roll member of the same community (with their own IDs), who are
-not covered just because a roll member shares their name.
+not covered just because a roll member shares their name. Others are named like a roll member of
+another community (half of them in the same street) and are written without an ID ('lost'): the
+community on the record is what tells them apart.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pipelines.synth.world import World
 
 ON_ROLL_SHARE = 0.3
 BELOW_SHARE = 0.5
+COMMUNITY_NAMESAKE = 0.1  # of people not on the roll: a roll member's name, same community
+ELSEWHERE_NAMESAKE = 0.15  # a roll member's name from another community, no ID
 YEAR = 365.25
 
 
@@ -37,7 +41,8 @@ def build_low_income(world: World, factory: PersonFactory,
         "pid": listed["pid"].to_numpy(), "li_hh": h, "cid": hh.loc[h, "cid"].to_numpy(),
         "size": hh.loc[h, "size"].to_numpy(),
         "pci": np.round(std * rng.uniform(0.1, 0.9, len(h))),
-        "group": rng.choice(np.array(vocab.LOW_INCOME_GROUPS[1:3], dtype=object), len(h))})
+        "group": rng.choice(np.array(vocab.LOW_INCOME_GROUPS[1:3], dtype=object), len(h)),
+        "lost": False})
     off_roll = _off_roll(world, factory, rng, max(8, total - len(on_roll)))
     frame = pd.concat([on_roll, off_roll], ignore_index=True)
     comm = world.geo.communities.set_index("cid").loc[frame["cid"]]
@@ -77,8 +82,15 @@ def _off_roll(world: World, factory: PersonFactory, rng: np.random.Generator,
     male = rng.random(n) < 0.5
     names = factory.names(male, np.zeros(n, dtype=bool))
     namesake = _community_namesakes(world, c_rows.index.to_numpy(), rng)
-    take = ~pd.isna(namesake) & (rng.random(n) < 0.1)
+    u = rng.random(n)
+    take = ~pd.isna(namesake) & (u < COMMUNITY_NAMESAKE)
     names[take] = namesake[take]
+    elsewhere = (u >= COMMUNITY_NAMESAKE) & (u < COMMUNITY_NAMESAKE + ELSEWHERE_NAMESAKE)
+    other = np.full(n, None, dtype=object)
+    other[elsewhere] = _elsewhere_namesakes(world, c_rows.index.to_numpy()[elsewhere],
+                                            male[elsewhere], rng)
+    lost = elsewhere & ~pd.isna(other)
+    names[lost] = other[lost]
     people = factory.people(male=male, birth=birth, names=names,
                             district=c_rows["district"].to_numpy(dtype=object),
                             street=c_rows["street"].to_numpy(dtype=object),
@@ -88,7 +100,7 @@ def _off_roll(world: World, factory: PersonFactory, rng: np.random.Generator,
                        p=[0.6, 0.2, 0.15, 0.05])
     return pd.DataFrame({"pid": people["pid"].to_numpy(), "li_hh": -1 - idx,
                          "cid": c_rows.index.to_numpy(), "size": size[idx], "pci": pci[idx],
-                         "group": group})
+                         "group": group, "lost": lost})
 
 
 def _community_namesakes(world: World, cid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -99,4 +111,31 @@ def _community_namesakes(world: World, cid: np.ndarray, rng: np.random.Generator
     for i, c in enumerate(cid):
         names = by_cid.get(c)
         out[i] = names[int(rng.integers(0, len(names)))] if names else None
+    return out
+
+
+def _elsewhere_namesakes(world: World, cid: np.ndarray, male: np.ndarray,
+                         rng: np.random.Generator) -> np.ndarray:
+    """For each community, the name of a roll member of the same gender in another community:
+    of the same street (half) or of another street of the district (None where none)."""
+    rp = world.roll_people().drop_duplicates("pid")
+    rp = rp[~rp["name"].str.contains("·")]
+    comm = world.geo.communities.set_index("cid")
+    by_street = {k: (g["cid"].to_numpy(), g["name"].to_numpy(dtype=object))
+                 for k, g in rp.groupby(["street", "male"])}
+    by_district = {k: (g["cid"].to_numpy(), g["street"].to_numpy(dtype=object),
+                       g["name"].to_numpy(dtype=object))
+                   for k, g in rp.groupby(["district", "male"])}
+    out = np.empty(len(cid), dtype=object)
+    same_street = rng.random(len(cid)) < 0.5
+    for i, c in enumerate(cid):
+        street = comm.at[c, "street"]
+        if same_street[i] and (street, bool(male[i])) in by_street:
+            cids, names = by_street[(street, bool(male[i]))]
+            ok = np.flatnonzero(cids != c)
+        else:
+            cids, streets, names = by_district.get((comm.at[c, "district"], bool(male[i])),
+                                                   (np.empty(0), np.empty(0), np.empty(0)))
+            ok = np.flatnonzero(streets != street)
+        out[i] = names[int(ok[int(rng.integers(0, len(ok)))])] if len(ok) else None
     return out

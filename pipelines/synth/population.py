@@ -1,10 +1,13 @@
 """The general population (not on the roll) and the decoys planted among it.
 
 Most cross-reference records are about these people. Decoys are people the audit must NOT link
-to a roll member: namesakes (same name, same birth year, another birth date, 40% in the same
-district), near-ID strangers (same region and birth date as a roll member, a sequence 1-2
-digits away, another name: a valid ID one or two edits from the member's), and twins (same
-name, birth date, region and district, another sequence: only the ID tells them apart).
+to a roll member: namesakes (same name, same birth year, another birth date, 80% in the same
+district; some of their records lose the ID on purpose, see registers.assign_decoys), near-ID
+strangers (same region and birth date as a roll member, a sequence 1-2 digits away, another
+name: a valid ID two or three characters from the member's), twins (same name, birth date,
+region, district and street, another sequence: only the ID tells them apart) and homophone
+strangers (one character of the member's name replaced by a homophone, same birth date and
+district, half of them born in the same region: a valid ID that differs only in the sequence).
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.synth.damage import Damager
 from pipelines.synth.people import PersonFactory, ymd
 from pipelines.synth.world import World
 
 POP_PER_HOUSEHOLD = 8
-NAMESAKE_RATE = 0.04  # of roll members
-NEAR_ID_RATE = 0.02
-TWIN_RATE = 0.001
+NAMESAKE_RATE = 0.05  # of roll members
+NAMESAKE_SAME_DISTRICT = 0.8
+NEAR_ID_RATE = 0.025
+TWIN_RATE = 0.006
+HOMOPHONE_RATE = 0.015
 YEAR = 365.25
 
 
@@ -77,7 +83,7 @@ def _decoys(world: World, factory: PersonFactory, rng: np.random.Generator) -> N
         return p.iloc[np.sort(rng.choice(n_roll, k, replace=False))]
 
     base = sample(NAMESAKE_RATE, 10)
-    same = rng.random(len(base)) < 0.4
+    same = rng.random(len(base)) < NAMESAKE_SAME_DISTRICT
     district = np.where(same, base["district"].to_numpy(dtype=object),
                         rng.choice(world.geo.districts["code"].to_numpy(dtype=object), len(base)))
     names = base["name"].to_numpy(dtype=object)
@@ -107,8 +113,33 @@ def _decoys(world: World, factory: PersonFactory, rng: np.random.Generator) -> N
                             region=base["region"].to_numpy(dtype=object), seq=seq, kind="twin")
     blocks.append((people, base, "twin"))
 
+    blocks.append(_homophones(world, factory, rng, sample(HOMOPHONE_RATE, 10)))
+
     for people, _, _ in blocks:
         world.add_people(people)
     world.decoys = pd.concat([
         pd.DataFrame({"pid": people["pid"].to_numpy(), "base": b["pid"].to_numpy(), "kind": k})
         for people, b, k in blocks], ignore_index=True)
+
+
+def _homophones(world: World, factory: PersonFactory, rng: np.random.Generator,
+                base: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Strangers whose name differs from a roll member's by one homophone character, born the
+    same day in the same district (half in the same region: only the sequence differs)."""
+    confuser = Damager(factory.ref, rng)
+    names = np.array([confuser.confuse(str(x), "homophone") for x in base["name"]],
+                     dtype=object)
+    rp = world.roll_people()
+    taken = set(zip(rp["name"], rp["birth"], strict=True))
+    birth = base["birth"].to_numpy()
+    ok = np.array([n != b and (n, d) not in taken
+                   for n, b, d in zip(names, base["name"], birth, strict=True)], dtype=bool)
+    base, names, birth = base[ok], names[ok], birth[ok]
+    district = base["district"].to_numpy(dtype=object)
+    male = base["male"].to_numpy()
+    region = factory.regions(district, np.zeros(len(base), dtype=bool))
+    same = rng.random(len(base)) < 0.5
+    region[same] = base["region"].to_numpy(dtype=object)[same]
+    people = factory.people(male=male, birth=birth, district=district, names=names,
+                            region=region, kind="homophone")
+    return people, base, "homophone"

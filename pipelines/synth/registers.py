@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.synth import vocab
-from pipelines.synth.places import random_address
+from pipelines.synth.places import community_address, random_address
 from pipelines.synth.world import World
 
 PER_100K = {"deaths": 53_000, "vehicles": 300_000, "property": 400_000, "businesses": 100_000,
@@ -23,8 +23,14 @@ DECOY_REGISTERS = {
                  ("public_employees", 0.1), ("pensions", 0.1)),
     "near_id": (("deaths", 0.5), ("vehicles", 0.2), ("public_employees", 0.15),
                 ("property", 0.15)),
-    "twin": (("deaths", 0.5), ("vehicles", 0.25), ("public_employees", 0.25)),
+    "twin": (("deaths", 0.4), ("vehicles", 0.2), ("property", 0.1), ("businesses", 0.1),
+             ("public_employees", 0.2)),
+    "homophone": (("deaths", 0.3), ("vehicles", 0.2), ("property", 0.15), ("businesses", 0.1),
+                  ("public_employees", 0.15), ("pensions", 0.1)),
 }
+BIRTH_REGISTERS = ("deaths", "vehicles", "property")  # registers that carry a birth date
+NAMESAKE_LOST = 0.5  # namesakes in those registers written without an ID
+NAMESAKE_AT_HOME = 0.5  # of those in deaths: the address is in the roll member's community
 YEAR = 365.25
 
 
@@ -34,14 +40,18 @@ def target(world: World, dataset: str) -> int:
 
 
 def assign_decoys(world: World, rng: np.random.Generator) -> None:
-    """Decide which register each decoy appears in (world.decoys['register'])."""
-    out = np.empty(len(world.decoys), dtype=object)
+    """Decide which register each decoy appears in (world.decoys['register']), and which
+    namesakes in a register with a birth date are written without an ID ('lost')."""
+    d = world.decoys
+    out = np.empty(len(d), dtype=object)
     for kind, options in DECOY_REGISTERS.items():
-        mask = (world.decoys["kind"] == kind).to_numpy()
+        mask = (d["kind"] == kind).to_numpy()
         names = [o[0] for o in options]
         p = np.array([o[1] for o in options])
         out[mask] = rng.choice(names, int(mask.sum()), p=p / p.sum())
-    world.decoys["register"] = out
+    d["register"] = out
+    d["lost"] = ((d["kind"] == "namesake").to_numpy() & np.isin(out, BIRTH_REGISTERS)
+                 & (rng.random(len(d)) < NAMESAKE_LOST))
 
 
 def decoys_for(world: World, dataset: str) -> np.ndarray:
@@ -128,8 +138,19 @@ def build_deaths(world: World, rng: np.random.Generator) -> pd.DataFrame:
     death = np.concatenate([when, as_of + rng.integers(1, 46, len(later)),
                             as_of - rng.integers(0, 1500, len(decoys)),
                             as_of - rng.integers(0, 3650, len(pop))])
-    frame = pd.DataFrame({"pid": pids, "death": death,
-                          "address": home_address(world, pids, rng)})
+    address = home_address(world, pids, rng)
+    # namesakes without an ID who lived in the roll member's own community: only the birth
+    # date on the record tells them apart
+    d = world.decoys
+    near = d[d["lost"].to_numpy(dtype=bool) & (d["register"] == "deaths").to_numpy()]
+    base_cid = world.people.loc[near["base"], "cid"].to_numpy()
+    same_district = (world.people.loc[near["pid"], "district"].to_numpy()
+                     == world.people.loc[near["base"], "district"].to_numpy())
+    home = same_district & (base_cid >= 0) & (rng.random(len(near)) < NAMESAKE_AT_HOME)
+    at = pd.Series(np.arange(len(pids)), index=pids)
+    rows = at.loc[near["pid"].to_numpy()[home]].to_numpy()
+    address[rows] = community_address(world.geo, base_cid[home], rng)
+    frame = pd.DataFrame({"pid": pids, "death": death, "address": address})
     return finish(frame, "D", rng)
 
 

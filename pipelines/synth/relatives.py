@@ -1,13 +1,17 @@
 """Staff relatives (近亲属申报), kin filings (备案) and staff links planted into the roll.
 
 Each staff member declares 2-5 relatives (mean about 3.6); about 40% of declarations leave the
-relative's ID blank. A few roll members are declared: some approved by the declaring
-caseworker (APPROVER_CONFLICT), about 45% of near relatives filed (else
-STAFF_RELATIVE_UNFILED), some sharing the staff member's phone (a declared tie, so not
-STAFF_LINKED). Other households share a staff member's personal phone or account without any
-declared tie (STAFF_LINKED). A blank-ID declaration about a roll member is only written where the
-data can support it: the person lives in the staff member's street and is the only roll member of
-that name there. Roll namesakes of such relatives are planted in other streets.
+relative's ID blank, and about 65% of those about roll members in the staff member's own street
+(so declared relatives on the roll must often be found by name and place). A few roll members
+are declared: some approved by the declaring caseworker (APPROVER_CONFLICT), about 45% of near
+relatives filed (else STAFF_RELATIVE_UNFILED), some sharing the staff member's phone (a declared
+tie, so not STAFF_LINKED). Other households share a staff member's personal phone or account
+without any declared tie (STAFF_LINKED); a few staff phones are shared by exactly 3 households
+(still personal) and a few by exactly 4 (not personal). A blank-ID declaration about a roll
+member is only written where the data can support it: the person lives in the staff member's
+street and is the only roll member of that name there. Roll namesakes of such relatives are
+planted in other streets, and some relatives who are not on the roll are named like a roll
+member of another street of the staff member's district (decoys: the street tells them apart).
 """
 
 from __future__ import annotations
@@ -23,7 +27,12 @@ YEAR = 365.25
 ROLL_RELATIVE_RATE = 0.011  # of households
 LINKED_RATE = 0.005  # of households
 BLANK_RATE = 0.4
+ROLL_BLANK_RATE = 0.65  # of declarations about roll members in the staff member's street
 FILED_RATE = 0.45
+ELSEWHERE_RATE = 0.08  # of relatives not on the roll: named like a roll member of another street
+ELSEWHERE_BLANK = 0.75
+SHARED_3 = SHARED_4 = 0.0005  # of households: staff phones shared by exactly 3 (4) households
+PATERNAL = ("父亲", "子", "女", "兄弟姐妹", "祖父母", "孙子", "孙女")
 
 
 def relation_for(diff: np.ndarray, male: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -52,7 +61,9 @@ def plant_relatives(world: World, factory: PersonFactory, rng: np.random.Generat
     rel["record_id"] = [f"R{i + 1:08d}" for i in range(len(rel))]
     world.relatives = rel
     _plant_links(world, roll, set(declared["hh"]), rng)
+    _plant_shared_phones(world, set(declared["hh"]), rng)
     _plant_namesakes(world, declared, rng)
+    _plant_elsewhere(world, rng)
     _safe_blanks(world)
 
 
@@ -69,7 +80,7 @@ def _roll_declarations(world: World, roll: pd.DataFrame, rng: np.random.Generato
     staff = world.staff
     hh = world.households
     k = max(12, round(len(hh) * ROLL_RELATIVE_RATE))
-    mode = rng.choice(np.array(["approver", "street", "elsewhere"]), k, p=[0.4, 0.35, 0.25])
+    mode = rng.choice(np.array(["approver", "street", "elsewhere"]), k, p=[0.4, 0.4, 0.2])
     by_street = roll.groupby("street").indices
     r_pid, r_hh = roll["pid"].to_numpy(), roll["hh"].to_numpy()
     s_id, s_street = staff["staff_id"].to_numpy(dtype=object), staff["street"].to_numpy(dtype=object)
@@ -103,7 +114,7 @@ def _roll_declarations(world: World, roll: pd.DataFrame, rng: np.random.Generato
     u = rng.random(n)
     out["relation"] = np.where(out["kind"] == "near", relation_for(diff, male, u),
                                other_relation(male, rng))
-    out["blank"] = out["same_street"] & (rng.random(n) < BLANK_RATE)
+    out["blank"] = out["same_street"] & (rng.random(n) < ROLL_BLANK_RATE)
     out["roll"] = True
     filed = (out["kind"] == "near") & (rng.random(n) < FILED_RATE)
     filed.iloc[np.flatnonzero(out["kind"] == "near")[:2]] = True  # small cities: some filings
@@ -120,7 +131,8 @@ def _roll_declarations(world: World, roll: pd.DataFrame, rng: np.random.Generato
     keep = hh.loc[target, "phone_kind"].to_numpy() != "office"
     hh.loc[target[keep], "phone"] = phones[personal.to_numpy()][keep]
     hh.loc[target[keep], "phone_kind"] = "relative"
-    return out[["staff_id", "pid", "hh", "relation", "blank", "roll"]]
+    out["elsewhere"] = False
+    return out[["staff_id", "pid", "hh", "relation", "blank", "roll", "elsewhere"]]
 
 
 def _other_declarations(world: World, factory: PersonFactory, rng: np.random.Generator,
@@ -156,7 +168,8 @@ def _other_declarations(world: World, factory: PersonFactory, rng: np.random.Gen
     world.add_people(people)
     return pd.DataFrame({"staff_id": staff["staff_id"].to_numpy()[idx],
                          "pid": people["pid"].to_numpy(), "hh": -1, "relation": relation,
-                         "blank": rng.random(n) < BLANK_RATE, "roll": False})
+                         "blank": rng.random(n) < BLANK_RATE, "roll": False,
+                         "elsewhere": False})
 
 
 def _plant_links(world: World, roll: pd.DataFrame, declared_hh: set[int],
@@ -190,6 +203,69 @@ def _plant_links(world: World, roll: pd.DataFrame, declared_hh: set[int],
                     hh.at[other, "phone_kind"] = "staff"
 
 
+def _plant_shared_phones(world: World, declared_hh: set[int], rng: np.random.Generator) -> None:
+    """Staff phones entered for exactly 3 households (personal: STAFF_LINKED) and for exactly 4
+    (more than 3: not personal), with no declared tie."""
+    hh = world.households
+    staff = world.staff
+    used = set(hh["phone"]) | set(hh["bank"])
+    fresh = staff[~staff["office_phone"] & ~staff["phone"].isin(used)
+                  & ~staff["bank"].isin(used - {""})]
+    staff_banks = set(staff["bank"]) - {""}
+    ok = hh.loc[(hh["phone_kind"] == "mobile") & ~hh["hh"].isin(declared_hh)
+                & ~hh["bank"].isin(staff_banks), "hh"].to_numpy()
+    n3 = max(3, round(len(hh) * SHARED_3))
+    n4 = max(3, round(len(hh) * SHARED_4))
+    k = min(n3 + n4, len(fresh), len(ok) // 4)
+    chosen = fresh.iloc[np.sort(rng.choice(len(fresh), k, replace=False))]
+    threes = k - min(n4, k // 2)
+    size = np.where(np.arange(k) < threes, 3, 4)
+    households = rng.permutation(ok)[: int(size.sum())]
+    phone = hh["phone"].to_numpy(dtype=object).copy()
+    kind = hh["phone_kind"].to_numpy(dtype=object).copy()
+    phone[households] = np.repeat(chosen["phone"].to_numpy(dtype=object), size)
+    kind[households] = np.repeat(np.where(size == 3, "staff3", "staff4").astype(object), size)
+    hh["phone"] = phone
+    hh["phone_kind"] = kind
+
+
+def _plant_elsewhere(world: World, rng: np.random.Generator) -> None:
+    """Relatives not on the roll named like a roll member of another street of the staff
+    member's district (same gender; not for relations that carry the staff's surname); most
+    declared without ID."""
+    rel = world.relatives
+    staff = world.staff.set_index("staff_id")
+    other = rel[~rel["roll"] & ~rel["relation"].isin(PATERNAL)]
+    k = min(len(other), round(ELSEWHERE_RATE * int((~rel["roll"]).sum())))
+    pick = np.sort(rng.choice(other.index.to_numpy(), k, replace=False))
+    rp = world.roll_people().drop_duplicates("pid")
+    plain = [not any(c in x for c in (vocab.MIDDLE_DOT, *vocab.RARE_CHARS)) for x in rp["name"]]
+    rp = rp[np.array(plain, dtype=bool)]  # the declarations file is GBK
+    groups = {key: (g["street"].to_numpy(dtype=object), g["name"].to_numpy(dtype=object))
+              for key, g in rp.groupby(["district", "male"])}
+    rel_pid = rel.loc[pick, "pid"].to_numpy()
+    male = world.people.loc[rel_pid, "male"].to_numpy(dtype=bool)
+    s_district = staff.loc[rel.loc[pick, "staff_id"], "district"].to_numpy(dtype=object)
+    s_street = staff.loc[rel.loc[pick, "staff_id"], "street"].to_numpy(dtype=object)
+    pids, names, rows = [], [], []
+    for i, row in enumerate(pick):
+        found = groups.get((s_district[i], bool(male[i])))
+        if found is None:
+            continue
+        streets, candidates = found
+        for j in rng.integers(0, len(streets), 8):
+            if streets[j] != s_street[i]:
+                pids.append(int(rel_pid[i]))
+                names.append(candidates[j])
+                rows.append(row)
+                break
+    if not pids:
+        return
+    world.rename(np.array(pids, dtype=np.int64), np.array(names, dtype=object))
+    rel.loc[rows, "elsewhere"] = True
+    rel.loc[rows, "blank"] = rng.random(len(rows)) < ELSEWHERE_BLANK
+
+
 def _plant_namesakes(world: World, declared: pd.DataFrame, rng: np.random.Generator) -> None:
     """Give roll members in other streets the names of half the blank-ID roll relatives."""
     blanks = declared[declared["blank"]]
@@ -197,17 +273,20 @@ def _plant_namesakes(world: World, declared: pd.DataFrame, rng: np.random.Genera
     rp = world.roll_people()
     planted = set(declared["pid"]) | set(world.duplicated_pids())
     free = rp[~rp["pid"].isin(planted)]
-    people = world.people
+    pools = {bool(m): (g["pid"].to_numpy(), g["street"].to_numpy(dtype=object))
+             for m, g in free.groupby("male")}
+    people = world.people.loc[blanks["pid"]]
+    street = world.households.loc[blanks["hh"], "street"].to_numpy(dtype=object)
     pids, names = [], []
-    for pid in blanks["pid"]:
-        person = people.loc[pid]
-        street = world.households.at[int(declared.loc[declared["pid"] == pid, "hh"].iloc[0]),
-                                     "street"]
-        cands = free[(free["street"] != street) & (free["male"] == person["male"])]
-        if cands.empty:
+    for male, name, home in zip(people["male"], people["name"], street, strict=True):
+        cand_pid, cand_street = pools.get(bool(male), (np.empty(0), np.empty(0)))
+        if not len(cand_pid):
             continue
-        pids.append(int(cands["pid"].iloc[int(rng.integers(0, len(cands)))]))
-        names.append(person["name"])
+        for j in rng.integers(0, len(cand_pid), 16):
+            if cand_street[j] != home:
+                pids.append(int(cand_pid[j]))
+                names.append(name)
+                break
     if pids:
         world.rename(np.array(pids), np.array(names, dtype=object))
 

@@ -1,13 +1,17 @@
 """Render the clean world as departments write it: the roll, standards, staff and kin tables.
 
-All values become text. The roll's IDs get mostly repairable damage; hard damage (typo, swap,
-homophone, shape) is kept off people whose links would then rest on nothing (duplicated members,
-members with a same-name same-birth-date twin, members declared without ID). Rows ingest must
-quarantine (exact duplicates, unusable rows) are inserted and listed.
+All values become text. The roll's IDs get mostly repairable damage (and 1% typos, 0.5% swaps,
+whose members' records then keep their IDs); hard damage (typo, swap, homophone, shape) is kept
+off people whose links would then rest on nothing (duplicated members, members with a decoy -
+twin, namesake, homophone or near-ID stranger - whose valid ID must stay tellable from theirs,
+members declared without ID). Records about roll members are damaged harder than the rest
+(MEMBER_* rates); soft damage may come on top of hard damage. Rows ingest must quarantine (exact
+duplicates, unusable rows) are inserted and listed.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,9 +21,10 @@ from pipelines.synth.damage import HARD_ID, HARD_NAME, Damager
 from pipelines.synth.world import World
 
 ROLL_ID = {"legacy15": 0.03, "fullwidth": 0.01, "spaces": 0.01, "apostrophe": 0.015,
-           "typo": 0.003, "swap": 0.002, "lower_x": 0.3}
+           "typo": 0.01, "swap": 0.005, "lower_x": 0.3}
 ROLL_NAME = {"traditional": 0.005, "spaces": 0.005, "homophone": 0.003, "shape": 0.001,
              "dot": 0.4}
+# Records about people not on the roll (the general population, decoys).
 KEYED_ID = {"typo": 0.008, "swap": 0.004, "fullwidth": 0.005, "spaces": 0.005, "lower_x": 0.2}
 REPAIRABLE_ID = {"fullwidth": 0.01, "spaces": 0.01, "lower_x": 0.2}
 LOOSE_ID = {"typo": 0.01, "swap": 0.005, "legacy15": 0.02, "fullwidth": 0.005, "spaces": 0.005,
@@ -27,6 +32,21 @@ LOOSE_ID = {"typo": 0.01, "swap": 0.005, "legacy15": 0.02, "fullwidth": 0.005, "
 LOW_INCOME_ID = {**LOOSE_ID, "blank": 0.03, "mangled": 0.02}
 REGISTER_NAME = {"traditional": 0.02, "homophone": 0.01, "shape": 0.004, "spaces": 0.01,
                  "dot": 0.5}
+# Records that truly belong to roll members: what recall is measured on, damaged harder.
+# deaths, vehicles, property (they carry a birth date, so an ID may be lost)
+MEMBER_LOOSE_ID = {"blank": 0.05, "mangled": 0.03, "typo": 0.03, "swap": 0.015,
+                   "legacy15": 0.04, "spaces": 0.02, "fullwidth": 0.01, "apostrophe": 0.01,
+                   "lower_x": 0.2}
+# payroll, pensions, businesses, declared relatives with an ID (keyed by person: never blank)
+MEMBER_KEYED_ID = {"typo": 0.03, "swap": 0.015, "fullwidth": 0.01, "spaces": 0.01,
+                   "lower_x": 0.2}
+# low-income register (it carries the community)
+MEMBER_LOW_INCOME_ID = {"blank": 0.06, "mangled": 0.03, "typo": 0.02, "swap": 0.01,
+                        "legacy15": 0.03, "fullwidth": 0.005, "spaces": 0.01, "apostrophe": 0.01,
+                        "lower_x": 0.2}
+MEMBER_NAME = {"traditional": 0.04, "homophone": 0.03, "shape": 0.01, "spaces": 0.02,
+               "dot": 0.5}
+SOFT_ON_HARD = 0.25  # share of typo'd/swapped IDs also written full-width, spaced or quoted
 DUPLICATE = "exact duplicate of row"
 UNUSABLE = "no name and no repairable ID number"
 NO_HOUSEHOLD = "roll row without household_id"
@@ -43,6 +63,7 @@ class Written:
     quarantine: list[tuple[str, int, str]] = field(default_factory=list)
     roll_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # row, hh, pid, id, name
     no_hard: set[int] = field(default_factory=set)  # pids whose records get no hard damage
+    notes: Counter[str] = field(default_factory=Counter)  # decoys as written, for the summary
 
     def district_names(self, codes: np.ndarray) -> np.ndarray:
         """District names for district codes."""
@@ -56,26 +77,48 @@ class Written:
 
     def person(self, dataset: str, pids: np.ndarray, id_rates: dict[str, float],
                name_rates: dict[str, float], blank_ok: np.ndarray | None = None,
-               keep: np.ndarray | None = None, encoding: str | None = None
+               keep: np.ndarray | None = None, encoding: str | None = None,
+               member_rates: tuple[dict[str, float], dict[str, float]] | None = None,
+               force_lost: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Written (names, IDs, hard-damage flags) for records about pids.
 
         keep marks records whose ID must stay blank-free and hard-damage-free beyond the usual
-        rules; blank_ok marks records where a blank or mangled ID is allowed.
+        rules; blank_ok marks records where a blank or mangled ID is allowed. member_rates
+        (ID rates, name rates) replace the rates for records about roll members. force_lost
+        marks records (decoys) whose ID is lost wherever blank_ok allows it.
         """
+        n = len(pids)
         people = self.world.people.loc[pids]
         allow_hard = ~np.isin(pids, np.fromiter(self.no_hard, dtype=np.int64))
         if keep is not None:
             allow_hard &= ~keep
         if blank_ok is None:
-            blank_ok = np.zeros(len(pids), dtype=bool)
-        ids, id_kinds = self.damager.ids(dataset, people["id18"].to_numpy(dtype=object),
-                                         id_rates, allow_hard=allow_hard,
-                                         allow_blank=blank_ok & allow_hard)
-        names, name_kinds = self.damager.names(
-            dataset, people["name"].to_numpy(dtype=object), name_rates,
-            allow_hard=allow_hard & ~np.isin(id_kinds, HARD_ID), encoding=encoding)
-        return names, ids, np.isin(id_kinds, HARD_ID) | np.isin(name_kinds, HARD_NAME)
+            blank_ok = np.zeros(n, dtype=bool)
+        force = np.zeros(n, dtype=bool) if force_lost is None else force_lost & blank_ok
+        true_ids = people["id18"].to_numpy(dtype=object)
+        true_names = people["name"].to_numpy(dtype=object)
+        ids, names = true_ids.copy(), true_names.copy()
+        hard = np.zeros(n, dtype=bool)
+        member = np.isin(pids, self.world.roll_pids()) if member_rates is not None \
+            else np.zeros(n, dtype=bool)
+        groups = [(~member, id_rates, name_rates)]
+        if member_rates is not None:
+            groups.append((member, *member_rates))
+        for mask, i_rates, n_rates in groups:
+            at = np.flatnonzero(mask)
+            if not len(at):
+                continue
+            i_out, id_kinds = self.damager.ids(
+                dataset, true_ids[at], i_rates, allow_hard=allow_hard[at],
+                allow_blank=blank_ok[at] & allow_hard[at], combine=SOFT_ON_HARD,
+                force_lost=force[at])
+            n_out, name_kinds = self.damager.names(
+                dataset, true_names[at], n_rates,
+                allow_hard=allow_hard[at] & ~np.isin(id_kinds, HARD_ID), encoding=encoding)
+            ids[at], names[at] = i_out, n_out
+            hard[at] = np.isin(id_kinds, HARD_ID) | np.isin(name_kinds, HARD_NAME)
+        return names, ids, hard
 
     def finish(self, dataset: str, frame: pd.DataFrame, *, duplicates: int = 0,
                unusable: pd.DataFrame | None = None, dup_at_end: bool = False) -> pd.DataFrame:
@@ -130,11 +173,15 @@ def render_roll(w: Written) -> None:
     head = (m["slot"] == 0).to_numpy()
     pids = m["pid"].to_numpy()
     protect = np.isin(pids, world.duplicated_pids())
-    protect |= np.isin(pids, world.decoys.loc[world.decoys["kind"] == "twin", "base"])
+    # members with a decoy (twin, namesake, homophone or near-ID stranger) keep a checkable
+    # roll ID: a decoy's valid ID must be tellable from theirs
+    protect |= np.isin(pids, world.decoys["base"].to_numpy())
     protect |= np.isin(pids, np.fromiter(world.blank_declared, dtype=np.int64))
     names, ids, hard = w.person("roll", pids, ROLL_ID, ROLL_NAME, keep=protect)
     w.no_hard = set(pids[hard].tolist()) | set(world.duplicated_pids().tolist())
     w.no_hard |= set(world.decoys["pid"].tolist())
+    # a twin's records keep their IDs: a typo'd ID could be either twin's
+    w.no_hard |= set(world.decoys.loc[world.decoys["kind"] == "twin", "base"].tolist())
     start = pd.Series(w.damager.dates(hh["start"].to_numpy(), (0.5, 0.2, 0.1, 0.15, 0.05)),
                       index=hh.index)
     staff = world.staff.set_index("staff_id")

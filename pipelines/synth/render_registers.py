@@ -4,7 +4,10 @@ Blank or spreadsheet-mangled IDs only occur where the record keeps what a match 
 (and gender) in deaths, vehicles and property; the community in the low-income register. They
 are written only where the name with that birth date (or in that community) points to exactly
 one roll member, or, for people not on the roll, to none: a truth link is always supportable and a
-blank record never looks like a roll member it is not.
+blank record never looks like a roll member it is not. Records about roll members are damaged
+harder than the rest (MEMBER_* rates). Some decoys are written without an ID on purpose: roll
+members' namesakes born in the same year (deaths, vehicles, property) and low-income people
+named like a roll member of another community; their birth date or community tells them apart.
 """
 
 from __future__ import annotations
@@ -17,11 +20,19 @@ from pipelines.synth.render import (
     KEYED_ID,
     LOOSE_ID,
     LOW_INCOME_ID,
+    MEMBER_KEYED_ID,
+    MEMBER_LOOSE_ID,
+    MEMBER_LOW_INCOME_ID,
+    MEMBER_NAME,
     REGISTER_NAME,
     REPAIRABLE_ID,
     Written,
     phone_text,
 )
+
+# ID rates by kind of register: (records about others, records about roll members)
+RATES = {"loose": (LOOSE_ID, MEMBER_LOOSE_ID), "keyed": (KEYED_ID, MEMBER_KEYED_ID),
+         "low_income": (LOW_INCOME_ID, MEMBER_LOW_INCOME_ID)}
 
 
 def _blank_ok(w: Written, pids: np.ndarray, by: str, values: np.ndarray) -> np.ndarray:
@@ -54,17 +65,31 @@ def _dups(frame: pd.DataFrame) -> int:
     return max(1, round(len(frame) * 0.0002))
 
 
-def _people_part(w: Written, dataset: str, pids: np.ndarray, rates: dict[str, float],
-                 by: str | None, values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Written names and IDs; `by` ('birth' or 'cid') decides where blanks may go."""
+def _people_part(w: Written, dataset: str, pids: np.ndarray, kind: str, by: str | None,
+                 values: np.ndarray | None = None, force_lost: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Written names and IDs; `by` ('birth' or 'cid') decides where blanks may go. Records
+    about roll members get the member rates; force_lost marks decoys written without an ID."""
+    rates, member_rates = RATES[kind]
+    member = (member_rates, MEMBER_NAME)
     if by is None:
-        names, ids, _ = w.person(dataset, pids, rates, REGISTER_NAME)
+        names, ids, _ = w.person(dataset, pids, rates, REGISTER_NAME, member_rates=member)
         return names, ids
     if values is None:
         values = w.world.people.loc[pids, by].to_numpy()
     names, ids, _ = w.person(dataset, pids, rates, REGISTER_NAME,
-                             blank_ok=_blank_ok(w, pids, by, values))
+                             blank_ok=_blank_ok(w, pids, by, values), member_rates=member,
+                             force_lost=force_lost)
+    if force_lost is not None:
+        w.notes[f"{dataset}_decoys_without_id"] += int((force_lost & _lost(ids)).sum())
     return names, ids
+
+
+def _lost_decoys(w: Written, dataset: str, pids: np.ndarray) -> np.ndarray:
+    """Records of decoys meant to be written without an ID (namesakes born the same year)."""
+    d = w.world.decoys
+    chosen = d.loc[d["lost"].to_numpy(dtype=bool) & (d["register"] == dataset).to_numpy(), "pid"]
+    return np.isin(pids, chosen.to_numpy())
 
 
 def _lost(ids: np.ndarray) -> np.ndarray:
@@ -76,7 +101,8 @@ def render_deaths(w: Written) -> None:
     """Deaths (UTF-8 with BOM): name, ID, gender, birth date, address, death date."""
     d = w.world.registers["deaths"]
     pids = d["pid"].to_numpy()
-    names, ids = _people_part(w, "deaths", pids, LOOSE_ID, "birth")
+    names, ids = _people_part(w, "deaths", pids, "loose", "birth",
+                              force_lost=_lost_decoys(w, "deaths", pids))
     people = w.world.people.loc[pids]
     frame = pd.DataFrame({
         "record_id": d["record_id"].to_numpy(), "name": names, "id_number": ids,
@@ -100,7 +126,8 @@ def render_vehicles(w: Written) -> None:
     """Vehicles (Parquet): owner, ID, plate, type, status, birth date, price."""
     v = w.world.registers["vehicles"]
     pids = v["pid"].to_numpy()
-    names, ids = _people_part(w, "vehicles", pids, LOOSE_ID, "birth")
+    names, ids = _people_part(w, "vehicles", pids, "loose", "birth",
+                              force_lost=_lost_decoys(w, "vehicles", pids))
     frame = pd.DataFrame({
         "record_id": v["record_id"].to_numpy(), "owner_name": names, "owner_id_number": ids,
         "plate": v["plate"].to_numpy(), "vehicle_type": v["vehicle_type"].to_numpy(),
@@ -115,7 +142,8 @@ def render_property(w: Written) -> None:
     """Property units (UTF-8 with BOM): owner, ID, location, area, usage, birth date."""
     p = w.world.registers["property"]
     pids = p["pid"].to_numpy()
-    names, ids = _people_part(w, "property", pids, LOOSE_ID, "birth")
+    names, ids = _people_part(w, "property", pids, "loose", "birth",
+                              force_lost=_lost_decoys(w, "property", pids))
     frame = pd.DataFrame({
         "record_id": p["record_id"].to_numpy(), "owner_name": names, "owner_id_number": ids,
         "property_address": p["property_address"].to_numpy(), "area": money(p["area"].to_numpy()),
@@ -127,7 +155,7 @@ def render_property(w: Written) -> None:
 def render_businesses(w: Written) -> None:
     """Company roles: person, ID (never blank), role, company, capital, status."""
     b = w.world.registers["businesses"]
-    names, ids = _people_part(w, "businesses", b["pid"].to_numpy(), KEYED_ID, None)
+    names, ids = _people_part(w, "businesses", b["pid"].to_numpy(), "keyed", None)
     frame = pd.DataFrame({
         "record_id": b["record_id"].to_numpy(), "person_name": names, "person_id_number": ids,
         "role": b["role"].to_numpy(), "company": b["company"].to_numpy(),
@@ -141,7 +169,7 @@ def render_businesses(w: Written) -> None:
 def render_payroll(w: Written) -> None:
     """Public payroll (Parquet): name, ID (never blank), employer, monthly pay."""
     e = w.world.registers["public_employees"]
-    names, ids = _people_part(w, "public_employees", e["pid"].to_numpy(), KEYED_ID, None)
+    names, ids = _people_part(w, "public_employees", e["pid"].to_numpy(), "keyed", None)
     frame = pd.DataFrame({
         "record_id": e["record_id"].to_numpy(), "name": names, "id_number": ids,
         "employer": e["employer"].to_numpy(), "monthly_pay": money(e["pay"].to_numpy())})
@@ -151,7 +179,7 @@ def render_payroll(w: Written) -> None:
 def render_pensions(w: Written) -> None:
     """Pensions: name, ID (never blank), benefit type, monthly amount."""
     s = w.world.registers["pensions"]
-    names, ids = _people_part(w, "pensions", s["pid"].to_numpy(), KEYED_ID, None)
+    names, ids = _people_part(w, "pensions", s["pid"].to_numpy(), "keyed", None)
     frame = pd.DataFrame({
         "record_id": s["record_id"].to_numpy(), "name": names, "id_number": ids,
         "benefit_type": s["benefit_type"].to_numpy(), "monthly_amount": money(s["amount"].to_numpy())})
@@ -162,7 +190,8 @@ def render_low_income(w: Written) -> None:
     """Low-income register (XLSX): the register's own household numbers, place, income."""
     li = w.world.registers["low_income"]
     pids = li["pid"].to_numpy()
-    names, ids = _people_part(w, "low_income", pids, LOW_INCOME_ID, "cid", li["cid"].to_numpy())
+    names, ids = _people_part(w, "low_income", pids, "low_income", "cid", li["cid"].to_numpy(),
+                              force_lost=li["lost"].to_numpy(dtype=bool))
     category = li["category"].to_numpy(dtype=object)
     short = w.rng.random(len(li)) < 0.5
     category[short] = np.where(category[short] == "城市低保", "城市", "农村")
@@ -197,7 +226,7 @@ def render_staff(w: Written) -> None:
     pids = rel["pid"].to_numpy()
     blank = rel["blank"].to_numpy(dtype=bool)
     names, ids, _ = w.person("staff_relatives", pids, KEYED_ID, REGISTER_NAME, keep=blank,
-                             encoding="gbk")
+                             encoding="gbk", member_rates=(MEMBER_KEYED_ID, MEMBER_NAME))
     ids[blank] = ""
     w.finish("staff_relatives", pd.DataFrame({
         "record_id": rel["record_id"].to_numpy(), "staff_id": rel["staff_id"].to_numpy(),
