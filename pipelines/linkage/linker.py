@@ -24,11 +24,19 @@ import yaml
 from pipelines import ids
 from pipelines.config import merge
 from pipelines.io.duck import scalar
-from pipelines.linkage.scoring import ID_EDIT1, ID_EXACT, score_pairs
+from pipelines.linkage.scoring import (
+    ID_EDIT1,
+    ID_EXACT,
+    PLACE_COMMUNITY,
+    PLACE_STREET,
+    score_pairs,
+)
 from pipelines.resources import resource_dir
 from pipelines.sql import load_sql
 
 log = logging.getLogger(__name__)
+
+PLACE_LEVELS = {"community": PLACE_COMMUNITY, "street": PLACE_STREET}
 
 # dataset -> (SQL that places the person, base table it reads, tables it needs)
 SOURCES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
@@ -151,7 +159,8 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
         stats.seconds = time.perf_counter() - started
         return stats
     prior = float(params["prior"].get(dataset, params["prior"]["default"]))
-    scored = score_pairs(frame, params, prior, people)
+    needed = params["place_corroboration"].get(dataset, params["place_corroboration"]["default"])
+    scored = score_pairs(frame, params, prior, people, PLACE_LEVELS[needed])
     corroborated = scored.corroborated
     if dataset == "kin_filings":
         # a filing names the household: an ID one typo away within it is corroboration enough

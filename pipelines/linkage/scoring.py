@@ -115,7 +115,7 @@ def place_levels(frame: pd.DataFrame) -> np.ndarray:
 
 
 def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
-                population: int) -> Scored:
+                population: int, place_needed: int = PLACE_STREET) -> Scored:
     """Weights, scores, levels and evidence text for a frame from sql/link/pair_features.sql."""
     n = len(frame)
     id_level, swapped = id_levels(frame)
@@ -144,6 +144,10 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
         id_level != ID_MISSING)
     birth_level = np.where(birth_same, 1, np.where(birth_present, -1, 0)).astype(np.int8)
     birth_level[from_ids & (id_level != ID_DIFFERENT)] = 0
+    # a date read from an ID that fails its check digit may hold the typo: no evidence against
+    from_damaged = (frame["e_birth_source"].to_numpy(dtype=object) == "clean") | (
+        frame["r_birth_source"].to_numpy(dtype=object) == "clean")
+    birth_level[from_damaged & (birth_level == -1)] = 0
     weight += np.select([birth_level == 1, birth_level == -1],
                         [params["birth"]["exact"], params["birth"]["different"]], 0.0)
     sex_present = _present(frame, "e_sex") & _present(frame, "r_sex")
@@ -159,9 +163,10 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     score = 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))
     score[id_level == ID_VETO] = 0.0
     name_agrees = np.isin(name_level, (NAME_EXACT, NAME_PINYIN, NAME_CONFUSABLE))
-    # Name and place alone (no ID, no birth date) corroborate only with the very same name.
-    place_only = np.isin(place_level, (PLACE_COMMUNITY, PLACE_STREET)) & (
-        name_level == NAME_EXACT)
+    # Name and place alone (no ID, no birth date) corroborate only with the very same name, in
+    # a place as precise as the dataset records: the street of a declaring staff member's office,
+    # but the community for a register that records where the person lives.
+    place_only = (place_level <= place_needed) & (name_level == NAME_EXACT)
     corroborated = (id_level == ID_EXACT) | (name_agrees & (
         np.isin(id_level, (ID_EDIT1, ID_EDIT2)) | (birth_level == 1))) | place_only
     return Scored(weight, score, id_level, name_level, birth_level, place_level, corroborated,

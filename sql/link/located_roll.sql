@@ -3,7 +3,7 @@
 CREATE OR REPLACE TEMP VIEW ev_located AS
 SELECT member_key::VARCHAR AS record_id,
        p_name, name AS p_name_raw, p_name_pinyin, p_id18, p_id_clean, p_id_status,
-       birth AS p_birth_date, p_sex,
+       CASE WHEN birth_source = 'id' THEN birth END AS p_birth_date, p_sex,
        NULL::DATE AS own_birth,
        district_code, street, community, address, household_id
 FROM roll_people

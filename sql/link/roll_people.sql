@@ -47,8 +47,8 @@ SELECT r._row AS member_key,
        r.p_id_status,
        coalesce(r.p_birth_date,
                 try_strptime(substr(r.p_id_clean, 7, 8), '%Y%m%d')::DATE) AS birth,
-       CASE WHEN r.p_id18 IS NOT NULL THEN 'id' WHEN r.p_id_clean IS NOT NULL THEN 'id' END
-           AS birth_source,
+       CASE WHEN r.p_birth_date IS NOT NULL THEN 'id'
+            WHEN r.p_id_clean IS NOT NULL THEN 'clean' END AS birth_source,
        r.p_sex
 FROM norm_roll AS r
 JOIN household AS h USING (household_id)
