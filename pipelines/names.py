@@ -53,6 +53,20 @@ def _converter() -> Any:
     return opencc.OpenCC("t2s")
 
 
+def script_variants(a: str, b: str) -> bool:
+    """Whether two names differ only where one writes a character's traditional form.
+
+    Normalisation keeps a few characters that are also surnames of their own (於, 乾); a name
+    written 於志 may still be 于志 in traditional script, so matching asks this separately.
+    """
+    if len(a) != len(b) or a == b:
+        return False
+    raw = _converter().convert("\n".join(p for x, y in zip(a, b, strict=True) if x != y
+                                          for p in (x, y))).split("\n")
+    pairs = list(zip(raw[0::2], raw[1::2], strict=True))
+    return bool(pairs) and all(x == y for x, y in pairs)
+
+
 def _t2s(texts: list[str]) -> list[str]:
     """Convert traditional to simplified, one call for many short texts (joined by newlines)."""
     if not texts:

@@ -146,6 +146,16 @@ def test_traditional_characters_and_spaces_link(tmp_path: Path) -> None:
     assert "name same after normalising 歐陽 澍/欧阳澍" in evidence(con, "D1")
 
 
+def test_traditional_form_kept_as_a_surname_still_matches_its_simplified_name(
+        tmp_path: Path) -> None:
+    # 於 is a surname of its own, so normalisation keeps it; 於志 may still be 于志 written
+    # in traditional script
+    roll = [roll_row("H1", "于志", make_id("420102", "20020209", "003"))]
+    con = link(tmp_path, roll, deaths(death_row("D1", "於志", "", birth="2002-02-09")))
+    assert linked(con, "deaths") == {"D1": ["H1"]}
+    assert "name same in traditional script 於志/于志" in evidence(con, "D1")
+
+
 def test_rare_homophone_with_blank_id_links(tmp_path: Path) -> None:
     con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳树", "")))
     assert linked(con, "deaths") == {"D1": ["H1"]}

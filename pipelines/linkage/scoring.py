@@ -87,6 +87,9 @@ def name_levels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         level[i] = NAME_CONFUSABLE if kind else NAME_ONE_CHAR
         kinds[i] = kind or ""
     level[present & pinyin_same] = NAME_PINYIN
+    for i in np.flatnonzero(present & pinyin_same & (lev > 0)):
+        if names.script_variants(e_name[i], r_name[i]):
+            level[i] = NAME_EXACT  # 於志/于志: the same name in traditional script
     level[present & (lev == 0)] = NAME_EXACT
     level[~present] = NAME_MISSING
     return level, kinds
@@ -208,7 +211,9 @@ def explain(frame: pd.DataFrame, id_level: np.ndarray, swapped: np.ndarray,
                                                                                 "ID not comparable"))
         nl = name_level[i]
         if nl == NAME_EXACT:
-            if e_raw[i] and e_raw[i].replace(" ", "") != e_name[i]:
+            if e_name[i] != r_name[i]:
+                parts.append(f"name same in traditional script {e_name[i]}/{r_name[i]}")
+            elif e_raw[i] and e_raw[i].replace(" ", "") != e_name[i]:
                 parts.append(f"name same after normalising {e_raw[i]}/{r_name[i]}")
             else:
                 parts.append(f"name same {r_name[i]}")
