@@ -14,8 +14,14 @@ import argparse
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
 
 from benchmarks.common import CLI, WORK, city, machine, measure
+
+# Splink thresholds (checked model, unchecked EM model) chosen for best F1 on the dev city
+# (20,000 households, seed 1): docs/decisions/0002-matcher-splink-vs-own.md.
+SPLINK_THRESHOLDS = ("0.9806", "0.992787")
 
 
 def full_audit(households: int, seed: int, repeat: int) -> None:
@@ -47,9 +53,13 @@ def main() -> None:
     print(f"machine: {machine()}; date: {dt.date.today().isoformat()}")
     full_audit(args.households, args.seed, args.repeat)
     if not args.no_splink:
-        from benchmarks.splink_deaths import compare
-
-        compare(args.households, args.seed)
+        # The same deaths link, the project's matcher and Splink's, timed and scored in one
+        # process on the same ingested tables (thresholds chosen on the 20k dev city, seed 1).
+        print(f"\n### Deaths link, own matcher and Splink 5, {args.households:,} households\n",
+              flush=True)
+        subprocess.run([sys.executable, "-m", "benchmarks.splink_deaths",
+                        "--households", str(args.households), "--seeds", str(args.seed),
+                        "--thresholds", *SPLINK_THRESHOLDS, "--repeat", "3"], check=True)
 
 
 if __name__ == "__main__":
