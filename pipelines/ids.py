@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,7 @@ def check_digit(body17: str) -> str:
     return _CHECK_CHARS[total % 11]
 
 
+@lru_cache(maxsize=65536)
 def _birth(yyyymmdd: str) -> dt.date | None:
     """The date written as yyyymmdd if it exists and is a plausible birth date."""
     try:

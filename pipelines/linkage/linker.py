@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from pipelines import ids
+from pipelines import ids, names
 from pipelines.config import merge
 from pipelines.io.duck import scalar
 from pipelines.linkage.scoring import (
@@ -87,6 +87,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """roll_people, the name frequencies, the variants of check-failing roll IDs, empty links."""
+    names.load_confusions()  # homophone and shape sets, read once for every dataset's link
     _exec(con, load_sql("link", "roll_people"))
     present = _tables(con)
     parts = ["SELECT p_name, p_name_pinyin FROM roll_people"]
