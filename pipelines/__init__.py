@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "run_audit": "pipelines.run",
-    "ingest_all": "pipelines.run",
+    "stages": "pipelines",
     "load_config": "pipelines.config",
     "load_rules": "pipelines.policy",
     "InputError": "pipelines.errors",
@@ -33,4 +33,6 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'pipelines' has no attribute {name!r}")
+    if module == "pipelines":
+        return importlib.import_module(f"pipelines.{name}")
     return getattr(importlib.import_module(module), name)

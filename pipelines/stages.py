@@ -1,0 +1,265 @@
+"""The audit in task-sized stages: what the CLI runs in one process and the DAG task by task.
+
+Each stage takes plain paths and strings, reads its inputs from the run's work folder (see
+workdir.py) and writes its results there, returning paths (JSON-serialisable, for XCom). A stage
+replaces what it writes, so a retry or a re-run gives the same files. Order:
+
+    discover -> ingest_one (per dataset) -> validate_all -> normalise -> link_one (per
+    dataset in linkable()) -> apply_rules_stage -> publish
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines.config import load_config
+from pipelines.errors import InputError
+from pipelines.ingest import find_inputs, ingest_dataset
+from pipelines.io.duck import connect, materialise, stage_tables
+from pipelines.io.output import publish_dir, staging_dir
+from pipelines.linkage import linker
+from pipelines.manifest import (
+    build_manifest,
+    ingest_facts,
+    write_quarantine_rows,
+    write_quarantine_summary,
+)
+from pipelines.policy import load_rules
+from pipelines.quality import ExpectationOutcome, raise_on_critical, validate
+from pipelines.rules import apply_rules, rule_checks
+from pipelines.workdir import (
+    load_parquet,
+    read_frame,
+    read_json,
+    record_time,
+    save_table,
+    write_frame,
+    write_json,
+)
+
+log = logging.getLogger(__name__)
+
+PREPARED = ("roll_people", "name_frequency", "rp_variants")
+RESULTS = ("findings", "findings_remove_list", "findings_add_list", "findings_checks")
+
+
+def _config_path(config_file: str | Path | None) -> Path | None:
+    return Path(config_file) if config_file else None
+
+
+def _plan(work_dir: Path) -> dict[str, Any]:
+    plan = work_dir / "run.json"
+    if not plan.exists():
+        raise FileNotFoundError(f"{plan} is missing: the run's work folder was not prepared "
+                                "(run the whole audit again from its first stage)")
+    result: dict[str, Any] = read_json(plan)
+    return result
+
+
+def datasets(work_dir: str | Path) -> list[str]:
+    """The datasets present in this run's input, in file order."""
+    return list(_plan(Path(work_dir))["files"])
+
+
+def discover(input_dir: str | Path, work_dir: str | Path, as_of: str,
+             config_file: str | Path | None = None) -> list[str]:
+    """Start a run: check the input folder, begin a fresh work folder; the datasets present.
+
+    Raises InputError when a required dataset is missing (or a dataset comes in two files).
+    """
+    work = Path(work_dir)
+    found, ignored = find_inputs(Path(input_dir), load_config(_config_path(config_file)))
+    for name in ignored:
+        log.info("ignored file %s (not a dataset of the contract)", name)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    write_json(work / "run.json", {
+        "as_of": dt.date.fromisoformat(as_of).isoformat(), "input_dir": str(input_dir),
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "files": {d: str(p) for d, p in found.items()}, "ignored_files": ignored})
+    return list(found)
+
+
+def ingest_one(dataset: str, work_dir: str | Path, config_file: str | Path | None = None) -> str:
+    """Read, type, normalise and quarantine one dataset; the path of norm_<dataset>.parquet."""
+    started = time.perf_counter()
+    work = Path(work_dir)
+    path = Path(_plan(work)["files"][dataset])
+    result = ingest_dataset(dataset, path, load_config(_config_path(config_file)))
+    target = write_frame(work / f"norm_{dataset}.parquet", result.loaded)
+    write_quarantine_rows(result, work / "quality")
+    write_json(work / f"ingest_{dataset}.json", ingest_facts(result))
+    record_time(work, "ingest", dataset, time.perf_counter() - started)
+    return str(target)
+
+
+def _facts(work: Path) -> dict[str, dict[str, Any]]:
+    return {d: read_json(work / f"ingest_{d}.json") for d in datasets(work)}
+
+
+def validate_all(work_dir: str | Path, as_of: str, config_file: str | Path | None = None
+                 ) -> str:
+    """Run the expectations on every ingested dataset; the path of the quality folder.
+
+    Raises InputError naming every failed critical expectation (the CLI's message).
+    """
+    started = time.perf_counter()
+    work = Path(work_dir)
+    config = load_config(_config_path(config_file))
+    facts = _facts(work)
+    frames = {d: read_frame(work / f"norm_{d}.parquet") for d in facts}
+    quality = work / "quality"
+    outcomes = validate(frames, dt.date.fromisoformat(as_of), config, quality)
+    write_quarantine_summary(facts, quality)
+    record_time(work, "validate", "all", time.perf_counter() - started)
+    raise_on_critical(outcomes, {d: f["file"] for d, f in facts.items()})
+    return str(quality)
+
+
+def _load_norm(con: Any, work: Path, names: list[str] | None = None) -> dict[str, int]:
+    wanted = names if names is not None else datasets(work)
+    return {f"norm_{d}": load_parquet(con, f"norm_{d}", work / f"norm_{d}.parquet")
+            for d in sorted(wanted)}
+
+
+def normalise(work_dir: str | Path, config_file: str | Path | None = None) -> str:
+    """Prepare the roll's people once: roll_people, name frequencies, ID variants, the roll
+    linked with itself and its persons merged. The path of roll_people.parquet."""
+    started = time.perf_counter()
+    work = Path(work_dir)
+    params = linker.load_params(_config_path(config_file))
+    con = connect()
+    _load_norm(con, work)
+    linker.prepare(con)
+    stats = linker.link_dataset(con, "roll", params, linker.population(con, params))
+    merged = linker.merge_roll_persons(con)
+    if merged:
+        log.info("roll: %d rows with a damaged ID joined to the same person elsewhere", merged)
+    for name in PREPARED:
+        save_table(con, name, work / f"{name}.parquet")
+    save_table(con, "links", work / "links_roll.parquet")
+    write_json(work / "links_roll.json", asdict(stats))
+    record_time(work, "normalise", "all", time.perf_counter() - started)
+    return str(work / "roll_people.parquet")
+
+
+def linkable(work_dir: str | Path) -> list[str]:
+    """The evidence datasets of this run that link to the roll, in the linker's order."""
+    present = {f"norm_{d}" for d in datasets(work_dir)}
+    return [d for d, (_, _, needs) in linker.SOURCES.items() if all(t in present for t in needs)]
+
+
+def link_one(dataset: str, work_dir: str | Path, config_file: str | Path | None = None) -> str:
+    """Link one evidence dataset to the prepared roll; the path of links_<dataset>.parquet."""
+    started = time.perf_counter()
+    work = Path(work_dir)
+    params = linker.load_params(_config_path(config_file))
+    con = connect()
+    _load_norm(con, work, [t[len("norm_"):] for t in linker.SOURCES[dataset][2]])
+    for name in PREPARED:
+        load_parquet(con, name, work / f"{name}.parquet")
+    con.execute("CREATE OR REPLACE TABLE links (dataset VARCHAR, record_id VARCHAR, "
+                "member_key BIGINT, score DOUBLE, evidence VARCHAR)").fetchall()
+    stats = linker.link_dataset(con, dataset, params, linker.population(con, params))
+    target = save_table(con, "links", work / f"links_{dataset}.parquet")
+    write_json(work / f"links_{dataset}.json", asdict(stats))
+    record_time(work, "link", dataset, time.perf_counter() - started)
+    return str(target)
+
+
+def apply_rules_stage(work_dir: str | Path, as_of: str, config_file: str | Path | None = None,
+                      debug_dir: str | Path | None = None) -> str:
+    """Apply the finding rules to the linked roll; the path of findings.parquet.
+
+    With `debug_dir`, every stage table is also written there as Parquet.
+    """
+    started = time.perf_counter()
+    work = Path(work_dir)
+    con = connect()
+    _load_norm(con, work)
+    load_parquet(con, "roll_people", work / "roll_people.parquet")
+    parts = [work / f"links_{d}.parquet" for d in ["roll", *linkable(work)]]
+    missing = [p.name for p in parts if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"links missing from {work}: {', '.join(missing)}")
+    con.execute("CREATE OR REPLACE TABLE links AS SELECT * FROM read_parquet(?)",
+                [[p.as_posix() for p in parts]]).fetchall()
+    apply_rules(con, dt.date.fromisoformat(as_of), load_rules(_config_path(config_file)))
+    for name in RESULTS:
+        save_table(con, name, work / f"{name}.parquet")
+    if debug_dir is not None:
+        materialise(con, stage_tables(con), Path(debug_dir))
+    record_time(work, "rules", "all", time.perf_counter() - started)
+    return str(work / "findings.parquet")
+
+
+def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Path | None = None
+            ) -> str:
+    """Write the output files and move them into `output_dir` at once; remove the work folder.
+
+    Returns the published folder. `output_dir` is replaced as a whole, so a re-run for the same
+    date leaves exactly that run's files.
+    """
+    from pipelines.findings import write_outputs
+
+    started = time.perf_counter()
+    work, target = Path(work_dir), Path(output_dir)
+    config_path = _config_path(config_file)
+    config = load_config(config_path)
+    facts = _facts(work)
+    outcomes = [ExpectationOutcome(**o)
+                for o in read_json(work / "quality" / "validation.json")]
+    with staging_dir(target) as stage:
+        con = connect()
+        for name in RESULTS:
+            load_parquet(con, name, work / f"{name}.parquet")
+        counts = write_outputs(con, stage)
+        shutil.copytree(work / "quality", stage / "quality")
+        record_time(work, "outputs", "all", time.perf_counter() - started)
+        manifest = build_manifest(work, target, config, facts, outcomes)
+        manifest["tables"] = {f"norm_{d}": int(f["loaded_rows"]) for d, f in sorted(facts.items())}
+        manifest["checks"] = rule_checks(con)
+        manifest["findings"] = counts
+        manifest["linkage"] = [read_json(work / f"links_{d}.json")
+                               for d in ["roll", *linkable(work)]]
+        effective = {"audit": config.model_dump(mode="json"),
+                     "rules": load_rules(config_path).model_dump(mode="json"),
+                     "matcher": linker.load_params(config_path)}
+        (stage / "config.effective.yaml").write_text(
+            yaml.safe_dump(effective, allow_unicode=True, sort_keys=True), encoding="utf-8")
+        write_json(stage / "manifest.json", manifest)
+        publish_dir(stage, target)
+    shutil.rmtree(work, ignore_errors=True)
+    log.info("audit published to %s", target)
+    return str(target)
+
+
+def record_failure(failed_dir: str | Path, as_of: str, exc: BaseException,
+                   work_dir: str | Path | None = None, **details: Any) -> Path:
+    """Write the failure report to <failed_dir>/<as_of>.json (never into the run's own folder),
+    with the quality files so far beside it as <as_of>.quality/."""
+    folder = Path(failed_dir)
+    report: dict[str, Any] = {
+        "as_of": as_of, "dataset": getattr(exc, "dataset", None),
+        "file": getattr(exc, "file", None), "message": str(exc),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    report.update(details)
+    path = write_json(folder / f"{as_of}.json", report)
+    quality = Path(work_dir) / "quality" if work_dir is not None else None
+    if quality is not None and quality.exists():
+        target = folder / f"{as_of}.quality"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(quality, target)
+    return path
+
+
+__all__ = ["InputError", "apply_rules_stage", "datasets", "discover", "ingest_one", "link_one",
+           "linkable", "normalise", "publish", "record_failure", "validate_all"]

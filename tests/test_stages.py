@@ -1,0 +1,59 @@
+"""The task-sized stages the CLI and the DAG share: paths in, paths out, retries replace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines import stages
+from pipelines.errors import InputError
+from tests.conftest import ROLL_HEADER, write_csv
+
+AS_OF = "2026-10-31"
+
+
+def test_stages_hand_over_named_parquet_files_and_publish(minimal_input: Path,
+                                                          tmp_path: Path) -> None:
+    work = tmp_path / "out" / ".work" / AS_OF
+    assert stages.discover(minimal_input, work, AS_OF) == ["roll", "standards"]
+    path = stages.ingest_one("roll", work)
+    assert path == str(work / "norm_roll.parquet")
+    json.dumps(path)  # XCom-safe
+    first = Path(path).read_bytes()
+    assert stages.ingest_one("roll", work) == path  # a retry replaces the same file
+    assert Path(path).read_bytes() == first
+    stages.ingest_one("standards", work)
+    assert Path(stages.validate_all(work, AS_OF)) == work / "quality"
+    assert Path(stages.normalise(work)).name == "roll_people.parquet"
+    assert (work / "links_roll.parquet").exists()
+    assert stages.linkable(work) == []
+    assert Path(stages.apply_rules_stage(work, AS_OF)).name == "findings.parquet"
+    published = Path(stages.publish(work, tmp_path / "out" / AS_OF))
+    assert (published / "findings.csv").exists()
+    assert (published / "quality" / "validation.json").exists()
+    assert not work.exists(), "the work folder goes once the outputs are published"
+
+
+def test_discover_refuses_a_folder_without_the_roll(minimal_input: Path, tmp_path: Path) -> None:
+    (minimal_input / "roll.csv").unlink()
+    with pytest.raises(InputError, match="required dataset missing"):
+        stages.discover(minimal_input, tmp_path / "work", AS_OF)
+
+
+def test_validate_all_raises_the_plain_message(minimal_input: Path, tmp_path: Path) -> None:
+    # every ID mangled by a spreadsheet: the critical roll.id_number.usable fails
+    rows = [[f"H{i}", "张伟", "4.20102E+17", "户主", "江岸区", "大智街道", "幸福社区", "城市低保",
+             "1", "900"] for i in range(5)]
+    write_csv(minimal_input / "roll.csv", ROLL_HEADER, rows)
+    work = tmp_path / "work"
+    for dataset in stages.discover(minimal_input, work, AS_OF):
+        stages.ingest_one(dataset, work)
+    with pytest.raises(InputError, match="roll.csv: expectation roll.id_number.usable failed"):
+        stages.validate_all(work, AS_OF)
+    report = stages.record_failure(tmp_path / "_failed", AS_OF, InputError("x", dataset="roll"),
+                                   work, task_id="validate")
+    saved = json.loads(report.read_text(encoding="utf-8"))
+    assert saved["dataset"] == "roll" and saved["task_id"] == "validate"
+    assert (tmp_path / "_failed" / f"{AS_OF}.quality" / "validation.json").exists()
