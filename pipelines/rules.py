@@ -159,7 +159,7 @@ def apply_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy_config: R
 
     Also creates `findings_<code>` (evidence rows per code that ran), the stage tables they
     use (`findings_households`, `findings_members`, `findings_standard`, `findings_policy`,
-    `findings_policy_codes`, ...), `findings_remove_list`, `findings_add_list` and
+    `findings_policy_codes`, `findings_member_links`, ...), `findings_remove_list`, `findings_add_list` and
     `findings_checks`. The policy in force at `as_of` is resolved per district and category.
     """
     present = present_datasets(con)
@@ -169,6 +169,7 @@ def apply_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy_config: R
     policy, codes = policy_tables(policy_config, _policy_keys(con, present), as_of)
     load_arrow(con, "findings_policy", policy)
     load_arrow(con, "findings_policy_codes", codes)
+    create_table(con, "findings_member_links")
     rules_staff.create_declared(con, "staff_relatives" in present)
     standard_notes = _standard_notes(con, present)
 

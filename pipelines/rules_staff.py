@@ -15,8 +15,8 @@ from pipelines.rules_tables import create_table, load_arrow
 
 DECLARED_SCHEMA = pa.schema([
     ("member_key", pa.int64()), ("household_id", pa.string()), ("staff_id", pa.string()),
-    ("record_id", pa.string()), ("relation", pa.string()), ("score", pa.float64()),
-    ("evidence", pa.string()),
+    ("record_id", pa.string()), ("relation", pa.string()), ("near_relative", pa.bool_()),
+    ("score", pa.float64()), ("evidence", pa.string()),
 ])
 NAMES_SCHEMA = pa.schema([("approved_by", pa.string()), ("name_norm", pa.string())])
 

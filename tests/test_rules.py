@@ -480,3 +480,23 @@ def test_missing_datasets_are_reported_as_skipped_checks() -> None:
     assert checks["STAFF_RELATIVE_UNFILED"]["reason"] == \
         "dataset not provided: staff_relatives, kin_filings"
     assert {c["status"] for c in checks.values()} == {"ran", "skipped"}
+
+
+# --- shared stage relations -------------------------------------------------------------------
+
+def test_member_links_one_row_per_link_with_the_members_policy() -> None:
+    people = [
+        member(1, "H1", "张伟", size=2, amount=1200.0),                     # two links
+        member(2, "H1", "李娜", relation="配偶", size=2, amount=1200.0),    # no link: no row
+        member(3, "H2", "王芳", district=HONGSHAN, category="rural"),        # other policy row
+    ]
+    con = world(people, [("deaths", "D1", 1, 0.97), ("vehicles", "V1", 1, 0.9),
+                         ("vehicles", "V2", 3, 0.8)], deaths=[], vehicles=[])
+    run(con)
+    rows = con.execute(
+        "SELECT member_key, dataset, record_id, score, amount_household, amount_member, "
+        "policy.district_code, policy.category_code FROM findings_member_links "
+        "ORDER BY member_key, dataset").fetchall()
+    assert rows == [(1, "deaths", "D1", 0.97, 1200.0, 600.0, JIANGAN, "urban"),
+                    (1, "vehicles", "V1", 0.9, 1200.0, 600.0, JIANGAN, "urban"),
+                    (3, "vehicles", "V2", 0.8, 1000.0, 1000.0, HONGSHAN, "rural")]

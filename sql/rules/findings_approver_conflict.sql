@@ -1,7 +1,7 @@
 -- APPROVER_CONFLICT evidence: households whose case handler declared a member as a near
 -- relative (filed or not), or is STAFF_LINKED to the household.
--- Inputs: findings_approver, findings_declared, findings_members, findings_policy,
--- findings_households, findings_staff_linked.
+-- Inputs: findings_approver, findings_declared, findings_members, findings_households,
+-- findings_staff_linked.
 -- Grain: one row per (household, evidence record). Key: household_id, dataset, record_id.
 -- A declaration is preferred as evidence over a shared phone/account (ev_key1), then the score.
 WITH by_declaration AS (
@@ -12,10 +12,7 @@ WITH by_declaration AS (
     FROM findings_approver AS a
     JOIN findings_declared AS d ON d.household_id = a.household_id AND d.staff_id = a.staff_id
     JOIN findings_members AS m ON m.member_key = d.member_key
-    JOIN findings_policy AS p
-      ON p.district_code IS NOT DISTINCT FROM m.district_code
-     AND p.category_code IS NOT DISTINCT FROM m.category_code
-    WHERE list_contains(p.staff_near_relations, d.relation)
+    WHERE d.near_relative
 ),
 by_link AS (
     SELECT a.household_id, a.staff_id, 'staff' AS dataset, s.record_id, s.score, 0.0 AS kind,

@@ -1,15 +1,17 @@
 -- Declared relatives on the roll: roll members linked from a staff member's declaration.
--- Inputs: findings_members, links (dataset staff_relatives), norm_staff_relatives.
+-- Inputs: findings_member_links (dataset staff_relatives, with the policy), norm_staff_relatives.
 -- Grain: one row per (member, declaration). Key: member_key, record_id.
+-- near_relative: the relation is one of the policy's staff_near_relations (NULL: unknown).
 SELECT
-    m.member_key,
-    m.household_id,
+    ml.member_key,
+    ml.household_id,
     r.staff_id,
-    l.record_id,
+    ml.record_id,
     r.relation,
-    l.score::DOUBLE AS score,
-    l.evidence
-FROM findings_members AS m
-JOIN links AS l ON l.member_key = m.member_key AND l.dataset = 'staff_relatives'
-JOIN norm_staff_relatives AS r ON r.record_id = l.record_id
-WHERE r.staff_id IS NOT NULL
+    list_contains(ml.policy.staff_near_relations, r.relation) AS near_relative,
+    ml.score,
+    ml.evidence
+FROM findings_member_links AS ml
+JOIN norm_staff_relatives AS r ON r.record_id = ml.record_id
+WHERE ml.dataset = 'staff_relatives'
+  AND r.staff_id IS NOT NULL

@@ -1,21 +1,14 @@
 -- Counted public-payroll income of roll members, where the policy counts public pay.
--- Inputs: findings_members, links (dataset public_employees), norm_public_employees,
--- findings_policy.
+-- Inputs: findings_member_links (dataset public_employees, with the policy),
+-- norm_public_employees.
 -- Grain: one row per (member, payroll record). Key: member_key, record_id.
 SELECT
-    m.member_key,
-    m.household_id,
-    'public_employees' AS dataset,
-    l.record_id,
-    l.score::DOUBLE AS score,
+    ml.member_key, ml.household_id, ml.dataset, ml.record_id, ml.score,
     e.monthly_pay::DOUBLE AS amount,
     'public pay ' || printf('%.2f', e.monthly_pay) || coalesce(' at ' || e.employer, '')
-        || ' for ' || m.name || ' (' || coalesce(l.evidence, 'linked') || ')' AS note
-FROM findings_members AS m
-JOIN links AS l ON l.member_key = m.member_key AND l.dataset = 'public_employees'
-JOIN norm_public_employees AS e ON e.record_id = l.record_id
-JOIN findings_policy AS p
-  ON p.district_code IS NOT DISTINCT FROM m.district_code
- AND p.category_code IS NOT DISTINCT FROM m.category_code
-WHERE e.monthly_pay IS NOT NULL
-  AND p.income_count_public_pay
+        || ' for ' || ml.name || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note
+FROM findings_member_links AS ml
+JOIN norm_public_employees AS e ON e.record_id = ml.record_id
+WHERE ml.dataset = 'public_employees'
+  AND e.monthly_pay IS NOT NULL
+  AND ml.policy.income_count_public_pay

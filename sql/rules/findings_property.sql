@@ -1,5 +1,5 @@
 -- PROPERTY evidence: units of roll members who own too many homes or any non-residential unit.
--- Inputs: findings_members, links (dataset property), norm_property, findings_policy.
+-- Inputs: findings_member_links (dataset property, with the policy), norm_property.
 -- Grain: one row per (member, counted unit). Key: member_key, record_id.
 -- Counted per member: property_min_residential_units or more residential units (and, when
 -- property_min_area_per_capita is set and areas are given, residential area per household
@@ -7,18 +7,14 @@
 -- claim_score: a non-residential unit's own link score; for the residential count, the score
 -- of the weakest unit needed to reach the count (the claim holds only if that link does).
 WITH units AS (
-    SELECT m.*, l.record_id, l.score::DOUBLE AS score, l.evidence,
-           pr.usage, pr.usage_code, pr.area, pr.property_address,
-           p.property_min_residential_units AS min_units,
-           p.property_min_area_per_capita AS min_area,
-           p.property_count_non_residential AS count_non_residential
-    FROM findings_members AS m
-    JOIN links AS l ON l.member_key = m.member_key AND l.dataset = 'property'
-    JOIN norm_property AS pr ON pr.record_id = l.record_id
-    JOIN findings_policy AS p
-      ON p.district_code IS NOT DISTINCT FROM m.district_code
-     AND p.category_code IS NOT DISTINCT FROM m.category_code
-    WHERE pr.usage_code IN ('residential', 'non_residential')
+    SELECT ml.member_key, ml.record_id, ml.score, ml.household_size, pr.usage_code, pr.area,
+           ml.policy.property_min_residential_units AS min_units,
+           ml.policy.property_min_area_per_capita AS min_area,
+           ml.policy.property_count_non_residential AS count_non_residential
+    FROM findings_member_links AS ml
+    JOIN norm_property AS pr ON pr.record_id = ml.record_id
+    WHERE ml.dataset = 'property'
+      AND pr.usage_code IN ('residential', 'non_residential')
 ),
 per_member AS (
     SELECT member_key,
@@ -44,30 +40,21 @@ judged AS (
 )
 SELECT
     'PROPERTY' AS finding_code,
-    u.subject,
-    u.member_seq AS member_pick,
-    u.household_id,
-    u.roll_id AS id_number,
-    u.name,
-    u.district_code,
-    u.category_code,
-    'property' AS dataset,
-    u.record_id,
-    u.score,
-    CASE WHEN u.usage_code = 'non_residential' THEN u.score ELSE j.residential_claim END AS claim_score,
-    u.score AS ev_key1,
+    ml.* EXCLUDE (member_key, household_size, evidence, policy),
+    CASE WHEN pr.usage_code = 'non_residential' THEN ml.score ELSE j.residential_claim END AS claim_score,
+    ml.score AS ev_key1,
     -- a non-residential unit first, then the larger area
-    (CASE WHEN u.usage_code = 'non_residential' THEN 1e9 ELSE 0 END + coalesce(u.area, 0))::DOUBLE AS ev_key2,
+    (CASE WHEN pr.usage_code = 'non_residential' THEN 1e9 ELSE 0 END + coalesce(pr.area, 0))::DOUBLE AS ev_key2,
     'owns ' || j.residential || ' residential and ' || j.non_residential
         || ' non-residential unit(s)' AS summary,
-    coalesce(u.usage, u.usage_code)
-        || coalesce(' at ' || u.property_address, '')
-        || coalesce(', ' || printf('%.2f', u.area) || ' m²', '')
-        || ' (' || coalesce(u.evidence, 'linked') || ')' AS note,
-    u.monthly_amount AS amount_household,
-    u.member_share AS amount_member,
+    coalesce(pr.usage, pr.usage_code)
+        || coalesce(' at ' || pr.property_address, '')
+        || coalesce(', ' || printf('%.2f', pr.area) || ' m²', '')
+        || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
     NULL::DOUBLE AS amount_gap
-FROM units AS u
-JOIN judged AS j USING (member_key)
-WHERE (u.usage_code = 'residential' AND j.residential_hit)
-   OR (u.usage_code = 'non_residential' AND j.non_residential_hit)
+FROM findings_member_links AS ml
+JOIN norm_property AS pr ON pr.record_id = ml.record_id
+JOIN judged AS j ON j.member_key = ml.member_key
+WHERE ml.dataset = 'property'
+  AND ((pr.usage_code = 'residential' AND j.residential_hit)
+       OR (pr.usage_code = 'non_residential' AND j.non_residential_hit))

@@ -1,6 +1,6 @@
 -- STAFF_RELATIVE_UNFILED evidence: near relatives declared by staff with no kin filing.
--- Inputs: findings_members, findings_declared, findings_policy, norm_kin_filings, links
--- (dataset kin_filings: record_id = 'kin:' || the filing's _row).
+-- Inputs: findings_declared, findings_member_links (the declaration's link), findings_members,
+-- norm_kin_filings, links (dataset kin_filings: record_id = 'kin:' || the filing's _row).
 -- Grain: one row per (member, declaration). Key: member_key, record_id.
 -- A filing covers a (member, staff) pair when it names that staff_id and either the member's
 -- household_id and repaired ID, or the linker tied the filing to the member.
@@ -15,30 +15,17 @@ WITH filed AS (
 )
 SELECT
     'STAFF_RELATIVE_UNFILED' AS finding_code,
-    m.subject,
-    m.member_seq AS member_pick,
-    m.household_id,
-    m.roll_id AS id_number,
-    m.name,
-    m.district_code,
-    m.category_code,
-    'staff_relatives' AS dataset,
-    d.record_id,
-    d.score,
-    d.score AS claim_score,
-    d.score AS ev_key1,
+    ml.* EXCLUDE (member_key, household_size, evidence, policy),
+    ml.score AS claim_score,
+    ml.score AS ev_key1,
     0::DOUBLE AS ev_key2,
     NULL::VARCHAR AS summary,
     'declared as ' || d.relation || ' by staff ' || d.staff_id
-        || ', no kin filing with that staff member (' || coalesce(d.evidence, 'linked') || ')' AS note,
-    m.monthly_amount AS amount_household,
-    m.member_share AS amount_member,
+        || ', no kin filing with that staff member (' || coalesce(ml.evidence, 'linked') || ')' AS note,
     NULL::DOUBLE AS amount_gap
 FROM findings_declared AS d
-JOIN findings_members AS m USING (member_key)
-JOIN findings_policy AS p
-  ON p.district_code IS NOT DISTINCT FROM m.district_code
- AND p.category_code IS NOT DISTINCT FROM m.category_code
-WHERE list_contains(p.staff_near_relations, d.relation)
+JOIN findings_member_links AS ml
+  ON ml.member_key = d.member_key AND ml.dataset = 'staff_relatives' AND ml.record_id = d.record_id
+WHERE d.near_relative
   AND NOT EXISTS (SELECT 1 FROM filed AS f
                   WHERE f.member_key = d.member_key AND f.staff_id = d.staff_id)
