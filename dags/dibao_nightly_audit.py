@@ -1,0 +1,148 @@
+"""Nightly 低保 audit: the stages of `dibao-audit run` as Airflow tasks.
+
+locate -> plan -> ingest (one mapped task per dataset present) -> validate (Great Expectations) ->
+normalise -> link (one mapped task per cross-reference dataset) -> rules -> publish.
+Tasks pass paths only; tables go through Parquet files in <output_dir>/.work/<as_of>/.
+Outputs land in <output_dir>/<as_of>/ and are declared as assets. A re-run for the same date
+replaces that date's folder. Wiring only: every task body is one call into pipelines.nightly,
+imported inside the task so that parsing this file loads no data library.
+
+Schedule: $DIBAO_NIGHTLY_CRON (default 02:00) in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from airflow.sdk import (
+    DAG,
+    Asset,
+    CronTriggerTimetable,
+    Param,
+    TriggerRule,
+    Variable,
+    get_current_context,
+    task,
+)
+
+TIMEZONE = "Asia/Shanghai"
+SCHEDULE = os.environ.get("DIBAO_NIGHTLY_CRON", "0 2 * * *")
+
+FINDINGS = Asset(name="dibao_audit_findings", uri="file:///dibao-audit/findings.csv",
+                 group="dibao-audit")
+REMOVE_LIST = Asset(name="dibao_audit_remove_list", uri="file:///dibao-audit/remove_list.csv",
+                    group="dibao-audit")
+ADD_LIST = Asset(name="dibao_audit_add_list", uri="file:///dibao-audit/add_list.csv",
+                 group="dibao-audit")
+MANIFEST = Asset(name="dibao_audit_manifest", uri="file:///dibao-audit/manifest.json",
+                 group="dibao-audit")
+OUTPUTS = {"findings.csv": FINDINGS, "remove_list.csv": REMOVE_LIST,
+           "add_list.csv": ADD_LIST, "manifest.json": MANIFEST}
+
+
+def _variable(key: str) -> str | None:
+    value = Variable.get(key, default=None)
+    return str(value) if value else None
+
+
+def _on_failure(context: Any) -> None:
+    from pipelines import nightly
+
+    nightly.on_failure(context, _variable)
+
+
+with DAG(
+    dag_id="dibao_nightly_audit",
+    description="Nightly audit of the 低保 roll against the cross-reference data",
+    schedule=CronTriggerTimetable(SCHEDULE, timezone=TIMEZONE),
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["dibao", "audit", "nightly"],
+    default_args={
+        "owner": "dibao-audit",
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=2),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(minutes=30),
+        "on_failure_callback": _on_failure,
+    },
+    params={
+        "input_dir": Param("", type="string",
+                           description="input folder (default: Variable dibao_input_dir, "
+                                       "else the sample city)"),
+        "output_dir": Param("", type="string",
+                            description="results go to <output_dir>/<as_of>/ (default: "
+                                        "Variable dibao_output_dir, else sample/out)"),
+        "as_of": Param("", type="string",
+                       description="audit date YYYY-MM-DD (default: the logical date in "
+                                   "Asia/Shanghai)"),
+        "config_file": Param("", type="string", description="YAML merged over the defaults"),
+    },
+    doc_md=__doc__,
+) as dag:
+
+    @task
+    def locate() -> dict[str, str]:
+        from pipelines import nightly
+
+        context = get_current_context()
+        when = context.get("logical_date") or context["dag_run"].run_after
+        return nightly.resolve_run(context["params"], when, _variable)
+
+    @task
+    def plan(run: dict[str, str]) -> list[str]:
+        from pipelines import nightly
+
+        return nightly.plan(run)
+
+    @task(map_index_template="{{ dataset_name }}")
+    def ingest(run: dict[str, str], dataset: str) -> str:
+        from pipelines import nightly
+
+        get_current_context()["dataset_name"] = dataset  # type: ignore[typeddict-unknown-key]
+        return nightly.ingest(run, dataset)
+
+    @task
+    def validate(run: dict[str, str], ingested: list[str]) -> str:
+        from pipelines import nightly
+
+        return nightly.validate(run)
+
+    @task
+    def normalise(run: dict[str, str], quality: str) -> list[str]:
+        from pipelines import nightly
+
+        return nightly.normalise(run)
+
+    @task(map_index_template="{{ dataset_name }}")
+    def link(run: dict[str, str], dataset: str) -> str:
+        from pipelines import nightly
+
+        get_current_context()["dataset_name"] = dataset  # type: ignore[typeddict-unknown-key]
+        return nightly.link(run, dataset)
+
+    @task(trigger_rule=TriggerRule.NONE_FAILED)  # runs when there is nothing to link
+    def rules(run: dict[str, str], linkable: list[str]) -> str:
+        from pipelines import nightly
+
+        return nightly.rules(run)
+
+    @task(outlets=list(OUTPUTS.values()))
+    def publish(run: dict[str, str], findings: str) -> dict[str, str]:
+        from pipelines import nightly
+
+        paths = nightly.publish(run)
+        events = get_current_context()["outlet_events"]
+        for name, asset in OUTPUTS.items():
+            events[asset].extra = {"path": paths[name], "as_of": run["as_of"]}
+        return paths
+
+    run = locate()
+    ingested = ingest.partial(run=run).expand(dataset=plan(run))
+    linkable = normalise(run, validate(run, ingested))
+    findings = rules(run, linkable)
+    link.partial(run=run).expand(dataset=linkable) >> findings
+    publish(run, findings)

@@ -1,0 +1,178 @@
+"""The nightly audit DAG's task bodies: one call each into the stages, paths in and out.
+
+dags/dibao_nightly_audit.py only wires these. Nothing here imports Airflow at module level;
+`fail_fast` imports its exception when an input turns out unusable. Locations come from the
+run's params, else the Airflow Variables `dibao_input_dir` / `dibao_output_dir`, else the
+environment (`DIBAO_INPUT_DIR`, `DIBAO_OUTPUT_DIR`), else the embedded defaults: the sample
+city of `scripts/demo.sh` (`sample/city`, results under `sample/out`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pipelines import stages
+from pipelines.errors import InputError
+
+log = logging.getLogger(__name__)
+
+TIMEZONE = "Asia/Shanghai"
+PROJECT = Path(__file__).resolve().parents[1]
+DEFAULT_INPUT = PROJECT / "sample" / "city"
+DEFAULT_OUTPUT = PROJECT / "sample" / "out"
+T = TypeVar("T")
+
+
+def resolve_run(params: Mapping[str, Any], when: dt.datetime | None,
+                variable: Callable[[str], str | None] = lambda _: None) -> dict[str, str]:
+    """Where this run reads and writes, and its audit date (paths and strings only).
+
+    `as_of` is the param when given, else the calendar date of `when` (the logical date, or
+    the run's start for runs without one) in Asia/Shanghai. Outputs go to
+    `<output_dir>/<as_of>/`, the work folder to `<output_dir>/.work/<as_of>/`.
+    """
+    input_dir = (params.get("input_dir") or variable("dibao_input_dir")
+                 or os.environ.get("DIBAO_INPUT_DIR") or str(DEFAULT_INPUT))
+    output_dir = (params.get("output_dir") or variable("dibao_output_dir")
+                  or os.environ.get("DIBAO_OUTPUT_DIR") or str(DEFAULT_OUTPUT))
+    as_of = params.get("as_of")
+    if not as_of:
+        moment = when or dt.datetime.now(dt.UTC)
+        as_of = moment.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
+    try:
+        as_of = dt.date.fromisoformat(str(as_of)).isoformat()
+    except ValueError:
+        raise InputError(f"as_of {as_of!r} is not a date in YYYY-MM-DD form") from None
+    root = Path(output_dir)
+    return {"input_dir": str(Path(input_dir)), "output_dir": str(root), "as_of": as_of,
+            "work_dir": str(root / ".work" / as_of), "target": str(root / as_of),
+            "config_file": str(params.get("config_file") or "")}
+
+
+def fail_fast(run: Mapping[str, str], task: str, stage: Callable[..., T], *args: Any,
+              dataset: str | None = None) -> T:
+    """Call a stage; an unusable input fails the task at once (no retry) with the plain
+    message. The failure callback (`on_failure`) writes the report."""
+    try:
+        return stage(*args)
+    except InputError as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        if exc.dataset is None and dataset is not None:
+            exc.dataset = dataset
+        raise AirflowFailException(str(exc)) from exc
+
+
+def _cause(exc: object) -> BaseException:
+    """The error to report: the InputError behind a fail-fast exception, else the error."""
+    if not isinstance(exc, BaseException):
+        return RuntimeError(str(exc) if exc else "the task failed")
+    return exc.__cause__ if isinstance(exc.__cause__, InputError) else exc
+
+
+def failure_report(context: Mapping[str, Any], cause: BaseException) -> dict[str, Any]:
+    """Which run, task and dataset failed, from a task's failure context."""
+    ti = context["ti"]
+    dataset = getattr(cause, "dataset", None)
+    map_index = int(getattr(ti, "map_index", -1) or -1)
+    if dataset is None and map_index >= 0 and ti.task_id in ("ingest", "link"):
+        names = ti.xcom_pull(task_ids="plan" if ti.task_id == "ingest" else "normalise")
+        dataset = list(names)[map_index] if names and map_index < len(names) else None
+    return {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id,
+            "map_index": map_index, "try_number": getattr(ti, "try_number", None),
+            "dataset": dataset, "error": type(cause).__name__}
+
+
+def on_failure(context: Mapping[str, Any], variable: Callable[[str], str | None]) -> Path:
+    """Record a failed task's report in <output_dir>/_failed/<as_of>.json (with the quality
+    files so far) and post it to the webhook `dibao_failure_webhook` (Variable or
+    $DIBAO_FAILURE_WEBHOOK) when one is configured. Never raises for the webhook."""
+    ti = context["ti"]
+    run = ti.xcom_pull(task_ids="locate")
+    if not run:
+        when = context.get("logical_date") or getattr(context.get("dag_run"), "run_after", None)
+        run = resolve_run(context.get("params") or {}, when, variable)
+    cause = _cause(context.get("exception"))
+    details = failure_report(context, cause)
+    path = stages.record_failure(Path(run["output_dir"]) / "_failed", run["as_of"], cause,
+                                 run["work_dir"], **details)
+    log.error("audit %s failed in task %s: report %s", run["as_of"], details["task_id"], path)
+    url = variable("dibao_failure_webhook") or os.environ.get("DIBAO_FAILURE_WEBHOOK")
+    if url:
+        post_json(url, path.read_bytes())
+    return path
+
+
+def post_json(url: str, body: bytes, timeout: float = 10.0) -> bool:
+    """POST a JSON body; True when the server answered 2xx. Failures are logged, not raised."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            ok = 200 <= int(response.status) < 300
+    except (urllib.error.URLError, OSError) as exc:
+        log.warning("failure webhook %s not reached: %s", url, exc)
+        return False
+    if not ok:
+        log.warning("failure webhook %s answered %s", url, response.status)
+    return ok
+
+
+def _config(run: Mapping[str, str]) -> str | None:
+    return run.get("config_file") or None
+
+
+def plan(run: Mapping[str, str]) -> list[str]:
+    """Check the input folder and begin the run's work folder; the datasets present."""
+    log.info("audit %s: input %s, output %s", run["as_of"], run["input_dir"], run["target"])
+    return fail_fast(run, "plan", stages.discover, run["input_dir"], run["work_dir"],
+                     run["as_of"], _config(run))
+
+
+def ingest(run: Mapping[str, str], dataset: str) -> str:
+    """Ingest one dataset; the path of its norm_ Parquet file."""
+    return fail_fast(run, "ingest", stages.ingest_one, dataset, run["work_dir"], _config(run),
+                     dataset=dataset)
+
+
+def validate(run: Mapping[str, str]) -> str:
+    """Great Expectations on every ingested dataset; the quality folder."""
+    return fail_fast(run, "validate", stages.validate_all, run["work_dir"], run["as_of"],
+                     _config(run))
+
+
+def normalise(run: Mapping[str, str]) -> list[str]:
+    """Prepare the roll's people; the evidence datasets to link (one mapped task each)."""
+    stages.normalise(run["work_dir"], _config(run))
+    return stages.linkable(run["work_dir"])
+
+
+def link(run: Mapping[str, str], dataset: str) -> str:
+    """Link one evidence dataset; the path of its links_ Parquet file."""
+    return stages.link_one(dataset, run["work_dir"], _config(run))
+
+
+def rules(run: Mapping[str, str]) -> str:
+    """Apply the finding rules; the path of findings.parquet."""
+    return stages.apply_rules_stage(run["work_dir"], run["as_of"], _config(run))
+
+
+OUTPUT_FILES = ("findings.csv", "remove_list.csv", "add_list.csv", "manifest.json")
+
+
+def publish(run: Mapping[str, str]) -> dict[str, str]:
+    """Write the outputs and publish them as <output_dir>/<as_of>/; path per output file."""
+    folder = Path(stages.publish(run["work_dir"], run["target"], _config(run)))
+    with contextlib.suppress(OSError):  # <output_dir>/.work, unless another date uses it
+        Path(run["work_dir"]).parent.rmdir()
+    return {name: str(folder / name) for name in OUTPUT_FILES}

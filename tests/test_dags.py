@@ -1,0 +1,221 @@
+"""The Airflow DAGs: integrity, no work at parse time, and real runs through dag.test().
+
+Airflow reads its configuration when first imported, so these tests give it its own
+AIRFLOW_HOME (a file-based SQLite metadata DB, migrated once; in-memory SQLite does not work
+with dag.test()) and import it only inside the tests. DAG runs go through a child process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import http.server
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DAGS = ROOT / "dags"
+AS_OF = "2026-10-31"
+OUTPUTS = ("findings.csv", "remove_list.csv", "add_list.csv")
+HEAVY = ("pandas", "duckdb", "pyarrow", "great_expectations", "numpy", "pipelines.stages")
+
+RUN_DAG = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(sys.argv[1]).dags["dibao_nightly_audit"]
+run = dag.test(run_conf=json.loads(sys.argv[2]))
+print("DAGRUN_STATE=" + str(run.state))
+"""
+
+IMPORT_ONLY = """
+import json, os, sys
+touched = []
+data = os.environ["DIBAO_INPUT_DIR"]
+def hook(event, args):
+    if event in ("open", "os.listdir", "os.scandir") and args and data in str(args[0]):
+        touched.append(str(args[0]))
+sys.addaudithook(hook)
+import importlib.util
+spec = importlib.util.spec_from_file_location("dag_under_test", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+heavy = [m for m in json.loads(sys.argv[2]) if m in sys.modules]
+print("RESULT=" + json.dumps({"touched": touched, "heavy": heavy}))
+"""
+
+
+@pytest.fixture(scope="module")
+def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("airflow_home")
+    env = {"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield {**os.environ, **env}
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def migrated(airflow_env: dict[str, str]) -> dict[str, str]:
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=airflow_env,
+                   check=True, capture_output=True)
+    return airflow_env
+
+
+def test_dag_imports_cleanly_with_its_contract(airflow_env: dict[str, str]) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(DAGS))
+    assert bag.import_errors == {}
+    dag = bag.dags["dibao_nightly_audit"]
+    assert {"dibao", "audit", "nightly"} <= set(dag.tags)
+    assert dag.max_active_runs == 1 and not dag.catchup
+    assert "timezone='Asia/Shanghai'" in repr(dag.timetable)
+    assert set(dag.params.keys()) >= {"input_dir", "output_dir", "as_of"}
+    for task in dag.tasks:
+        assert task.owner == "dibao-audit", task.task_id
+        assert task.retries >= 2 and task.retry_exponential_backoff, task.task_id
+    graph = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
+    assert graph["plan"] == ["ingest"]
+    assert graph["ingest"] == ["validate"]
+    assert graph["validate"] == ["normalise"]
+    assert graph["normalise"] == ["link", "rules"]
+    assert graph["link"] == ["rules"]
+    assert graph["rules"] == ["publish"]
+    mapped = {t.task_id for t in dag.tasks if getattr(t, "is_mapped", False)}
+    assert mapped == {"ingest", "link"}
+    publish = dag.get_task("publish")
+    assert {a.name for a in publish.outlets} >= {"dibao_audit_findings",
+                                                 "dibao_audit_remove_list"}
+
+
+def test_importing_the_dag_touches_no_data(airflow_env: dict[str, str],
+                                           minimal_input: Path) -> None:
+    env = {**airflow_env, "DIBAO_INPUT_DIR": str(minimal_input)}
+    done = subprocess.run([sys.executable, "-c", IMPORT_ONLY,
+                           str(DAGS / "dibao_nightly_audit.py"), json.dumps(HEAVY)],
+                          env=env, capture_output=True, text=True, check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT="))
+    result = json.loads(line[len("RESULT="):])
+    assert result == {"touched": [], "heavy": []}
+
+
+def _run_dag(env: dict[str, str], conf: dict[str, str]) -> tuple[str, str]:
+    done = subprocess.run([sys.executable, "-c", RUN_DAG, str(DAGS), json.dumps(conf)],
+                          env=env, capture_output=True, text=True)
+    log = done.stdout + done.stderr
+    states = [x for x in done.stdout.splitlines() if x.startswith("DAGRUN_STATE=")]
+    assert states, log[-4000:]
+    return states[-1].split("=", 1)[1], log
+
+
+@pytest.fixture(scope="module")
+def small_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("city")
+    assert main(["synth", "--households", "300", "--seed", "7", "--out", str(folder)]) == 0
+    return folder
+
+
+@pytest.mark.slow
+def test_dag_gives_the_same_outputs_as_the_cli(migrated: dict[str, str], small_city: Path,
+                                              tmp_path: Path) -> None:
+    cli_out = tmp_path / "cli" / AS_OF
+    assert main(["run", "--input", str(small_city), "--output", str(cli_out),
+                 "--as-of", AS_OF]) == 0
+    dag_root = tmp_path / "dag"
+    conf = {"input_dir": str(small_city), "output_dir": str(dag_root), "as_of": AS_OF}
+    state, log = _run_dag(migrated, conf)
+    assert state == "success", log[-4000:]
+    assert "Skipping registering function" not in log
+    for name in OUTPUTS:
+        assert (cli_out / name).read_bytes() == (dag_root / AS_OF / name).read_bytes(), name
+    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF], "no work folder left"
+    manifest = json.loads((dag_root / AS_OF / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["findings"] == json.loads(
+        (cli_out / "manifest.json").read_text(encoding="utf-8"))["findings"]
+
+
+@contextlib.contextmanager
+def _webhook() -> Iterator[tuple[str, list[bytes]]]:
+    """A local HTTP server that keeps the bodies POSTed to it."""
+    received: list[bytes] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _mangle_ids(path: Path) -> None:
+    """Every ID number through a spreadsheet (4.20102E+17): a critical expectation fails."""
+    raw = path.read_bytes()
+    encoding = "utf-8-sig"
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        encoding = "gb18030"
+    rows = list(csv.reader(io.StringIO(raw.decode(encoding))))
+    column = next(i for i, h in enumerate(rows[0]) if h.startswith(("身份证", "公民身份", "id_")))
+    for row in rows[1:]:
+        row[column] = "4.20102E+17"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+@pytest.mark.slow
+def test_critical_failure_fails_the_run_and_a_fixed_rerun_succeeds(
+        migrated: dict[str, str], small_city: Path, tmp_path: Path) -> None:
+    city = tmp_path / "city"
+    shutil.copytree(small_city, city, ignore=shutil.ignore_patterns("truth"))
+    good = (city / "roll.csv").read_bytes()
+    _mangle_ids(city / "roll.csv")
+    root = tmp_path / "out"
+    conf = {"input_dir": str(city), "output_dir": str(root), "as_of": AS_OF}
+    with _webhook() as (url, received):
+        # the webhook is configured as an Airflow Variable, set through the environment
+        env = {**migrated, "AIRFLOW_VAR_DIBAO_FAILURE_WEBHOOK": url}
+        state, log = _run_dag(env, conf)
+    assert state == "failed", log[-4000:]
+    assert len(received) == 1, log[-4000:]
+    posted = json.loads(received[0])
+    assert posted["task_id"] == "validate" and "roll.id_number.usable" in posted["message"]
+    assert "roll.csv: expectation roll.id_number.usable failed" in log
+    assert not (root / AS_OF).exists(), "a failed run publishes nothing"
+    report = json.loads((root / "_failed" / f"{AS_OF}.json").read_text(encoding="utf-8"))
+    assert report["task_id"] == "validate" and report["dataset"] == "roll"
+    assert (root / "_failed" / f"{AS_OF}.quality" / "validation.json").exists()
+    assert "roll.id_number.usable" in report["message"]
+
+    (city / "roll.csv").write_bytes(good)
+    state, log = _run_dag(migrated, conf)
+    assert state == "success", log[-4000:]
+    assert (root / AS_OF / "findings.csv").exists()
