@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up, generate a synthetic sample city, and audit it with the embedded default (DuckDB
-# in-process, files on disk; no server). Usage: scripts/demo.sh [households] [seed]
+# Set up, generate a synthetic sample city, and audit it with the nightly Airflow DAG, run by
+# Airflow itself (`airflow dags test`: SQLite metadata under var/airflow, no server; DuckDB
+# in-process, files on disk). Usage: scripts/demo.sh [households] [seed]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,8 +10,26 @@ seed="${2:-1}"
 as_of="2026-10-31"
 scripts/setup.sh
 
+root="$(pwd)"
+export AIRFLOW_HOME="$root/var/airflow"
+export AIRFLOW__CORE__DAGS_FOLDER="$root/dags"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$AIRFLOW_HOME/airflow.db"
+mkdir -p "$AIRFLOW_HOME"
+
 .venv/bin/dibao-audit synth --households "$households" --seed "$seed" --out sample/city
-.venv/bin/dibao-audit run --input sample/city --output "sample/out/$as_of" --as-of "$as_of"
+echo "demo: preparing the Airflow metadata database in $AIRFLOW_HOME" >&2
+.venv/bin/airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 \
+  || { tail -n 30 "$AIRFLOW_HOME/db-migrate.log" >&2; exit 1; }
+
+log="$AIRFLOW_HOME/dags-test-$as_of.log"
+conf="{\"input_dir\": \"$root/sample/city\", \"output_dir\": \"$root/sample/out\", \"as_of\": \"$as_of\"}"
+echo "demo: running DAG dibao_nightly_audit for $as_of (log: $log)" >&2
+if ! .venv/bin/airflow dags test dibao_nightly_audit -c "$conf" >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "demo: the DAG run failed; report: $root/sample/out/_failed/$as_of.json" >&2
+  exit 1
+fi
 echo
-echo "Outputs of the audit of $as_of are in $(pwd)/sample/out/$as_of:"
+echo "Outputs of the audit of $as_of are in $root/sample/out/$as_of:"
 ls -1 "sample/out/$as_of"
