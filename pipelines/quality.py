@@ -63,6 +63,18 @@ def load_suite(dataset: str) -> dict[str, Any] | None:
     return suite
 
 
+def columns_needed(dataset: str) -> list[str]:
+    """The columns a dataset's suite reads, and the row number (all a validation needs)."""
+    suite = load_suite(dataset)
+    wanted: list[str] = []
+    for expectation in suite["expectations"] if suite else []:
+        kwargs = expectation["kwargs"]
+        for column in [kwargs.get("column"), *kwargs.get("column_list", [])]:
+            if column and column not in wanted:
+                wanted.append(column)
+    return [*wanted, ROW]
+
+
 def _columns_used(frame: pd.DataFrame, suite: dict[str, Any]) -> pd.DataFrame:
     """Only the columns the suite reads (and the row number): GX hashes every column it gets."""
     wanted: list[str] = []

@@ -43,9 +43,13 @@ def write_frame(path: Path, frame: pd.DataFrame) -> Path:
     return path
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    """A frame written by `write_frame`, with its dtypes."""
-    return pd.read_parquet(path)
+def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A frame written by `write_frame`, with its dtypes; only `columns` (those present) if given.
+    """
+    if columns is not None:
+        present = set(pq.read_schema(path).names)
+        columns = [c for c in columns if c in present]
+    return pd.read_parquet(path, columns=columns)
 
 
 def load_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
