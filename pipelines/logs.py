@@ -25,6 +25,16 @@ class MaskIdsFilter(logging.Filter):
         return True
 
 
+def mask_all_handlers() -> None:
+    """Add the ID mask to every handler of the root logger (e.g. inside an Airflow task).
+
+    Idempotent. Records that reach these handlers are masked whatever logger emitted them.
+    """
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskIdsFilter) for f in handler.filters):
+            handler.addFilter(MaskIdsFilter())
+
+
 def configure(verbose: bool = False) -> None:
     """Log to stderr at INFO (DEBUG with verbose), ID numbers masked."""
     handler = logging.StreamHandler()

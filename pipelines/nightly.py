@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from pipelines import stages
 from pipelines.errors import InputError
+from pipelines.logs import mask_all_handlers
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def fail_fast(run: Mapping[str, str], task: str, stage: Callable[..., T], *args:
               dataset: str | None = None) -> T:
     """Call a stage; an unusable input fails the task at once (no retry) with the plain
     message. The failure callback (`on_failure`) writes the report."""
+    mask_all_handlers()
     try:
         return stage(*args)
     except InputError as exc:
@@ -129,6 +131,7 @@ def post_json(url: str, body: bytes, timeout: float = 10.0) -> bool:
 
 
 def _config(run: Mapping[str, str]) -> str | None:
+    mask_all_handlers()  # every task body passes here or through fail_fast: no full IDs in logs
     return run.get("config_file") or None
 
 

@@ -161,3 +161,22 @@ def test_canonical_tables_land_in_duckdb_and_debug_dir(minimal_input: Path, tmp_
     assert types["p_birth_date"] == "DATE"
     assert types["household_size"] == "BIGINT"
     assert types["monthly_amount"] == "DOUBLE"
+
+
+def test_masking_reaches_handlers_of_any_logger(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from pipelines.logs import mask_all_handlers
+
+    handler = logging.StreamHandler()
+    logging.getLogger().addHandler(handler)
+    try:
+        mask_all_handlers()
+        mask_all_handlers()  # idempotent
+        assert len(handler.filters) == 1
+        record = logging.LogRecord("airflow.task", logging.INFO, __file__, 1,
+                                   "person %s", (make_id(),), None)
+        assert handler.filters[0].filter(record)  # type: ignore[union-attr]
+        assert record.getMessage() == "person 4201************" + make_id()[-2:]
+    finally:
+        logging.getLogger().removeHandler(handler)
