@@ -29,6 +29,7 @@ from pipelines.linkage.scoring import (
     ID_EXACT,
     PLACE_COMMUNITY,
     PLACE_STREET,
+    Scored,
     score_pairs,
 )
 from pipelines.resources import resource_dir
@@ -136,11 +137,9 @@ def population(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> int:
     return max(int(seen), int(params["population_floor"]))
 
 
-def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
-                 people: int) -> LinkStats:
-    """Link one evidence dataset (or 'roll' with itself) and append to table `links`."""
-    started = time.perf_counter()
-    stats = LinkStats(dataset)
+def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
+                     people: int) -> tuple[pd.DataFrame, Scored | None, int]:
+    """Block and score one dataset's candidate pairs: (pair features, scores, records)."""
     if dataset == "roll":
         _exec(con, load_sql("link", "located_roll"))
     else:
@@ -149,19 +148,29 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
             _exec(con, f'CREATE OR REPLACE TEMP VIEW ev_base AS SELECT * FROM "{base}"')
         _exec(con, load_sql("link", located))
     _exec(con, load_sql("link", "evidence"))
-    stats.records = int(scalar(con, "SELECT count(*) FROM evidence"))
+    records = int(scalar(con, "SELECT count(*) FROM evidence"))
     bad = con.execute("SELECT record_id, p_id_clean FROM evidence "
                       "WHERE p_id_status IN ('bad_check', 'bad_date')").fetchall()
     _register_variants(con, "ev_variants", "record_id", bad, pa.string())
     _exec(con, load_sql("link", "pairs_kin" if dataset == "kin_filings" else "pairs"))
     frame = con.execute(load_sql("link", "pair_features")).fetch_df()
-    stats.pairs = len(frame)
     if frame.empty:
-        stats.seconds = time.perf_counter() - started
-        return stats
+        return frame, None, records
     prior = float(params["prior"].get(dataset, params["prior"]["default"]))
     needed = params["place_corroboration"].get(dataset, params["place_corroboration"]["default"])
-    scored = score_pairs(frame, params, prior, people, PLACE_LEVELS[needed])
+    return frame, score_pairs(frame, params, prior, people, PLACE_LEVELS[needed]), records
+
+
+def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
+                 people: int) -> LinkStats:
+    """Link one evidence dataset (or 'roll' with itself) and append to table `links`."""
+    started = time.perf_counter()
+    stats = LinkStats(dataset)
+    frame, scored, stats.records = score_candidates(con, dataset, params, people)
+    stats.pairs = len(frame)
+    if scored is None:
+        stats.seconds = time.perf_counter() - started
+        return stats
     corroborated = scored.corroborated
     if dataset == "kin_filings":
         # a filing names the household: an ID one typo away within it is corroboration enough
