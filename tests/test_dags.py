@@ -149,6 +149,15 @@ def test_dag_gives_the_same_outputs_as_the_cli(migrated: dict[str, str], small_c
     manifest = json.loads((dag_root / AS_OF / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["findings"] == json.loads(
         (cli_out / "manifest.json").read_text(encoding="utf-8"))["findings"]
+    # a second successful run for the same date replaces the date's folder with identical files
+    first = {name: (dag_root / AS_OF / name).read_bytes() for name in OUTPUTS}
+    (dag_root / AS_OF / "stale.txt").write_text("left by hand")
+    state, log = _run_dag(migrated, conf)
+    assert state == "success", log[-4000:]
+    for name in OUTPUTS:
+        assert (dag_root / AS_OF / name).read_bytes() == first[name], name
+    assert not (dag_root / AS_OF / "stale.txt").exists()
+    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF]
 
 
 @contextlib.contextmanager
