@@ -7,9 +7,8 @@ Columns keep the values as written (trimmed); normalisation adds columns beside 
 - `phone_norm`, `phone_kind` for a phone column; `bank_account_norm` (digits only);
 - the person a row is about, under the same names in every dataset: `p_name` (normalised name),
   `p_name_raw` (as written), `p_name_pinyin`, `p_id18` (valid 18-digit ID, repaired where
-  repairable), `p_id_clean` (best
-  cleaned form even when invalid), `p_id_status`, `p_birth_date` (the dataset's own birth date,
-  else the ID's), `p_sex`, `p_region`.
+  repairable), `p_id_clean` (best cleaned form even when invalid), `p_id_status`,
+  `p_birth_date` (the dataset's own birth date, else the ID's), `p_sex`, `p_region`.
 """
 
 from __future__ import annotations

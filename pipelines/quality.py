@@ -63,26 +63,25 @@ def load_suite(dataset: str) -> dict[str, Any] | None:
     return suite
 
 
-def columns_needed(dataset: str) -> list[str]:
-    """The columns a dataset's suite reads, and the row number (all a validation needs)."""
-    suite = load_suite(dataset)
+def _suite_columns(suite: dict[str, Any] | None) -> list[str]:
+    """The columns a suite's expectations read, in first-use order."""
     wanted: list[str] = []
     for expectation in suite["expectations"] if suite else []:
         kwargs = expectation["kwargs"]
         for column in [kwargs.get("column"), *kwargs.get("column_list", [])]:
             if column and column not in wanted:
                 wanted.append(column)
-    return [*wanted, ROW]
+    return wanted
+
+
+def columns_needed(dataset: str) -> list[str]:
+    """The columns a dataset's suite reads, and the row number (all a validation needs)."""
+    return [*_suite_columns(load_suite(dataset)), ROW]
 
 
 def _columns_used(frame: pd.DataFrame, suite: dict[str, Any]) -> pd.DataFrame:
     """Only the columns the suite reads (and the row number): GX hashes every column it gets."""
-    wanted: list[str] = []
-    for expectation in suite["expectations"]:
-        kwargs = expectation["kwargs"]
-        for column in [kwargs.get("column"), *kwargs.get("column_list", [])]:
-            if column and column in frame.columns and column not in wanted:
-                wanted.append(column)
+    wanted = [c for c in _suite_columns(suite) if c in frame.columns]
     subset = frame[[*wanted, ROW]].copy()
     for column in wanted:
         dtype = subset[column].dtype

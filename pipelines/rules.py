@@ -19,8 +19,9 @@ import duckdb
 import pyarrow as pa
 
 from pipelines import findings, rules_staff
+from pipelines.io.duck import table_names
 from pipelines.policy import FINDING_CODES, RulesConfig, policy_tables
-from pipelines.rules_tables import create_table, load_arrow, row_count, table_names, union_tables
+from pipelines.rules_tables import create_table, load_arrow, row_count, union_tables
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,6 @@ from pipelines.sql import load_sql
 log = logging.getLogger(__name__)
 
 
-def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Names of the tables and views of the connection's current schema."""
-    return {row[0] for row in con.execute("SHOW TABLES").fetchall()}
-
-
 def row_count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     """Rows in `relation`."""
     return int(scalar(con, f'SELECT count(*) FROM "{relation}"'))

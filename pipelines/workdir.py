@@ -19,10 +19,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from pipelines.io.duck import load_parquet, save_table
+
+__all__ = ["load_parquet", "save_table"]  # the work folder's table I/O lives in io.duck
 
 
 def read_json(path: Path) -> Any:
@@ -50,21 +53,6 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         present = set(pq.read_schema(path).names)
         columns = [c for c in columns if c in present]
     return pd.read_parquet(path, columns=columns)
-
-
-def load_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
-    """Create or replace table `name` from a Parquet file, rows in file order; return the count."""
-    con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM read_parquet(?)',
-                [path.as_posix()]).fetchall()
-    rows = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()
-    return int(rows[0][0])
-
-
-def save_table(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> Path:
-    """Write table `name` to a Parquet file (rows in table order)."""
-    target = path.as_posix().replace("'", "''")
-    con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT parquet)").fetchall()
-    return path
 
 
 def record_time(work_dir: Path, step: str, part: str, seconds: float) -> None:

@@ -34,6 +34,16 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return rows[0][0] if rows else None
 
 
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> None:
+    """Run a statement and consume its result (DuckDB 2 needs that before the next one)."""
+    con.execute(sql, params or []).fetchall()
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the tables and views of the connection's current schema."""
+    return {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+
+
 def load_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
     """Create or replace table `name` from a frame; return its row count."""
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
@@ -45,13 +55,26 @@ def load_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -
     return int(scalar(con, f'SELECT count(*) FROM "{name}"'))
 
 
+def load_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
+    """Create or replace table `name` from a Parquet file, rows in file order; return the count."""
+    con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM read_parquet(?)',
+                [path.as_posix()]).fetchall()
+    return int(scalar(con, f'SELECT count(*) FROM "{name}"'))
+
+
+def save_table(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> Path:
+    """Write table `name` to a Parquet file (rows in table order)."""
+    target = path.as_posix().replace("'", "''")
+    con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT parquet)").fetchall()
+    return path
+
+
 def materialise(con: duckdb.DuckDBPyConnection, names: list[str], folder: Path) -> dict[str, int]:
-    """Write tables to `folder/<name>.parquet` (debugging, Airflow hand-over); return row counts."""
+    """Write tables to `folder/<name>.parquet` (debugging); return their row counts."""
     folder.mkdir(parents=True, exist_ok=True)
     counts = {}
     for name in names:
-        target = folder / f"{name}.parquet"
-        con.execute(f"COPY \"{name}\" TO '{target.as_posix()}' (FORMAT parquet)").fetchall()
+        target = save_table(con, name, folder / f"{name}.parquet")
         counts[name] = int(scalar(con, f'SELECT count(*) FROM "{name}"'))
         log.debug("materialised %s: %d rows -> %s", name, counts[name], target)
     return counts

@@ -23,7 +23,7 @@ import yaml
 
 from pipelines import ids, names
 from pipelines.config import merge
-from pipelines.io.duck import scalar
+from pipelines.io.duck import execute, scalar, table_names
 from pipelines.linkage.scoring import (
     ID_EDIT1,
     ID_EXACT,
@@ -78,26 +78,18 @@ class LinkStats:
     seconds: float = 0.0
 
 
-def _exec(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    con.execute(sql).fetchall()
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-
-
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """roll_people, the name frequencies, the variants of check-failing roll IDs, empty links."""
     names.load_confusions()  # homophone and shape sets, read once for every dataset's link
-    _exec(con, load_sql("link", "roll_people"))
-    present = _tables(con)
+    execute(con, load_sql("link", "roll_people"))
+    present = table_names(con)
     parts = ["SELECT p_name, p_name_pinyin FROM roll_people"]
     for _, (_, _, needs) in SOURCES.items():
         table = needs[0]
         if table in present and table != "norm_kin_filings":
             parts.append(f'SELECT p_name, p_name_pinyin FROM "{table}"')
     union = " UNION ALL ".join(parts)
-    _exec(con, f"""
+    execute(con, f"""
         CREATE OR REPLACE TABLE name_frequency AS
         WITH people AS ({union})
         SELECT 'name' AS kind, p_name AS key, count(*) AS n FROM people
@@ -108,7 +100,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     bad = con.execute("SELECT member_key, p_id_clean FROM roll_people "
                       "WHERE p_id_status IN ('bad_check', 'bad_date')").fetchall()
     _register_variants(con, "rp_variants", "member_key", bad, pa.int64())
-    _exec(con, "CREATE OR REPLACE TABLE links (dataset VARCHAR, record_id VARCHAR, "
+    execute(con, "CREATE OR REPLACE TABLE links (dataset VARCHAR, record_id VARCHAR, "
                "member_key BIGINT, score DOUBLE, evidence VARCHAR)")
 
 
@@ -126,7 +118,7 @@ def _register_variants(con: duckdb.DuckDBPyConnection, name: str, key: str,
     table = pa.table({key: pa.array(keys, key_type), "variant": pa.array(variants, pa.string())})
     con.register("_variants", table)
     try:
-        _exec(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _variants")
+        execute(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _variants")
     finally:
         con.unregister("_variants")
 
@@ -141,18 +133,18 @@ def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[
                      people: int) -> tuple[pd.DataFrame, Scored | None, int]:
     """Block and score one dataset's candidate pairs: (pair features, scores, records)."""
     if dataset == "roll":
-        _exec(con, load_sql("link", "located_roll"))
+        execute(con, load_sql("link", "located_roll"))
     else:
         located, base, _ = SOURCES[dataset]
         if base is not None:
-            _exec(con, f'CREATE OR REPLACE TEMP VIEW ev_base AS SELECT * FROM "{base}"')
-        _exec(con, load_sql("link", located))
-    _exec(con, load_sql("link", "evidence"))
+            execute(con, f'CREATE OR REPLACE TEMP VIEW ev_base AS SELECT * FROM "{base}"')
+        execute(con, load_sql("link", located))
+    execute(con, load_sql("link", "evidence"))
     records = int(scalar(con, "SELECT count(*) FROM evidence"))
     bad = con.execute("SELECT record_id, p_id_clean FROM evidence "
                       "WHERE p_id_status IN ('bad_check', 'bad_date')").fetchall()
     _register_variants(con, "ev_variants", "record_id", bad, pa.string())
-    _exec(con, load_sql("link", "pairs_kin" if dataset == "kin_filings" else "pairs"))
+    execute(con, load_sql("link", "pairs_kin" if dataset == "kin_filings" else "pairs"))
     frame = con.execute(load_sql("link", "pair_features")).fetch_df()
     if frame.empty:
         return frame, None, records
@@ -188,7 +180,7 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
     })
     con.register("_links", pa.Table.from_pandas(links, preserve_index=False))
     try:
-        _exec(con, "INSERT INTO links SELECT * FROM _links")
+        execute(con, "INSERT INTO links SELECT * FROM _links")
     finally:
         con.unregister("_links")
     stats.links = len(links)
@@ -237,7 +229,7 @@ def decide(frame: pd.DataFrame, weight: np.ndarray, score: np.ndarray, corrobora
 
 def merge_roll_persons(con: duckdb.DuckDBPyConnection) -> int:
     """Give roll rows linked to each other (the same person in two households) one person_key."""
-    _exec(con, """
+    execute(con, """
         CREATE OR REPLACE TEMP TABLE roll_merge AS
         SELECT r.member_key, min(o.person_key) AS other_key
         FROM links AS l
@@ -246,7 +238,7 @@ def merge_roll_persons(con: duckdb.DuckDBPyConnection) -> int:
         WHERE l.dataset = 'roll' AND r.p_id18 IS NULL AND o.p_id18 IS NOT NULL
         GROUP BY r.member_key""")
     changed = int(scalar(con, "SELECT count(*) FROM roll_merge"))
-    _exec(con, """
+    execute(con, """
         UPDATE roll_people SET person_key = m.other_key
         FROM roll_merge AS m WHERE roll_people.member_key = m.member_key""")
     return changed
@@ -258,7 +250,7 @@ def link_all(con: duckdb.DuckDBPyConnection, params: dict[str, Any] | None = Non
     params = params or load_params()
     prepare(con)
     people = population(con, params)
-    present = _tables(con)
+    present = table_names(con)
     stats = [link_dataset(con, "roll", params, people)]
     merged = merge_roll_persons(con)
     if merged:
