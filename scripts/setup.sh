@@ -11,6 +11,9 @@ fi
 UV="uv"
 command -v uv >/dev/null 2>&1 || UV="python3 -m uv"
 
+# The CJK font embedded in publicity PDFs (Debian's fonts-noto-cjk).
+scripts/system-packages.sh runtime
+
 # The lock file pins every package; --frozen refuses to drift from it.
 $UV sync --frozen --all-extras --quiet
 echo "setup: environment ready in .venv ($(.venv/bin/python --version))" >&2

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+scripts/system-packages.sh test
 scripts/services.sh
 
 echo "== ruff" >&2
