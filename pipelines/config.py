@@ -54,12 +54,31 @@ class ValidationConfig(_Model):
     data_docs: bool = True
 
 
+class PublicityConfig(_Model):
+    """Publicity (公示) exports: masking, period, who to complain to (contract §3, §6)."""
+
+    mask_names: bool = True
+    period_days: int = Field(default=7, ge=1)
+    office: str = "区民政局社会救助科"
+    complaint_phone: str = "12345"
+    # TTF/TTC file embedded in PDFs; None: Noto Sans CJK from Debian's fonts-noto-cjk
+    font: str | None = None
+
+
+class WarehouseConfig(_Model):
+    """The audit history: a DuckDB file path or a PostgreSQL URL; None: <output parent>/warehouse.duckdb."""
+
+    url: str | None = None
+
+
 class AuditConfig(_Model):
     """The whole effective configuration of one run."""
 
     city: CityConfig = CityConfig()
     ingest: IngestConfig = IngestConfig()
     validation: ValidationConfig = ValidationConfig()
+    publicity: PublicityConfig = PublicityConfig()
+    warehouse: WarehouseConfig = WarehouseConfig()
     datasets: dict[str, DatasetSpec]
     values: dict[str, dict[str, str]]
     # sections read by their own loaders (pipelines.policy, pipelines.linkage), kept verbatim
