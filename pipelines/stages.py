@@ -22,6 +22,7 @@ import yaml
 
 from pipelines.config import load_config
 from pipelines.errors import InputError
+from pipelines.evidence import build_review_bundle
 from pipelines.ingest import find_inputs, ingest_dataset
 from pipelines.io.duck import connect, materialise, stage_tables
 from pipelines.io.output import publish_dir, staging_dir
@@ -53,7 +54,11 @@ from pipelines.workdir import (
 log = logging.getLogger(__name__)
 
 PREPARED = ("roll_people", "name_frequency", "rp_variants")
-RESULTS = ("findings", "findings_remove_list", "findings_add_list", "findings_checks")
+RESULTS = ("findings", "findings_remove_list", "findings_add_list", "findings_checks",
+           "findings_review_members", "findings_review_evidence")
+# result table -> file of the review bundle in the output folder (pipelines/evidence.py)
+REVIEW_FILES = {"findings_review_members": "members.parquet",
+                "findings_review_evidence": "evidence.parquet"}
 
 
 def _config_path(config_file: str | Path | None) -> Path | None:
@@ -199,6 +204,7 @@ def apply_rules_stage(work_dir: str | Path, as_of: str, config_file: str | Path 
     con.execute("CREATE OR REPLACE TABLE links AS SELECT * FROM read_parquet(?)",
                 [[p.as_posix() for p in parts]]).fetchall()
     apply_rules(con, dt.date.fromisoformat(as_of), load_rules(_config_path(config_file)))
+    build_review_bundle(con, load_config(_config_path(config_file)))
     for name in RESULTS:
         save_table(con, name, work / f"{name}.parquet")
     if debug_dir is not None:
@@ -228,6 +234,9 @@ def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Pat
         for name in RESULTS:
             load_parquet(con, name, work / f"{name}.parquet")
         counts = write_outputs(con, stage)
+        (stage / "review").mkdir()
+        for table, filename in REVIEW_FILES.items():
+            save_table(con, table, stage / "review" / filename)
         shutil.copytree(work / "quality", stage / "quality")
         record_time(work, "outputs", "all", time.perf_counter() - started)
         manifest = build_manifest(work, target, config, facts, outcomes)

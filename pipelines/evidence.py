@@ -1,0 +1,72 @@
+"""The review bundle: what a caseworker needs beside findings.csv to judge a lead.
+
+Written by every run into `<output>/review/` (contract §3, extended):
+- `members.parquet`: the roll members of every household with a finding
+  (sql/review/findings_review_members.sql);
+- `evidence.parquet`: one row per finding with its evidence record as a JSON object of that
+  dataset's contract columns (strings), looked up by the dataset's key (config/datasets.yaml;
+  for DUPLICATE_RECEIPT the other household's head row of the roll).
+The review app imports both; they hold personal data and stay with the office, never in publicity.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+from pipelines.config import AuditConfig
+from pipelines.io.duck import execute, table_names
+from pipelines.sql import load_sql
+
+log = logging.getLogger(__name__)
+
+MEMBERS = "findings_review_members"
+EVIDENCE = "findings_review_evidence"
+_KEYS = {"roll": "household_id"}
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _evidence_select(dataset: str, key: str, columns: list[str]) -> str:
+    pairs = ", ".join(f"'{c}', CAST(e.{_quoted(c)} AS VARCHAR)" for c in columns)
+    # one record per key: the head's row for roll, else the first row as read
+    order = "(e.relation IN ('户主', '本人')) DESC NULLS LAST, e._row" if dataset == "roll" \
+        else "e._row"
+    return f"""
+        SELECT f.finding_id, f.dataset, f.record_id,
+               first(json_object({pairs})::VARCHAR ORDER BY {order}) AS record
+        FROM findings AS f
+        JOIN {_quoted('norm_' + dataset)} AS e ON CAST(e.{_quoted(key)} AS VARCHAR) = f.record_id
+        WHERE f.dataset = ?
+        GROUP BY f.finding_id, f.dataset, f.record_id"""
+
+
+def build_review_bundle(con: duckdb.DuckDBPyConnection, config: AuditConfig) -> dict[str, int]:
+    """Create the two bundle tables from `findings`, `roll_people` and the norm_ tables."""
+    execute(con, f"CREATE OR REPLACE TABLE {MEMBERS} AS {load_sql('review', MEMBERS)}")
+    present = table_names(con)
+    datasets = [d for (d,) in con.execute(
+        "SELECT DISTINCT dataset FROM findings ORDER BY dataset").fetchall()]
+    parts: list[str] = []
+    params: list[object] = []
+    for dataset in datasets:
+        spec = config.datasets.get(dataset)
+        key = _KEYS.get(dataset) or (spec.key if spec else None)
+        if spec is None or key is None or f"norm_{dataset}" not in present:
+            log.warning("review bundle: no evidence lookup for dataset %s", dataset)
+            continue
+        parts.append(_evidence_select(dataset, key, list(spec.columns)))
+        params.append(dataset)
+    if parts:
+        union = " UNION ALL ".join(parts)
+        execute(con, f"CREATE OR REPLACE TABLE {EVIDENCE} AS SELECT * FROM ({union}) "
+                     "ORDER BY finding_id", params)
+    else:
+        execute(con, f"CREATE OR REPLACE TABLE {EVIDENCE} (finding_id VARCHAR, dataset VARCHAR, "
+                     "record_id VARCHAR, record VARCHAR)")
+    counts = {name: int(con.table(name).count("*").fetchall()[0][0]) for name in (MEMBERS, EVIDENCE)}
+    log.info("review bundle: %d members, %d evidence records", counts[MEMBERS], counts[EVIDENCE])
+    return counts
