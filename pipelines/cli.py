@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipelines.errors import InputError
 from pipelines.logs import configure, mask_ids
+from pipelines.review import cli as review_cli
 
 log = logging.getLogger("dibao_audit")
 
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=1)
     synth.add_argument("--out", required=True, type=Path)
     synth.add_argument("--as-of", type=_date, default=dt.date(2026, 10, 31))
+    review_cli.add_parsers(sub)  # serve, users add, review import
     return parser
 
 
@@ -71,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure(args.verbose)
     handlers = {"run": _run, "synth": _synth}
+    handlers.update(review_cli.HANDLERS)
     try:
         return handlers[args.command](args)
     except InputError as exc:

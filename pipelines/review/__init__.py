@@ -1,0 +1,5 @@
+"""Caseworker review app (issue 7): queue, evidence, decisions, audit trail.
+
+Public surface: `create_app` (pipelines.review.app), `import_run` (importer),
+`export_decisions` (export, the pipeline's hook), `resolve_url` / `open_database` (db).
+"""

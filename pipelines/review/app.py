@@ -1,0 +1,377 @@
+"""The review app: FastAPI with server-rendered Jinja2 pages (Chinese) and a little htmx.
+
+`create_app(url)` migrates the database and returns the ASGI app. Sessions are signed cookies
+(HttpOnly, SameSite=Strict, Secure unless `secure_cookies=False` for plain-HTTP deployments);
+every POST form carries the session's CSRF token, checked on the server. Every page but the
+login page and /healthz sends anonymous users to the login page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from pipelines.logs import mask_ids
+from pipelines.review import audit, decisions, queue
+from pipelines.review.auth import Account, account, authenticate
+from pipelines.review.db import open_database, resolve_url, secret_key
+from pipelines.review.models import Decision, Finding, Member, RunFinding, User
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SESSION_HOURS = 8
+FIELD_LABELS = {
+    "household_id": "户编号", "member_key": "序号", "name": "姓名", "id_number": "身份证号",
+    "relation": "与户主关系", "district": "区", "street": "街道", "community": "社区",
+    "address": "住址", "phone": "联系电话", "category": "保障类别", "household_size": "家庭人口",
+    "monthly_amount": "月保障金额(元)", "start_date": "纳入时间", "approved_by": "经办人",
+    "bank_account": "银行账号", "record_id": "记录号", "gender": "性别", "birth_date": "出生日期",
+    "death_date": "死亡日期", "owner_name": "所有人", "owner_id_number": "所有人证件号",
+    "owner_birth_date": "所有人出生日期", "plate": "号牌号码", "vehicle_type": "车辆类型",
+    "registered_date": "登记日期", "status": "状态", "purchase_price": "购置价格(元)",
+    "property_address": "坐落", "area": "建筑面积", "usage": "用途", "person_name": "姓名",
+    "person_id_number": "证件号码", "role": "角色/职务", "company": "企业名称",
+    "registered_capital": "注册资本(万元)", "subscribed_capital": "认缴出资额(万元)",
+    "established_date": "成立日期", "employer": "单位", "monthly_pay": "月工资",
+    "benefit_type": "待遇类型", "staff_id": "人员编号", "org": "单位",
+    "relative_name": "亲属姓名", "relative_id_number": "亲属身份证号", "filed_date": "备案日期",
+    "per_capita_income": "家庭月人均收入", "group": "人群类别",
+}
+ROLL_FIELDS = ("name", "id_number", "relation", "district", "street", "community", "address",
+               "phone", "category", "household_size", "monthly_amount", "start_date",
+               "approved_by", "bank_account")
+
+
+class LoginRequired(Exception):
+    """No signed-in user: send them to the login page."""
+
+
+def local_time(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def client_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def check_csrf(request: Request) -> None:
+    """Reject a POST whose form (or X-CSRF-Token header) lacks the session's token."""
+    form = await request.form()
+    sent = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
+    expected = request.session.get("csrf") or ""
+    if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
+        raise HTTPException(403, "表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试。")
+
+
+def db(request: Request) -> Iterator[Session]:
+    """A database session for one request."""
+    with request.app.state.factory() as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(db)]
+
+
+def current(request: Request, session: DB) -> Account:
+    """The signed-in, active account; LoginRequired otherwise."""
+    uid = request.session.get("uid")
+    user = session.get(User, uid) if isinstance(uid, int) else None
+    if user is None or not user.active:
+        request.session.pop("uid", None)
+        raise LoginRequired()
+    return account(user)
+
+
+Who = Annotated[Account, Depends(current)]
+
+
+def create_app(database_url: str | None = None, *, secure_cookies: bool = True) -> FastAPI:
+    """The review app over `database_url` (resolved as in `db.resolve_url`), schema migrated."""
+    url = resolve_url(database_url)
+    engine, factory = open_database(url)
+    app = FastAPI(title="低保线索核查", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.engine, app.state.factory = engine, factory
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals.update(
+        CODE_LABELS=queue.CODE_LABELS, SEVERITY_LABELS=queue.SEVERITY_LABELS,
+        STATUS_LABELS=decisions.STATUS_LABELS, ACTION_LABELS=decisions.ACTION_LABELS,
+        AUDIT_ACTIONS=audit.ACTIONS, FIELD_LABELS=FIELD_LABELS, csrf_token=csrf_token,
+        local_time=local_time, mask_ids=mask_ids)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(factory),
+                       session_cookie="dibao_review_session", max_age=SESSION_HOURS * 3600,
+                       same_site="strict", https_only=secure_cookies)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+            "form-action 'self'")
+        return response
+
+    def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
+               who: Account | None = None) -> HTMLResponse:
+        flash = request.session.pop("flash", None)
+        return templates.TemplateResponse(request, name, {**context, "who": who,
+                                                          "flash": flash}, status_code=status)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _exc: LoginRequired) -> Response:
+        target = "/login?next=" + quote(request.url.path, safe="/")
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/healthz"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        messages = {404: "未找到该页面或您无权查看。", 403: "您无权执行此操作。",
+                    405: "不支持的请求方式。"}
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else (
+            messages.get(exc.status_code, "请求有误。"))
+        return templates.TemplateResponse(request, "error.html", {
+            "who": None, "flash": None, "status": exc.status_code, "message": detail},
+            status_code=exc.status_code)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str = "/queue") -> HTMLResponse:
+        return render(request, "login.html", {"next": next, "error": None, "username": ""})
+
+    @app.post("/login", dependencies=[Depends(check_csrf)], response_class=HTMLResponse)
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        username, password = str(form.get("username") or ""), str(form.get("password") or "")
+        target = str(form.get("next") or "/queue")
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/queue"
+        with factory() as session:
+            who = authenticate(session, username.strip(), password)
+        with factory.begin() as session:
+            audit.record(session, who or username.strip()[:64] or "-",
+                         "login" if who else "login_failed", client=client_of(request))
+        if who is None:
+            return render(request, "login.html", {"next": target, "username": username,
+                                                  "error": "用户名或密码错误。"}, status=401)
+        request.session.clear()
+        request.session.update({"uid": who.id, "csrf": secrets.token_urlsafe(32)})
+        return RedirectResponse(target, status_code=303)
+
+    @app.post("/logout", dependencies=[Depends(check_csrf)])
+    def logout(request: Request, who: Who) -> Response:
+        with factory.begin() as session:
+            audit.record(session, who, "logout", client=client_of(request))
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/")
+    def home(who: Who) -> Response:
+        return RedirectResponse("/audit" if who.can_audit else "/queue", status_code=303)
+
+    @app.get("/queue", response_class=HTMLResponse)
+    def queue_page(request: Request, who: Who, session: DB, page: int = 1) -> HTMLResponse:
+        filters = queue.Filters.from_params(request.query_params)
+        result = queue.page(session, who, filters, page)
+        with factory.begin() as log_session:
+            audit.record(log_session, who, "view_queue", filters.query_string() or "全部",
+                         f"{result['total']} findings, page {result['page']}",
+                         client_of(request))
+        context = {"filters": filters, "result": result,
+                   "options": queue.options(session, who)}
+        partial = request.headers.get("hx-target") == "queue-results"
+        return render(request, "_queue_results.html" if partial else "queue.html", context,
+                      who=who)
+
+    @app.get("/queue.xlsx")
+    def queue_export(request: Request, who: Who,
+                     session: DB) -> Response:
+        filters = queue.Filters.from_params(request.query_params)
+        body, count = queue.xlsx(session, who, filters)
+        with factory.begin() as log_session:
+            audit.record(log_session, who, "export_queue", filters.query_string() or "全部",
+                         f"{count} findings", client_of(request))
+        stamp = dt.datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M")
+        return Response(body, media_type=(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            headers={"Content-Disposition": f"attachment; filename=\"queue-{stamp}.xlsx\""})
+
+    def case_context(session: Session, who: Account, findings: list[Finding],
+                     household_id: str | None) -> dict[str, Any]:
+        members = list(session.scalars(select(Member).where(
+            Member.household_id == household_id).order_by(Member.member_key))) \
+            if household_id else []
+        ids = [f.finding_id for f in findings]
+        history = list(session.scalars(select(Decision).where(Decision.finding_id.in_(ids))
+                                       .order_by(Decision.id)))
+        seen: dict[str, list[str]] = {}
+        for as_of, fid in session.execute(select(RunFinding.as_of, RunFinding.finding_id)
+                                          .where(RunFinding.finding_id.in_(ids))
+                                          .order_by(RunFinding.as_of)):
+            seen.setdefault(fid, []).append(as_of)
+        cards = []
+        for finding in findings:
+            try:
+                record = json.loads(finding.evidence_record or "{}")
+            except ValueError:
+                record = {}
+            roll = next((m for m in members if m.id_number and m.id_number == finding.id_number),
+                        None) or next((m for m in members if m.relation == "户主"), None) or (
+                members[0] if members else None)
+            cards.append({"f": finding, "record": record if isinstance(record, dict) else {},
+                          "roll": roll, "seen": seen.get(finding.finding_id, []),
+                          "actions": decisions.allowed_actions(who, finding),
+                          "request_id": uuid.uuid4().hex})
+        return {"cards": cards, "members": members, "history": history,
+                "household_id": household_id, "roll_fields": ROLL_FIELDS, "drafts": {},
+                "conflict": None, "error": None}
+
+    def household_findings(session: Session, who: Account, household_id: str) -> list[Finding]:
+        found = session.scalars(select(Finding).where(Finding.household_id == household_id)
+                                .order_by(Finding.priority.desc(), Finding.finding_id)).all()
+        visible = [f for f in found if who.sees(f)]
+        if not visible:
+            raise HTTPException(404)
+        return visible
+
+    @app.get("/households/{household_id}", response_class=HTMLResponse)
+    def household_page(request: Request, household_id: str, who: Who,
+                       session: DB) -> HTMLResponse:
+        findings = household_findings(session, who, household_id)
+        with factory.begin() as log_session:
+            audit.record(log_session, who, "view_household", household_id,
+                         f"{len(findings)} findings", client_of(request))
+        return render(request, "case.html", case_context(session, who, findings, household_id),
+                      who=who)
+
+    @app.get("/findings/{finding_id}", response_class=HTMLResponse)
+    def finding_page(request: Request, finding_id: str, who: Who,
+                     session: DB) -> Response:
+        finding = session.get(Finding, finding_id)
+        if finding is None or not who.sees(finding):
+            raise HTTPException(404)
+        if finding.household_id:
+            return RedirectResponse(f"/households/{quote(finding.household_id)}#f-{finding_id}",
+                                    status_code=303)
+        with factory.begin() as log_session:
+            audit.record(log_session, who, "view_person", finding_id, finding.finding_code,
+                         client_of(request))
+        return render(request, "case.html", case_context(session, who, [finding], None), who=who)
+
+    @app.post("/findings/{finding_id}/decide", dependencies=[Depends(check_csrf)])
+    async def decide(request: Request, finding_id: str,
+                     who: Who) -> Response:
+        form = await request.form()
+        action = str(form.get("action") or "")
+        note = str(form.get("note") or "")
+        reason_code = str(form.get("reason_code") or "")
+        try:
+            version = int(str(form.get("version") or ""))
+        except ValueError:
+            raise HTTPException(400, "缺少版本号，请刷新页面。") from None
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            outcome = await run_in_threadpool(
+                decisions.decide, factory, who, finding_id, action, version, reason_code, note,
+                client_of(request), str(form.get("request_id") or "") or None)
+        except decisions.DecisionError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+        except decisions.Conflict:
+            return await run_in_threadpool(conflict_page, request, who, finding_id, action,
+                                           reason_code, note)
+        request.session["flash"] = (
+            f"已保存：{decisions.ACTION_LABELS[outcome.action]}"
+            f"（当前状态：{decisions.STATUS_LABELS[outcome.status]}）")
+        with factory() as session:
+            finding = session.get(Finding, finding_id)
+        target = (f"/households/{quote(finding.household_id)}" if finding and
+                  finding.household_id else f"/findings/{finding_id}")
+        return RedirectResponse(f"{target}#f-{finding_id}", status_code=303)
+
+    def conflict_page(request: Request, who: Account, finding_id: str, action: str,
+                      reason_code: str, note: str) -> Response:
+        with factory.begin() as session:
+            audit.record(session, who, "decision_conflict", finding_id, action,
+                         client_of(request))
+        with factory() as session:
+            finding = session.get(Finding, finding_id)
+            assert finding is not None
+            findings = (household_findings(session, who, finding.household_id)
+                        if finding.household_id else [finding])
+            context = case_context(session, who, findings, finding.household_id)
+        by = finding.approved_by or finding.decided_by
+        context["conflict"] = (
+            f"保存失败：这条线索刚刚已被{('“' + by + '”') if by else '其他人员'}处理，"
+            f"当前状态为“{decisions.STATUS_LABELS[finding.status]}”。"
+            "您的操作没有保存，您填写的内容保留在下方，请核对最新情况后再决定是否重新提交。")
+        context["drafts"] = {finding_id: {"action": action, "note": note,
+                                          "reason_code": reason_code}}
+        return render(request, "case.html", context, status=409, who=who)
+
+    @app.get("/audit", response_class=HTMLResponse)
+    def audit_page(request: Request, who: Who, session: DB, page: int = 1) -> HTMLResponse:
+        if not who.can_audit:
+            raise HTTPException(403, "只有审计人员可以查看审计日志。")
+        params = request.query_params
+        search = audit.Search(**{k: str(params.get(k) or "").strip()[:64] for k in
+                                 ("username", "action", "target", "since", "until")})
+        stmt = search.query()
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        page = max(1, page)
+        rows = session.scalars(stmt.limit(100).offset((page - 1) * 100)).all()
+        with factory.begin() as log_session:
+            audit.record(log_session, who, "view_audit_log",
+                         ", ".join(f"{k}={v}" for k, v in vars(search).items() if v) or "全部",
+                         f"{total} entries", client_of(request))
+        partial = request.headers.get("hx-target") == "audit-results"
+        return render(request, "_audit_results.html" if partial else "audit.html",
+                      {"search": search, "rows": rows, "total": total, "page": page,
+                       "pages": max(1, -(-total // 100))}, who=who)
+
+    return app
+
+
+def factory_of(app: FastAPI) -> sessionmaker[Session]:
+    """The session factory of an app made by create_app (tests, benchmarks)."""
+    factory: sessionmaker[Session] = app.state.factory
+    return factory

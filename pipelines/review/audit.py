@@ -1,0 +1,60 @@
+"""The append-only audit log: who did or saw what, when, from where; and its search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Select, insert, select
+from sqlalchemy.orm import Session
+
+from pipelines.review.auth import Account
+from pipelines.review.models import AuditEntry, utcnow
+
+ACTIONS = {
+    "login": "登录", "login_failed": "登录失败", "logout": "退出",
+    "view_household": "查看家庭信息", "view_person": "查看个人信息", "view_queue": "查看线索列表",
+    "export_queue": "导出线索列表", "decision": "作出决定", "decision_conflict": "决定冲突",
+    "view_audit_log": "查询审计日志", "import": "导入审计结果",
+}
+
+
+def record(session: Session, who: Account | str, action: str, target: str | None = None,
+           detail: str | None = None, client: str | None = None) -> None:
+    """Append one entry (in the caller's transaction). There is no update or delete."""
+    username, role = (who.username, who.role) if isinstance(who, Account) else (who, None)
+    session.execute(insert(AuditEntry).values(
+        at=utcnow(), username=username, role=role, action=action, target=target,
+        detail=detail, client_addr=client))
+
+
+@dataclass(frozen=True)
+class Search:
+    username: str = ""
+    action: str = ""
+    target: str = ""
+    since: str = ""
+    until: str = ""
+
+    def query(self) -> Select[AuditEntry]:
+        stmt = select(AuditEntry)
+        if self.username:
+            stmt = stmt.where(AuditEntry.username == self.username)
+        if self.action:
+            stmt = stmt.where(AuditEntry.action == self.action)
+        if self.target:
+            stmt = stmt.where(AuditEntry.target.contains(self.target, autoescape=True))
+        if self.since:
+            stmt = stmt.where(AuditEntry.at >= _day(self.since))
+        if self.until:
+            stmt = stmt.where(AuditEntry.at < _day(self.until) + dt.timedelta(days=1))
+        return stmt.order_by(AuditEntry.id.desc())
+
+
+def _day(value: str) -> dt.datetime:
+    """Start of a calendar day in Asia/Shanghai (UTC+8), as a UTC instant."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        day = dt.date(1970, 1, 1)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - dt.timedelta(hours=8)

@@ -1,0 +1,113 @@
+"""Accounts: argon2 password hashes, roles and what each role may see.
+
+Roles: a caseworker sees the findings of one district (and, when set, one street); a supervisor
+sees the whole city and approves confirmed stops (never their own); an auditor reads everything
+and the audit log, and decides nothing. Accounts are created with `dibao-audit users add`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipelines.errors import InputError
+from pipelines.review.models import Finding, User
+
+ROLES = ("caseworker", "supervisor", "auditor")
+# argon2id, RFC 9106 "second recommended" profile (64 MiB, 3 passes, 4 lanes): see
+# docs/decisions/0004-review-app.md for the measured hash time.
+HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = HASHER.hash("not a password of anyone")
+MIN_PASSWORD = 10
+
+
+@dataclass(frozen=True)
+class Account:
+    """The signed-in user, as the request handlers see them."""
+
+    id: int
+    username: str
+    role: str
+    district: str | None
+    street: str | None
+
+    @property
+    def can_decide(self) -> bool:
+        return self.role in ("caseworker", "supervisor")
+
+    @property
+    def can_approve(self) -> bool:
+        return self.role == "supervisor"
+
+    @property
+    def can_audit(self) -> bool:
+        return self.role == "auditor"
+
+    def scope(self) -> ColumnElement[bool]:
+        """SQL condition on Finding selecting what this account may see."""
+        if self.role != "caseworker":
+            return true()
+        condition = Finding.district == self.district
+        if self.street:
+            condition = and_(condition, Finding.street == self.street)
+        return condition
+
+    def sees(self, finding: Finding) -> bool:
+        if self.role != "caseworker":
+            return True
+        return finding.district == self.district and (
+            not self.street or finding.street == self.street)
+
+    def label(self) -> str:
+        names = {"caseworker": "经办人员", "supervisor": "主管", "auditor": "审计人员"}
+        where = "".join(p for p in (self.district, self.street) if p)
+        return f"{self.username}（{names[self.role]}{'，' + where if where else ''}）"
+
+
+def account(user: User) -> Account:
+    return Account(user.id, user.username, user.role, user.district, user.street)
+
+
+def add_user(factory: sessionmaker[Session], username: str, password: str, role: str,
+             district: str | None = None, street: str | None = None) -> Account:
+    """Create an account; InputError on a bad role, scope, short password or taken name."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise InputError("--username must be 1 to 64 characters")
+    if role not in ROLES:
+        raise InputError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "caseworker" and not district:
+        raise InputError("a caseworker needs --district (and optionally --street)")
+    if role != "caseworker" and (district or street):
+        raise InputError(f"a {role} works city-wide: leave out --district and --street")
+    if street and not district:
+        raise InputError("--street needs --district")
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
+    user = User(username=username, password_hash=HASHER.hash(password), role=role,
+                district=district or None, street=street or None, active=1)
+    try:
+        with factory.begin() as session:
+            session.add(user)
+    except IntegrityError:
+        raise InputError(f"user {username!r} already exists") from None
+    return account(user)
+
+
+def authenticate(session: Session, username: str, password: str) -> Account | None:
+    """The account when the password matches an active user, else None (constant-ish time)."""
+    user = session.scalar(select(User).where(User.username == username, User.active == 1))
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    try:
+        HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None:
+        return None
+    return account(user)

@@ -1,0 +1,99 @@
+"""Subcommands of `dibao-audit` for the review app: serve, users add, review import."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipelines.errors import InputError
+
+log = logging.getLogger("dibao_audit")
+
+_DB_HELP = ("review database URL (default: $DIBAO_REVIEW_DATABASE_URL, else the SQLite file "
+            "var/review.sqlite3 under the current folder)")
+
+
+def add_parsers(sub: Any) -> None:
+    """Add `serve`, `users` and `review` to the subparsers of the main command."""
+    serve = sub.add_parser("serve", help="run the caseworker review app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--database", help=_DB_HELP)
+    serve.add_argument("--insecure-cookies", action="store_true",
+                       help="session cookie without the Secure flag (plain HTTP beyond localhost)")
+
+    users = sub.add_parser("users", help="review app accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="create an account")
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, choices=("caseworker", "supervisor", "auditor"))
+    add.add_argument("--district", help="caseworkers: the district they work for")
+    add.add_argument("--street", help="caseworkers: optionally one street of that district")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of prompting")
+    add.add_argument("--database", help=_DB_HELP)
+
+    review = sub.add_parser("review", help="review app data")
+    review_sub = review.add_subparsers(dest="review_command", required=True)
+    imp = review_sub.add_parser("import", help="import an audit output folder (idempotent)")
+    imp.add_argument("--run", required=True, type=Path, help="the audit's output folder")
+    imp.add_argument("--database", help=_DB_HELP)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from pipelines.review.app import create_app
+    from pipelines.review.db import redact, resolve_url
+
+    url = resolve_url(args.database)
+    insecure = args.insecure_cookies or os.environ.get("DIBAO_REVIEW_INSECURE_COOKIES") == "1"
+    app = create_app(url, secure_cookies=not insecure)
+    log.info("review app on http://%s:%d (database %s)", args.host, args.port, redact(url))
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_level="info")
+    return 0
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("密码 / password: ")
+    if getpass.getpass("再次输入 / again: ") != first:
+        raise InputError("the two passwords differ")
+    return first
+
+
+def _users(args: argparse.Namespace) -> int:
+    from pipelines.review.auth import add_user
+    from pipelines.review.db import open_database, resolve_url
+
+    password = _password(args.password_stdin)
+    _, factory = open_database(resolve_url(args.database))
+    who = add_user(factory, args.username, password, args.role, args.district, args.street)
+    log.info("user %s created: %s", who.username, who.label())
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from pipelines.review.audit import record
+    from pipelines.review.db import open_database, resolve_url
+    from pipelines.review.importer import import_run
+
+    _, factory = open_database(resolve_url(args.database))
+    result = import_run(factory, args.run, imported_by=getpass.getuser())
+    with factory.begin() as session:
+        record(session, f"cli:{getpass.getuser()}", "import", str(args.run.resolve())[:128],
+               f"as_of {result.as_of}: {result.total} findings, {result.new} new")
+    log.info("imported the audit of %s: %d findings (%d new), %d members, %d evidence records",
+             result.as_of, result.total, result.new, result.members, result.with_evidence)
+    return 0
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": _serve, "users": _users, "review": _review}

@@ -1,0 +1,115 @@
+"""Database location, engine and migrations of the review app.
+
+The URL comes from `--database`, else `$DIBAO_REVIEW_DATABASE_URL`, else the SQLite file
+`var/review.sqlite3` under the current directory. The same models and migrations serve SQLite
+(embedded default) and PostgreSQL (`postgresql+psycopg2://...`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipelines.errors import InputError
+from pipelines.review.models import Setting
+
+log = logging.getLogger(__name__)
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
+ENV_VAR = "DIBAO_REVIEW_DATABASE_URL"
+DEFAULT_SQLITE = Path("var") / "review.sqlite3"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def resolve_url(option: str | None = None) -> str:
+    """`option` > $DIBAO_REVIEW_DATABASE_URL > sqlite:///var/review.sqlite3 (created)."""
+    url = option or os.environ.get(ENV_VAR)
+    if url:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+        return url
+    path = Path.cwd() / DEFAULT_SQLITE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is reported as such elsewhere
+        return "<unparsable URL>"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    except Exception as exc:
+        raise InputError(f"review database URL {redact(url)} is not usable: {exc}") from None
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the latest revision (idempotent)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except InputError:
+        raise
+    except Exception as exc:
+        if "could not connect" in str(exc) or "unable to open" in str(exc):
+            raise InputError(f"cannot reach the review database {redact(str(engine.url))}: "
+                             f"{str(exc).splitlines()[0]}") from None
+        raise
+
+
+def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
+    """Engine and session factory for `url`, schema migrated."""
+    engine = make_engine(url)
+    migrate(engine)
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def secret_key(factory: sessionmaker[Session]) -> str:
+    """The session signing key: $DIBAO_REVIEW_SECRET_KEY, else one generated once and stored."""
+    configured = os.environ.get("DIBAO_REVIEW_SECRET_KEY")
+    if configured:
+        return configured
+    with factory() as session:
+        stored = session.scalar(select(Setting.value).where(Setting.key == "secret_key"))
+    if stored:
+        return stored
+    value = secrets.token_urlsafe(48)
+    try:
+        with factory.begin() as session:
+            session.add(Setting(key="secret_key", value=value))
+    except IntegrityError:  # another process stored one first
+        with factory() as session:
+            return str(session.scalar(select(Setting.value).where(Setting.key == "secret_key")))
+    return value

@@ -1,0 +1,176 @@
+"""Decisions on findings: who may do what in which state, with optimistic locking.
+
+States: open -> pending_approval (a confirmation, waiting for a supervisor other than the
+confirmer) -> confirmed; open -> dismissed_wrong_person | dismissed_legitimate |
+dismissed_handled; open -> escalated (then a supervisor confirms or dismisses). A supervisor
+may also send a pending confirmation back to open. Notes change nothing but are kept.
+
+Every action appends a row to `decisions` and to the audit log, in the same transaction as
+the status change. The status change is `UPDATE ... WHERE version = <the version the user
+saw>`: a second person deciding the same finding at once updates no row and gets a conflict,
+and nothing they typed is lost (the page shows it again).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipelines.review import audit
+from pipelines.review.auth import Account
+from pipelines.review.models import Decision, Finding, utcnow
+
+DISMISS_REASONS = {
+    "wrong_person": "dismissed_wrong_person",
+    "legitimate": "dismissed_legitimate",
+    "handled": "dismissed_handled",
+}
+STATUS_LABELS = {
+    "open": "待处理", "pending_approval": "待主管审批", "confirmed": "已确认（已审批）",
+    "escalated": "已上报", "dismissed_wrong_person": "排除：非同一人",
+    "dismissed_legitimate": "排除：情况属实但合规", "dismissed_handled": "排除：已处理",
+}
+ACTION_LABELS = {"confirm": "确认（提请审批）", "approve": "审批通过", "reject": "退回",
+                 "dismiss": "排除", "escalate": "上报", "note": "备注"}
+ACTIONS = tuple(ACTION_LABELS)
+log = logging.getLogger(__name__)
+
+
+class DecisionError(Exception):
+    """Not allowed (HTTP 403) or malformed (400); the message is shown to the user."""
+
+    def __init__(self, message: str, status: int = 403):
+        super().__init__(message)
+        self.status = status
+
+
+class Conflict(Exception):
+    """Someone else changed the finding since the user loaded it (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    finding_id: str
+    action: str
+    status: str
+    version: int
+    repeated: bool = False  # the same request_id was already recorded
+
+
+def allowed_actions(who: Account, finding: Finding) -> list[str]:
+    """Actions `who` may take on `finding` in its current state."""
+    if not who.can_decide or not who.sees(finding):
+        return []
+    actions = ["note"]
+    if finding.status == "open":
+        actions = ["confirm", "dismiss", "escalate", "note"]
+    elif finding.status == "escalated" and who.can_approve:
+        actions = ["confirm", "dismiss", "note"]
+    elif (finding.status == "pending_approval" and who.can_approve
+          and finding.decided_by != who.username):
+        actions = ["approve", "reject", "note"]
+    return actions
+
+
+def decide(factory: sessionmaker[Session], who: Account, finding_id: str, action: str,
+           version: int, reason_code: str = "", note: str = "", client: str | None = None,
+           request_id: str | None = None) -> Outcome:
+    """Apply `action` to the finding as `who`, who saw it at `version`.
+
+    On SQLite a writer that lost the race for the file lock (its snapshot went stale) is
+    retried; the retry then sees the new version and reports the conflict.
+    """
+    for attempt in range(5):
+        try:
+            return _decide(factory, who, finding_id, action, version, reason_code, note,
+                           client, request_id)
+        except OperationalError as exc:
+            if factory.kw["bind"].dialect.name != "sqlite" or attempt == 4:
+                raise
+            log.info("SQLite busy on a decision (%s), retrying", exc.orig)
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, action: str,
+            version: int, reason_code: str, note: str, client: str | None,
+            request_id: str | None) -> Outcome:
+    note = note.strip()[:2000]
+    request_id = request_id or None
+    try:
+        with factory.begin() as session:
+            if request_id:
+                done = session.scalar(select(Decision).where(Decision.request_id == request_id))
+                if done is not None:
+                    return Outcome(finding_id, done.action, done.status_after, version, True)
+            finding = session.get(Finding, finding_id)
+            if finding is None or not who.sees(finding):
+                raise DecisionError("未找到该线索", 404)
+            if not who.can_decide:
+                raise DecisionError("您的角色为只读，不能作出决定或添加备注")
+            if action not in ACTIONS:
+                raise DecisionError("未知的操作", 400)
+            if action == "note":
+                if not note:
+                    raise DecisionError("备注内容不能为空", 400)
+                if not who.can_decide:
+                    raise DecisionError("您的角色不能添加备注")
+                return _append(session, who, finding, action, finding.status, note, client,
+                               request_id, finding.version)
+            if finding.version != version:
+                raise Conflict()
+            if action not in allowed_actions(who, finding):
+                if action == "approve" and finding.decided_by == who.username:
+                    raise DecisionError("不能审批自己提出的确认（需另一名主管审批）")
+                raise DecisionError("当前状态或您的角色不允许此操作")
+            now = utcnow()
+            values: dict[str, object]
+            if action == "confirm":
+                status = "pending_approval"
+                values = {"decided_by": who.username, "decided_at": now, "reason": note,
+                          "approved_by": None, "approved_at": None}
+            elif action == "approve":
+                status = "confirmed"
+                values = {"approved_by": who.username, "approved_at": now}
+            elif action == "reject":
+                status = "open"
+                values = {"decided_by": None, "decided_at": None, "reason": None,
+                          "approved_by": None, "approved_at": None}
+            elif action == "dismiss":
+                if reason_code not in DISMISS_REASONS:
+                    raise DecisionError("请选择排除原因", 400)
+                status = DISMISS_REASONS[reason_code]
+                values = {"decided_by": who.username, "decided_at": now, "reason": note,
+                          "approved_by": None, "approved_at": None}
+            else:  # escalate
+                status = "escalated"
+                values = {"decided_by": who.username, "decided_at": now, "reason": note,
+                          "approved_by": None, "approved_at": None}
+            changed = session.execute(
+                update(Finding)
+                .where(Finding.finding_id == finding_id, Finding.version == version)
+                .values(status=status, version=version + 1, **values)
+                .execution_options(synchronize_session=False))
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict()
+            text = note if action != "dismiss" else f"{reason_code}: {note}".rstrip(": ")
+            return _append(session, who, finding, action, status, text, client, request_id,
+                           version + 1)
+    except IntegrityError:
+        # The same request_id recorded concurrently: the first one counts.
+        raise Conflict() from None
+
+
+def _append(session: Session, who: Account, finding: Finding, action: str, status: str,
+            text: str, client: str | None, request_id: str | None, version: int) -> Outcome:
+    session.execute(insert(Decision).values(
+        finding_id=finding.finding_id, action=action, status_after=status, reason=text or None,
+        username=who.username, at=utcnow(), client_addr=client, request_id=request_id))
+    audit.record(session, who, "decision", finding.finding_id,
+                 f"{action} -> {status}" + (f" ({text[:200]})" if text else ""), client)
+    return Outcome(finding.finding_id, action, status, version)

@@ -1,0 +1,64 @@
+"""Decisions for the pipeline, in the contract's decisions.csv shape (pipeline hook).
+
+`export_decisions(url)` returns the decisions that count, one per finding (its current, latest
+effective state): a confirmation only once a supervisor other than the confirmer approved it;
+dismissals and escalations as decided. "Already handled" dismissals are exported as
+`dismissed_legitimate` with the reason prefixed `already handled`, since the contract's
+vocabulary has no separate value and the finding needs no further action. Findings that are
+open, or confirmed but not yet approved, are left out.
+
+Columns: finding_id, decision, decided_by, decided_at (ISO 8601, UTC), reason, approved_by,
+dataset, record_id (the evidence record a dismissed_wrong_person match must not be linked to
+again; finding_id already encodes code, subject, dataset and record_id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from pipelines.review.db import make_engine, migrate
+from pipelines.review.models import Finding
+
+DECISION_COLUMNS = ("finding_id", "decision", "decided_by", "decided_at", "reason",
+                    "approved_by", "dataset", "record_id")
+_EXPORTED = {"confirmed": "confirmed", "dismissed_wrong_person": "dismissed_wrong_person",
+             "dismissed_legitimate": "dismissed_legitimate",
+             "dismissed_handled": "dismissed_legitimate", "escalated": "escalated"}
+
+
+def iso(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def export_decisions(database_url: str) -> list[dict[str, str]]:
+    """The effective decision per finding, sorted by finding_id (see the module docstring)."""
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(Finding.finding_id, Finding.status, Finding.decided_by,
+                       Finding.decided_at, Finding.reason, Finding.approved_by,
+                       Finding.dataset, Finding.record_id)
+                .where(Finding.status.in_(list(_EXPORTED)))
+                .order_by(Finding.finding_id)).all()
+    finally:
+        engine.dispose()
+    out = []
+    for row in rows:
+        reason = row.reason or ""
+        if row.status == "dismissed_handled":
+            reason = "already handled" + (f": {reason}" if reason else "")
+        out.append({
+            "finding_id": row.finding_id, "decision": _EXPORTED[row.status],
+            "decided_by": row.decided_by or "", "decided_at": iso(row.decided_at),
+            "reason": reason, "approved_by": row.approved_by or "",
+            "dataset": row.dataset, "record_id": row.record_id,
+        })
+    return out

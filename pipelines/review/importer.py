@@ -1,0 +1,189 @@
+"""Import one audit output folder into the review database.
+
+Reads `findings.csv`, `manifest.json` (for `as_of`), `remove_list.csv` and `add_list.csv` (place
+of each household / register person) and, when present, `review/members.parquet` and
+`review/evidence.parquet` (roll members and evidence records). Idempotent by finding_id: a
+finding seen before keeps its status, version and decisions; only its audit data is refreshed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipelines.errors import InputError
+from pipelines.findings import FINDINGS_COLUMNS
+from pipelines.review.models import Finding, Member, Run, RunFinding
+
+log = logging.getLogger(__name__)
+
+SEVERITY_WEIGHT = {"high": 3, "medium": 2, "low": 1}
+MEMBER_COLUMNS = ("household_id", "member_key", "name", "id_number", "relation", "district",
+                  "street", "community", "address", "phone", "category", "household_size",
+                  "monthly_amount", "start_date", "approved_by", "bank_account")
+_PLACE = ("district", "street", "community")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    as_of: str
+    total: int
+    new: int
+    members: int
+    with_evidence: int
+
+
+def priority(severity: str, amount: float, score: float) -> float:
+    """Severity weight (high 3, medium 2, low 1; none 1) x amount at stake x score."""
+    return round(SEVERITY_WEIGHT.get(severity, 1) * amount * score, 2)
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            yield from csv.DictReader(handle)
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text", file=str(path)) from None
+
+
+def _as_of(run_dir: Path) -> str:
+    path = run_dir / "manifest.json"
+    if not path.is_file():
+        raise InputError(f"{run_dir} is not an audit output folder: manifest.json is missing",
+                         file=str(path))
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))["as_of"]
+    except (ValueError, KeyError, TypeError):
+        raise InputError(f"{path} has no readable as_of", file=str(path)) from None
+    return str(value)[:10]
+
+
+def _findings(run_dir: Path) -> list[dict[str, str]]:
+    path = run_dir / "findings.csv"
+    if not path.is_file():
+        raise InputError(f"{run_dir} has no findings.csv", file=str(path))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    missing = [c for c in FINDINGS_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}: column(s) {', '.join(missing)} missing", file=str(path))
+    rows = list(_rows(path))
+    for number, row in enumerate(rows, start=2):
+        try:
+            float(row["score"] or 0)
+            float(row["amount_at_stake"] or 0)
+        except ValueError:
+            raise InputError(f"{path} line {number}: score or amount_at_stake is not a number",
+                             file=str(path)) from None
+        if not row["finding_id"]:
+            raise InputError(f"{path} line {number}: finding_id is empty", file=str(path))
+    return rows
+
+
+def _parquet(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path).to_pylist()
+    except Exception as exc:
+        raise InputError(f"{path} is not a readable Parquet file: {exc}", file=str(path)) from None
+
+
+def _places(run_dir: Path, members: list[dict[str, Any]],
+            evidence: dict[str, dict[str, Any]]) -> tuple[dict[str, tuple[str, ...]],
+                                                         dict[str, tuple[str, ...]]]:
+    """Place (district, street, community) by household_id and by finding_id (register)."""
+    by_household: dict[str, tuple[str, ...]] = {}
+    for row in members:
+        by_household.setdefault(row["household_id"], tuple(row.get(c) or "" for c in _PLACE))
+    remove = run_dir / "remove_list.csv"
+    if remove.is_file():
+        for row in _rows(remove):
+            by_household.setdefault(row["household_id"], tuple(row.get(c, "") for c in _PLACE))
+    by_finding: dict[str, tuple[str, ...]] = {}
+    for fid, ev in evidence.items():
+        try:
+            record = json.loads(ev.get("record") or "{}")
+        except ValueError:
+            record = {}
+        if isinstance(record, dict) and record.get("district"):
+            by_finding[fid] = tuple(str(record.get(c) or "") for c in _PLACE)
+    add = run_dir / "add_list.csv"
+    if add.is_file():
+        for row in _rows(add):
+            if row.get("finding_id"):
+                by_finding.setdefault(row["finding_id"], tuple(row.get(c, "") for c in _PLACE))
+    return by_household, by_finding
+
+
+def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str = "cli") -> ImportResult:
+    """Import `run_dir` (an audit's output folder); see the module docstring."""
+    if not run_dir.is_dir():
+        raise InputError(f"{run_dir} is not a folder")
+    as_of = _as_of(run_dir)
+    rows = _findings(run_dir)
+    members = _parquet(run_dir / "review" / "members.parquet")
+    evidence = {r["finding_id"]: r for r in _parquet(run_dir / "review" / "evidence.parquet")}
+    by_household, by_finding = _places(run_dir, members, evidence)
+    new = 0
+    with factory.begin() as session:
+        known = set(session.scalars(select(Finding.finding_id).where(
+            Finding.finding_id.in_([r["finding_id"] for r in rows])))) if rows else set()
+        for row in rows:
+            fid = row["finding_id"]
+            score, amount = float(row["score"] or 0), float(row["amount_at_stake"] or 0)
+            place = by_household.get(row["household_id"]) if row["household_id"] else None
+            place = place or by_finding.get(fid) or ("", "", "")
+            record = evidence.get(fid, {}).get("record")
+            data: dict[str, Any] = {
+                "household_id": row["household_id"] or None, "id_number": row["id_number"],
+                "name": row["name"], "finding_code": row["finding_code"],
+                "severity": row["severity"], "score": score, "dataset": row["dataset"],
+                "record_id": row["record_id"], "evidence": row["evidence"],
+                "amount_at_stake": amount,
+                "priority": priority(row["severity"], amount, score),
+                "district": place[0] or None, "street": place[1] or None,
+                "community": place[2] or None,
+            }
+            if record is not None:
+                data["evidence_record"] = record
+            if fid in known:  # audit data refreshed; status, version and decisions untouched
+                session.execute(update(Finding).where(Finding.finding_id == fid).values(
+                    **data, last_as_of=_later(session, fid, as_of)))
+            else:
+                session.execute(insert(Finding).values(
+                    finding_id=fid, first_as_of=as_of, last_as_of=as_of, status="open",
+                    version=1, **data))
+                new += 1
+        seen = set(session.scalars(select(RunFinding.finding_id).where(RunFinding.as_of == as_of)))
+        fresh = [{"as_of": as_of, "finding_id": r["finding_id"]} for r in rows
+                 if r["finding_id"] not in seen]
+        if fresh:
+            session.execute(insert(RunFinding), fresh)
+        households = sorted({m["household_id"] for m in members})
+        for start in range(0, len(households), 500):
+            session.execute(delete(Member).where(
+                Member.household_id.in_(households[start:start + 500])))
+        if members:
+            session.execute(insert(Member), [
+                {**{c: m.get(c) for c in MEMBER_COLUMNS}, "as_of": as_of} for m in members])
+        session.add(Run(as_of=as_of, source=str(run_dir.resolve()), imported_by=imported_by,
+                        findings_total=len(rows), findings_new=new))
+    log.info("imported %s (as of %s): %d findings, %d new, %d members, %d evidence records",
+             run_dir, as_of, len(rows), new, len(members), len(evidence))
+    return ImportResult(as_of, len(rows), new, len(members), len(evidence))
+
+
+def _later(session: Session, fid: str, as_of: str) -> str:
+    current = session.scalar(select(Finding.last_as_of).where(Finding.finding_id == fid))
+    return max(current or as_of, as_of)

@@ -1,0 +1,161 @@
+"""Tables of the review app (SQLAlchemy 2 declarative models).
+
+The schema itself is created by the Alembic migrations in `migrations/versions/`; these models
+mirror them. `decisions` and `audit_log` are append-only: the app has no update or delete path
+for them, and the migration installs triggers that reject UPDATE and DELETE on both SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Setting(Base):
+    """Key/value settings the app keeps for itself (the session signing key)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # caseworker | supervisor | auditor
+    district: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Run(Base):
+    """One import of an audit output folder (a re-import records another row)."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    findings_total: Mapped[int] = mapped_column(Integer)
+    findings_new: Mapped[int] = mapped_column(Integer)
+
+
+class Finding(Base):
+    """A lead, keyed by the audit's stable finding_id; its review state lives here too."""
+
+    __tablename__ = "findings"
+    finding_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    household_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(64))
+    finding_code: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float)
+    dataset: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[str] = mapped_column(Text)
+    amount_at_stake: Mapped[float] = mapped_column(Float)
+    priority: Mapped[float] = mapped_column(Float, index=True)
+    evidence_record: Mapped[str | None] = mapped_column(Text)  # JSON object
+    district: Mapped[str | None] = mapped_column(String(64), index=True)
+    street: Mapped[str | None] = mapped_column(String(64))
+    community: Mapped[str | None] = mapped_column(String(64))
+    first_as_of: Mapped[str] = mapped_column(String(10))
+    last_as_of: Mapped[str] = mapped_column(String(10))
+    # open | pending_approval | confirmed | escalated | dismissed_wrong_person |
+    # dismissed_legitimate | dismissed_handled
+    status: Mapped[str] = mapped_column(String(32), default="open", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RunFinding(Base):
+    """Which audit (by as-of date) reported which finding: the household's history."""
+
+    __tablename__ = "run_findings"
+    as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
+    finding_id: Mapped[str] = mapped_column(ForeignKey("findings.finding_id"), primary_key=True)
+
+
+class Member(Base):
+    """Roll members of households with findings, as of the latest import that listed them."""
+
+    __tablename__ = "members"
+    household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(64))
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    relation: Mapped[str | None] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(64))
+    community: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(32))
+    household_size: Mapped[int | None] = mapped_column(Integer)
+    monthly_amount: Mapped[float | None] = mapped_column(Float)
+    start_date: Mapped[str | None] = mapped_column(String(10))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    bank_account: Mapped[str | None] = mapped_column(String(64))
+
+
+class Decision(Base):
+    """Append-only: every action taken on a finding (confirm, approve, dismiss, note, ...)."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[str] = mapped_column(ForeignKey("findings.finding_id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    status_after: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("request_id", name="uq_decisions_request_id"),)
+
+
+class AuditEntry(Base):
+    """Append-only: who did or saw what, when, from where."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[str | None] = mapped_column(Text)
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_username", "username"))

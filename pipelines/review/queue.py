@@ -1,0 +1,122 @@
+"""The work queue: filters, priority order, counts, and the XLSX export of a filtered queue."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from pipelines.logs import mask_ids
+from pipelines.review.auth import Account
+from pipelines.review.decisions import STATUS_LABELS
+from pipelines.review.models import Finding
+
+CODE_LABELS = {
+    "DECEASED": "死亡未停保", "DUPLICATE_RECEIPT": "重复享受", "PUBLIC_EMPLOYEE": "财政供养人员",
+    "VEHICLE": "名下车辆", "PROPERTY": "名下房产", "BUSINESS": "工商登记",
+    "INCOME_OVER_STANDARD": "收入超标", "STAFF_RELATIVE_UNFILED": "经办人员近亲属未备案",
+    "STAFF_LINKED": "与经办人员关联", "APPROVER_CONFLICT": "经办人应回避",
+    "ADD_CANDIDATE": "应保未保",
+}
+SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低", "": "—"}
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    district: str = ""
+    street: str = ""
+    community: str = ""
+    code: str = ""
+    severity: str = ""
+    status: str = ""
+
+    @classmethod
+    def from_params(cls, params: Any) -> Filters:
+        return cls(**{f.name: str(params.get(f.name) or "").strip()[:64] for f in fields(cls)})
+
+    def conditions(self, who: Account) -> list[ColumnElement[bool]]:
+        where = [who.scope()]
+        for name, column in (("district", Finding.district), ("street", Finding.street),
+                             ("community", Finding.community), ("code", Finding.finding_code),
+                             ("severity", Finding.severity), ("status", Finding.status)):
+            value = getattr(self, name)
+            if value:
+                where.append(column == value)
+        return where
+
+    def query_string(self) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({f.name: getattr(self, f.name) for f in fields(self)
+                          if getattr(self, f.name)})
+
+
+def listing(who: Account, filters: Filters) -> Select[Finding]:
+    return select(Finding).where(*filters.conditions(who)).order_by(
+        Finding.priority.desc(), Finding.finding_id)
+
+
+def page(session: Session, who: Account, filters: Filters, number: int) -> dict[str, Any]:
+    """One page of the queue with its counts (total, per status and per code)."""
+    where = filters.conditions(who)
+    total = session.scalar(select(func.count()).select_from(Finding).where(*where)) or 0
+    by_status = dict(session.execute(select(Finding.status, func.count()).where(*where)
+                                     .group_by(Finding.status)).tuples().all())
+    by_code = dict(session.execute(select(Finding.finding_code, func.count()).where(*where)
+                                   .group_by(Finding.finding_code)).tuples().all())
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = min(max(1, number), pages)
+    rows = session.scalars(listing(who, filters).limit(PAGE_SIZE)
+                           .offset((number - 1) * PAGE_SIZE)).all()
+    return {"rows": rows, "total": total, "by_status": by_status, "by_code": by_code,
+            "page": number, "pages": pages}
+
+
+def options(session: Session, who: Account) -> dict[str, list[str]]:
+    """Values offered in the filter drop-downs (within what `who` may see)."""
+    def distinct(column: Any) -> list[str]:
+        return [v for v in session.scalars(select(column).where(who.scope()).distinct()
+                                           .order_by(column)) if v]
+
+    return {"district": distinct(Finding.district), "street": distinct(Finding.street),
+            "community": distinct(Finding.community)}
+
+
+XLSX_COLUMNS = (("优先级", "priority"), ("线索编号", "finding_id"), ("户编号", "household_id"),
+                ("姓名", "name"), ("身份证号（已遮蔽）", "id_number"), ("线索类型", "finding_code"),
+                ("严重程度", "severity"), ("匹配分", "score"), ("涉及金额(元/月)", "amount_at_stake"),
+                ("证据来源", "dataset"), ("证据记录号", "record_id"), ("证据说明", "evidence"),
+                ("区", "district"), ("街道", "street"), ("社区", "community"),
+                ("状态", "status"), ("首次发现", "first_as_of"), ("最近发现", "last_as_of"))
+
+
+def xlsx(session: Session, who: Account, filters: Filters) -> tuple[bytes, int]:
+    """The filtered queue as an XLSX workbook (ID numbers masked); bytes and row count."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("线索")
+    sheet.append([label for label, _ in XLSX_COLUMNS])
+    count = 0
+    for finding in session.scalars(listing(who, filters)):
+        row: list[object] = []
+        for _, name in XLSX_COLUMNS:
+            value = getattr(finding, name)
+            if name == "id_number":
+                value = mask_ids(value or "")
+            elif name == "finding_code":
+                value = CODE_LABELS.get(value, value)
+            elif name == "severity":
+                value = SEVERITY_LABELS.get(value or "", value)
+            elif name == "status":
+                value = STATUS_LABELS.get(value, value)
+            row.append(value)
+        sheet.append(row)
+        count += 1
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue(), count

@@ -1,0 +1,367 @@
+"""Route tests of the review app, each on SQLite and on PostgreSQL (a fresh database per test):
+anonymous access, every role's boundary, CSRF, four eyes, the conflict case, the audit log."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from pipelines.review.export import export_decisions
+from pipelines.review.models import AuditEntry, Decision, Finding
+from tests.review.conftest import Env, csrf_of, form_of
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def findings_in(env: Env, district: str, street: str | None = None) -> list[Finding]:
+    with env.factory() as session:
+        stmt = select(Finding).where(Finding.district == district,
+                                     Finding.household_id.is_not(None))
+        if street:
+            stmt = stmt.where(Finding.street == street)
+        return list(session.scalars(stmt.order_by(Finding.priority.desc())))
+
+
+def status_of(env: Env, finding_id: str) -> tuple[str, int]:
+    with env.factory() as session:
+        finding = session.get(Finding, finding_id)
+        assert finding is not None
+        return finding.status, finding.version
+
+
+def decision_rows(env: Env, finding_id: str) -> int:
+    with env.factory() as session:
+        return int(session.scalar(select(func.count()).select_from(Decision)
+                                  .where(Decision.finding_id == finding_id)) or 0)
+
+
+def decide(client, finding: Finding, action: str, **extra: str):  # type: ignore[no-untyped-def]
+    page = client.get(f"/households/{finding.household_id}")
+    assert page.status_code == 200, page.text
+    data = {**form_of(page.text, finding.finding_id, action), **extra}
+    return client.post(f"/findings/{finding.finding_id}/decide", data=data)
+
+
+def test_healthz_answers_without_login_and_without_data(env: Env) -> None:
+    response = env.client().get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/", "/queue", "/queue.xlsx", "/audit", "/households/X",
+                                  "/findings/X"])
+def test_anonymous_requests_are_sent_to_login(env: Env, path: str) -> None:
+    response = env.client().get(path)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+def test_anonymous_post_gets_no_data_and_changes_nothing(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    client = env.client()
+    token = csrf_of(client.get("/login").text)
+    response = client.post(f"/findings/{finding.finding_id}/decide",
+                           data={"csrf_token": token, "action": "dismiss", "version": "1",
+                                 "reason_code": "legitimate"})
+    assert response.status_code in (303, 401)
+    assert finding.name not in response.text
+    assert status_of(env, finding.finding_id) == ("open", 1)
+
+
+def test_login_sets_a_hardened_cookie_and_a_wrong_password_is_logged(env: Env) -> None:
+    client = env.client()
+    page = client.get("/login")
+    bad = client.post("/login", data={"username": "cw_a", "password": "wrong password!",
+                                      "csrf_token": csrf_of(page.text)})
+    assert bad.status_code == 401 and "用户名或密码错误" in bad.text
+    good = client.post("/login", data={"username": "cw_a", "password": "review-test-password",
+                                       "csrf_token": csrf_of(page.text), "next": "/queue"})
+    assert good.status_code == 303 and good.headers["location"] == "/queue"
+    cookie = good.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "secure" in cookie and "samesite=strict" in cookie
+    with env.factory() as session:
+        actions = [e.action for e in session.scalars(
+            select(AuditEntry).where(AuditEntry.username == "cw_a").order_by(AuditEntry.id))]
+    assert actions == ["login_failed", "login"]
+
+
+def test_open_redirect_after_login_is_refused(env: Env) -> None:
+    client = env.client()
+    page = client.get("/login")
+    response = client.post("/login", data={"username": "cw_a", "password": "review-test-password",
+                                           "csrf_token": csrf_of(page.text),
+                                           "next": "//evil.example/"})
+    assert response.headers["location"] == "/queue"
+
+
+def test_caseworker_queue_holds_only_their_district(env: Env) -> None:
+    client = env.client("cw_a")
+    response = client.get("/queue", params={"district": env.seed.district_b})
+    assert response.status_code == 200
+    assert 'id="queue-total">0<' in response.text  # scope wins over the filter
+    page = client.get("/queue")
+    ids = set(re.findall(r'data-finding="(F[0-9a-f]+)"', page.text))
+    with env.factory() as session:
+        mine = set(session.scalars(select(Finding.finding_id).where(
+            Finding.district == env.seed.district_a)))
+    assert ids and ids <= mine
+    assert env.seed.district_b not in page.text.split('id="queue-results"')[1]
+
+
+def test_caseworker_of_another_district_gets_404_and_never_the_data(env: Env) -> None:
+    foreign = findings_in(env, env.seed.district_a)[0]
+    with env.factory() as session:
+        names = [m for (m,) in session.execute(text(
+            "SELECT name FROM members WHERE household_id = :h"), {"h": foreign.household_id})]
+    client = env.client("cw_b")
+    for path in (f"/households/{foreign.household_id}", f"/findings/{foreign.finding_id}"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        for secret in [foreign.name, foreign.id_number, *names]:
+            assert secret not in response.text, path
+    token = csrf_of(client.get("/queue").text)
+    response = client.post(f"/findings/{foreign.finding_id}/decide", data={
+        "csrf_token": token, "action": "dismiss", "version": "1", "reason_code": "legitimate"})
+    assert response.status_code == 404
+    assert status_of(env, foreign.finding_id) == ("open", 1)
+    export = client.get("/queue.xlsx")
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    districts = {row[12] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert districts <= {env.seed.district_b}
+
+
+def test_street_scoped_caseworker_sees_only_that_street(env: Env) -> None:
+    inside = findings_in(env, env.seed.district_a, env.seed.street_a)
+    outside = [f for f in findings_in(env, env.seed.district_a) if f.street != env.seed.street_a]
+    assert inside and outside
+    client = env.client("cw_as")
+    assert client.get(f"/households/{inside[0].household_id}").status_code == 200
+    assert client.get(f"/households/{outside[0].household_id}").status_code == 404
+    page = client.get("/queue")
+    with env.factory() as session:
+        total = session.scalar(select(func.count()).select_from(Finding).where(
+            Finding.district == env.seed.district_a, Finding.street == env.seed.street_a))
+    assert f'id="queue-total">{total}<' in page.text
+    assert outside[0].finding_id not in page.text
+
+
+def test_supervisor_and_auditor_see_the_whole_city(env: Env) -> None:
+    with env.factory() as session:
+        total = session.scalar(select(func.count()).select_from(Finding))
+    for user in ("sup1", "aud"):
+        page = env.client(user).get("/queue")
+        assert f'id="queue-total">{total}<' in page.text, user
+
+
+def test_only_auditors_read_the_audit_log(env: Env) -> None:
+    for user in ("cw_a", "sup1"):
+        assert env.client(user).get("/audit").status_code == 403, user
+    response = env.client("aud").get("/audit", params={"action": "login", "username": "aud"})
+    assert response.status_code == 200
+    assert 'id="audit-total">1<' in response.text
+
+
+def test_auditor_is_read_only(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    client = env.client("aud")
+    page = client.get(f"/households/{finding.household_id}")
+    assert page.status_code == 200 and "/decide" not in page.text
+    response = client.post(f"/findings/{finding.finding_id}/decide", data={
+        "csrf_token": csrf_of(page.text), "action": "note", "version": "1", "note": "x"})
+    assert response.status_code == 403
+    assert decision_rows(env, finding.finding_id) == 0
+
+
+def test_posts_without_the_session_csrf_token_are_rejected(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    client = env.client("cw_a")
+    fields = form_of(client.get(f"/households/{finding.household_id}").text,
+                     finding.finding_id, "dismiss")
+    other_token = csrf_of(env.client("cw_a").get("/queue").text)  # another session's token
+    for token in (None, "", "forged", other_token):
+        data = {**fields, "reason_code": "legitimate"}
+        if token is None:
+            data.pop("csrf_token")
+        else:
+            data["csrf_token"] = token
+        response = client.post(f"/findings/{finding.finding_id}/decide", data=data)
+        assert response.status_code == 403 and "CSRF" in response.text, token
+    assert status_of(env, finding.finding_id) == ("open", 1)
+    anonymous = env.client()
+    response = anonymous.post("/login", data={"username": "cw_a",
+                                              "password": "review-test-password"})
+    assert response.status_code == 403
+    logout = client.post("/logout", data={})
+    assert logout.status_code == 403
+
+
+def test_a_confirmation_counts_only_after_another_supervisor_approves(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    caseworker = env.client("cw_a")
+    response = decide(caseworker, finding, "confirm", note="核实属实")
+    assert response.status_code == 303
+    assert status_of(env, finding.finding_id)[0] == "pending_approval"
+    assert export_decisions(env.url) == []
+    page = caseworker.get(f"/households/{finding.household_id}").text
+    assert "decide-approve" not in page  # caseworkers never approve
+    response = caseworker.post(f"/findings/{finding.finding_id}/decide", data={
+        **form_of(page, finding.finding_id, "note"), "action": "approve"})
+    assert response.status_code == 403
+
+    second = findings_in(env, env.seed.district_a)[1]
+    sup1 = env.client("sup1")
+    assert decide(sup1, second, "confirm").status_code == 303
+    own = sup1.get(f"/households/{second.household_id}").text
+    assert f'/findings/{second.finding_id}/decide" class="decide-approve"' not in own
+    response = sup1.post(f"/findings/{second.finding_id}/decide", data={
+        **form_of(own, second.finding_id, "note"), "action": "approve",
+        "version": str(status_of(env, second.finding_id)[1])})
+    assert response.status_code == 403 and "另一名主管" in response.text
+
+    assert decide(sup1, finding, "approve").status_code == 303
+    assert decide(env.client("sup2"), second, "approve").status_code == 303
+    rows = {r["finding_id"]: r for r in export_decisions(env.url)}
+    assert rows[finding.finding_id]["decision"] == "confirmed"
+    assert rows[finding.finding_id]["decided_by"] == "cw_a"
+    assert rows[finding.finding_id]["approved_by"] == "sup1"
+    assert rows[second.finding_id]["decided_by"] == "sup1"
+    assert rows[second.finding_id]["approved_by"] == "sup2"
+
+
+def test_a_supervisor_can_send_a_confirmation_back(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    assert decide(env.client("cw_a"), finding, "confirm").status_code == 303
+    assert decide(env.client("sup1"), finding, "reject", note="证据不足").status_code == 303
+    assert status_of(env, finding.finding_id) == ("open", 3)
+    assert export_decisions(env.url) == []
+
+
+def test_second_concurrent_decider_gets_a_conflict_and_keeps_their_text(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    first, second = env.client("cw_a"), env.client("sup1")
+    page_first = first.get(f"/households/{finding.household_id}").text
+    page_second = second.get(f"/households/{finding.household_id}").text
+    response = first.post(f"/findings/{finding.finding_id}/decide", data={
+        **form_of(page_first, finding.finding_id, "dismiss"), "reason_code": "legitimate",
+        "note": "已入户核实"})
+    assert response.status_code == 303
+    note = "主管意见：需要上报区民政局复核"
+    response = second.post(f"/findings/{finding.finding_id}/decide", data={
+        **form_of(page_second, finding.finding_id, "escalate"), "note": note})
+    assert response.status_code == 409
+    assert "保存失败" in response.text and "cw_a" in response.text
+    assert note in response.text  # nothing the second person typed is lost
+    assert status_of(env, finding.finding_id) == ("dismissed_legitimate", 2)
+    assert decision_rows(env, finding.finding_id) == 1
+    with env.factory() as session:
+        conflicts = session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "decision_conflict", AuditEntry.username == "sup1"))
+    assert conflicts == 1
+
+
+def test_a_resubmitted_form_is_recorded_once(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    client = env.client("cw_a")
+    page = client.get(f"/households/{finding.household_id}").text
+    data = {**form_of(page, finding.finding_id, "escalate"), "note": "上报"}
+    assert client.post(f"/findings/{finding.finding_id}/decide", data=data).status_code == 303
+    again = client.post(f"/findings/{finding.finding_id}/decide", data=data)
+    assert again.status_code == 303
+    assert decision_rows(env, finding.finding_id) == 1
+    assert status_of(env, finding.finding_id) == ("escalated", 2)
+
+
+def test_dismissals_notes_and_escalations_reach_the_export(env: Env) -> None:
+    found = findings_in(env, env.seed.district_a)
+    client = env.client("cw_a")
+    assert decide(client, found[0], "dismiss", reason_code="wrong_person").status_code == 303
+    assert decide(client, found[1], "dismiss", reason_code="handled", note="10月已停保") \
+        .status_code == 303
+    assert decide(client, found[2], "escalate").status_code == 303
+    assert decide(client, found[3], "note", note="已电话联系").status_code == 303
+    missing = decide(client, found[3], "dismiss")  # no reason chosen
+    assert missing.status_code == 400
+    rows = {r["finding_id"]: r for r in export_decisions(env.url)}
+    assert set(rows) == {f.finding_id for f in found[:3]}
+    wrong = rows[found[0].finding_id]
+    assert wrong["decision"] == "dismissed_wrong_person" and wrong["decided_by"] == "cw_a"
+    assert (wrong["dataset"], wrong["record_id"]) == (found[0].dataset, found[0].record_id)
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", wrong["decided_at"])
+    assert rows[found[1].finding_id]["decision"] == "dismissed_legitimate"
+    assert rows[found[1].finding_id]["reason"] == "already handled: 10月已停保"
+    assert rows[found[2].finding_id]["decision"] == "escalated"
+    assert status_of(env, found[3].finding_id) == ("open", 1)
+    history = client.get(f"/households/{found[3].household_id}").text
+    assert "已电话联系" in history
+
+
+def test_viewing_personal_data_is_audit_logged_with_the_client_address(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    client = env.client("cw_a")
+    page = client.get(f"/households/{finding.household_id}")
+    assert finding.id_number in page.text  # full ID only here
+    queue = client.get("/queue").text
+    assert finding.id_number not in queue
+    with env.factory() as session:
+        add = session.scalars(select(Finding).where(Finding.finding_code == "ADD_CANDIDATE")
+                              ).first()
+    assert add is not None
+    assert env.client("sup1").get(f"/findings/{add.finding_id}").status_code == 200
+    with env.factory() as session:
+        entries = session.scalars(select(AuditEntry).where(
+            AuditEntry.action.in_(["view_household", "view_person"])).order_by(AuditEntry.id)
+        ).all()
+    assert [(e.username, e.action, e.target) for e in entries] == [
+        ("cw_a", "view_household", finding.household_id),
+        ("sup1", "view_person", add.finding_id)]
+    assert all(e.client_addr == "testclient" for e in entries)
+
+
+def test_the_audit_log_and_decisions_reject_update_and_delete(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    assert decide(env.client("cw_a"), finding, "escalate").status_code == 303
+    statements = ["UPDATE audit_log SET username = 'nobody'", "DELETE FROM audit_log",
+                  "UPDATE decisions SET username = 'nobody'", "DELETE FROM decisions"]
+    if env.seed.backend == "postgresql":
+        statements += ["TRUNCATE audit_log", "TRUNCATE decisions CASCADE"]
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"), env.factory.kw["bind"].begin() as c:
+            c.execute(text(statement))
+    with env.factory() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) >= 3
+        assert decision_rows(env, finding.finding_id) == 1
+    methods = {m for route in env.app.routes for m in getattr(route, "methods", set())}
+    assert methods <= {"GET", "HEAD", "POST"}
+
+
+def test_queue_is_ordered_by_priority_filtered_and_exported(env: Env) -> None:
+    client = env.client("sup1")
+    page = client.get("/queue", params={"severity": "high"}).text
+    ids = re.findall(r'data-finding="(F[0-9a-f]+)"', page)
+    with env.factory() as session:
+        expected = list(session.scalars(select(Finding.finding_id).where(
+            Finding.severity == "high").order_by(Finding.priority.desc(),
+                                                 Finding.finding_id).limit(50)))
+        weights = {"high": 3, "medium": 2, "low": 1}
+        for finding in session.scalars(select(Finding)):
+            assert finding.priority == pytest.approx(
+                weights.get(finding.severity, 1) * finding.amount_at_stake * finding.score,
+                abs=0.01)
+    assert ids == expected
+    partial = client.get("/queue", params={"severity": "high"},
+                         headers={"HX-Request": "true", "HX-Target": "queue-results"})
+    assert "<html" not in partial.text and 'id="queue-table"' in partial.text
+    export = client.get("/queue.xlsx", params={"code": "DECEASED"})
+    assert export.status_code == 200
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "优先级"
+    assert {r[5] for r in rows[1:]} == {"死亡未停保"}
+    with env.factory() as session:
+        deceased = session.scalar(select(func.count()).select_from(Finding).where(
+            Finding.finding_code == "DECEASED"))
+    assert len(rows) - 1 == deceased
+    assert all("*" in str(r[4]) for r in rows[1:] if r[4])  # IDs masked in exports
