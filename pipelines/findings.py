@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.decisions import suppress_dismissed
 from pipelines.policy import FINDING_CODES
 from pipelines.rules_tables import create_table, load_arrow
 
@@ -54,7 +55,7 @@ def finding_id(code: str, subject: str, dataset: str, record_id: str) -> str:
 
 def build_findings(con: duckdb.DuckDBPyConnection, have_low_income: bool) -> int:
     """Create `findings`, `findings_remove_list` and `findings_add_list` from the evidence."""
-    count = create_table(con, "findings")
+    count = create_table(con, "findings") - suppress_dismissed(con)
     create_table(con, "findings_remove_list")
     if have_low_income:
         create_table(con, "findings_add_list")

@@ -32,7 +32,7 @@ def _step(name: str) -> Iterator[None]:
 
 
 def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Path | None = None,
-              debug_dir: Path | None = None) -> dict[str, Any]:
+              debug_dir: Path | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Run the audit end to end and return the manifest. Raises InputError on unusable input.
 
     With `debug_dir`, every stage table is also written there as Parquet with its row count.
@@ -56,6 +56,6 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
         with _step("rules"):
             stages.apply_rules_stage(work, day, config_file, debug_dir)
         with _step("outputs"):
-            published = stages.publish(work, output_dir, config_file)
+            published = stages.publish(work, output_dir, config_file, warehouse)
     manifest: dict[str, Any] = read_json(Path(published) / "manifest.json")
     return manifest

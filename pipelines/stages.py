@@ -20,12 +20,14 @@ from typing import Any
 
 import yaml
 
+from pipelines import decisions, history
 from pipelines.config import load_config
 from pipelines.errors import InputError
 from pipelines.evidence import build_review_bundle
 from pipelines.ingest import find_inputs, ingest_dataset
 from pipelines.io.duck import connect, materialise, stage_tables
 from pipelines.io.output import publish_dir, staging_dir
+from pipelines.io.warehouse import describe, open_warehouse, resolve_url
 from pipelines.linkage import linker
 from pipelines.manifest import (
     build_manifest,
@@ -55,7 +57,8 @@ log = logging.getLogger(__name__)
 
 PREPARED = ("roll_people", "name_frequency", "rp_variants")
 RESULTS = ("findings", "findings_remove_list", "findings_add_list", "findings_checks",
-           "findings_review_members", "findings_review_evidence")
+           "findings_review_members", "findings_review_evidence", "findings_decisions",
+           "history_households", "history_members")
 # result table -> file of the review bundle in the output folder (pipelines/evidence.py)
 REVIEW_FILES = {"findings_review_members": "members.parquet",
                 "findings_review_evidence": "evidence.parquet"}
@@ -95,6 +98,8 @@ def discover(input_dir: str | Path, work_dir: str | Path, as_of: str,
         "as_of": dt.date.fromisoformat(as_of).isoformat(), "input_dir": str(input_dir),
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": {d: str(p) for d, p in found.items()}, "ignored_files": ignored})
+    # decisions as they stand when the run starts (contract §6)
+    decisions.capture(work)
     return list(found)
 
 
@@ -203,8 +208,10 @@ def apply_rules_stage(work_dir: str | Path, as_of: str, config_file: str | Path 
         raise FileNotFoundError(f"links missing from {work}: {', '.join(missing)}")
     con.execute("CREATE OR REPLACE TABLE links AS SELECT * FROM read_parquet(?)",
                 [[p.as_posix() for p in parts]]).fetchall()
+    decisions.load(con, work)
     apply_rules(con, dt.date.fromisoformat(as_of), load_rules(_config_path(config_file)))
     build_review_bundle(con, load_config(_config_path(config_file)))
+    history.build_snapshot(con)
     for name in RESULTS:
         save_table(con, name, work / f"{name}.parquet")
     if debug_dir is not None:
@@ -213,12 +220,15 @@ def apply_rules_stage(work_dir: str | Path, as_of: str, config_file: str | Path 
     return str(work / "findings.parquet")
 
 
-def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Path | None = None
-            ) -> str:
-    """Write the output files and move them into `output_dir` at once; remove the work folder.
+def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Path | None = None,
+            warehouse: str | None = None) -> str:
+    """Write the output files, record the audit in the warehouse, and move the files into
+    `output_dir` at once; remove the work folder.
 
     Returns the published folder. `output_dir` is replaced as a whole, so a re-run for the same
-    date leaves exactly that run's files.
+    date leaves exactly that run's files (and replaces that date in the warehouse). `warehouse`:
+    a DuckDB file or PostgreSQL URL; default $DIBAO_WAREHOUSE, the configuration, else
+    `<output_dir parent>/warehouse.duckdb`.
     """
     from pipelines.findings import write_outputs
 
@@ -229,7 +239,9 @@ def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Pat
     facts = _facts(work)
     outcomes = [ExpectationOutcome(**o)
                 for o in read_json(work / "quality" / "validation.json")]
-    with staging_dir(target) as stage:
+    as_of = dt.date.fromisoformat(str(read_json(work / "run.json")["as_of"]))
+    url = resolve_url(warehouse, config.warehouse.url, target)
+    with staging_dir(target) as stage, open_warehouse(url) as store:
         con = connect()
         for name in RESULTS:
             load_parquet(con, name, work / f"{name}.parquet")
@@ -237,6 +249,7 @@ def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Pat
         (stage / "review").mkdir()
         for table, filename in REVIEW_FILES.items():
             save_table(con, table, stage / "review" / filename)
+        compared = history.compare_and_write(con, store, as_of, stage)
         shutil.copytree(work / "quality", stage / "quality")
         record_time(work, "outputs", "all", time.perf_counter() - started)
         manifest = build_manifest(work, target, config, facts, outcomes)
@@ -250,7 +263,10 @@ def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Pat
                      "matcher": linker.load_params(config_path)}
         (stage / "config.effective.yaml").write_text(
             yaml.safe_dump(effective, allow_unicode=True, sort_keys=True), encoding="utf-8")
+        manifest["history"] = {"warehouse": describe(url), **compared}
         write_json(stage / "manifest.json", manifest)
+        # the warehouse last: a date is recorded only once its files are complete
+        store.replace(as_of, history.history_tables(con, as_of, target))
         publish_dir(stage, target)
     shutil.rmtree(work, ignore_errors=True)
     log.info("audit published to %s", target)

@@ -1,0 +1,235 @@
+"""Audit history: changes.csv over consecutive generated months, on a DuckDB file and on PostgreSQL.
+
+Three months of one city (pipelines/synth/months.py) with known roll edits: the audit's
+changes.csv must equal the edits exactly, whichever warehouse holds the history.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from pipelines.cli import main
+from pipelines.errors import InputError
+from pipelines.io.warehouse import TABLES, describe, is_month_end, open_warehouse, resolve_url
+from pipelines.run import run_audit
+from pipelines.synth import generate_city
+from pipelines.synth.months import evolve_month
+
+MONTHS = (dt.date(2026, 10, 31), dt.date(2026, 11, 30), dt.date(2026, 12, 31))
+PG_DB = "dibao_history_test"
+
+
+def _pg_admin() -> Any:
+    psycopg2 = pytest.importorskip("psycopg2")
+    con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
+                           connect_timeout=5)
+    con.autocommit = True
+    return con
+
+
+def _fresh_pg(name: str) -> str:
+    con = _pg_admin()
+    with con.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    con.close()
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Input folders of three consecutive month ends; months 2 and 3 carry truth/changes.csv."""
+    base = tmp_path_factory.mktemp("months")
+    first = base / MONTHS[0].isoformat()
+    generate_city(first, 300, 5, MONTHS[0])
+    folders = [first]
+    for seed, day in enumerate(MONTHS[1:], start=2):
+        folders.append(base / day.isoformat())
+        evolve_month(folders[-2], folders[-1], day, seed)
+    return folders
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _changes(path: Path) -> list[list[str]]:
+    """changes.csv without the place columns (the truth does not carry them)."""
+    return [row[:7] for row in _rows(path)]
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.services)])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """None: the default DuckDB file beside the outputs; else a fresh PostgreSQL database."""
+    yield None if request.param == "duckdb" else _fresh_pg(PG_DB)
+
+
+@pytest.mark.slow
+def test_changes_over_three_months_match_the_roll_edits(months: list[Path], tmp_path: Path,
+                                                       warehouse: str | None) -> None:
+    out = tmp_path / "out"
+    for folder, day in zip(months, MONTHS, strict=True):
+        run_audit(folder, out / day.isoformat(), day, warehouse=warehouse)
+    first = _rows(out / MONTHS[0].isoformat() / "changes.csv")
+    assert first == [["household_id", "change", "old_amount", "new_amount", "members_before",
+                      "members_after", "reason", "district", "street", "community"]]
+    for folder, day in zip(months[1:], MONTHS[1:], strict=True):
+        got = _changes(out / day.isoformat() / "changes.csv")
+        expected = _rows(folder / "truth" / "changes.csv")
+        assert got == expected, day
+        kinds = {row[1] for row in expected[1:]}
+        assert {"新增", "停保", "调整", "成员增加", "成员减少"} <= kinds
+    if warehouse is None:
+        assert (out / "warehouse.duckdb").is_file()
+    # summaries: the street rows add up to the district rows and to the households audited
+    last = out / MONTHS[2].isoformat()
+    streets = _rows(last / "summary_by_street.csv")
+    districts = _rows(last / "summary_by_district.csv")
+    assert sum(int(r[2]) for r in streets[1:]) == sum(int(r[1]) for r in districts[1:])
+    added = sum(1 for r in _rows(last / "changes.csv")[1:] if r[1] == "新增")
+    assert sum(int(r[5]) for r in streets[1:]) == added
+    with open_warehouse(warehouse or str(out / "warehouse.duckdb")) as store:
+        assert [d for d, _ in store.audits()] == list(MONTHS)
+        households = store.read("roll_households", MONTHS[2])
+        assert households.num_rows == sum(int(r[2]) for r in streets[1:])
+
+
+@pytest.mark.slow
+def test_rerun_replaces_the_date_and_nightly_runs_compare_with_the_month_end(
+        months: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0])
+    mid = dt.date(2026, 11, 15)
+    run_audit(months[1], out / mid.isoformat(), mid)          # a nightly run mid-month
+    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1])
+    before = (out / MONTHS[1].isoformat() / "changes.csv").read_bytes()
+    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1])  # the same date again
+    assert (out / MONTHS[1].isoformat() / "changes.csv").read_bytes() == before
+    # the mid-month run compared with October's month end, like the month-end run
+    assert _changes(out / mid.isoformat() / "changes.csv") == _changes(
+        out / MONTHS[1].isoformat() / "changes.csv")
+    with open_warehouse(str(out / "warehouse.duckdb")) as store:
+        assert store.audits() == [(MONTHS[0], True), (mid, False), (MONTHS[1], True)]
+        snapshot = store.read("roll_households", MONTHS[1]).column("household_id").to_pylist()
+        assert len(snapshot) == len(set(snapshot)) > 0          # replaced, not duplicated
+        assert store.previous_month_end(dt.date(2026, 12, 31)) == MONTHS[1]
+        assert store.previous_month_end(MONTHS[1]) == MONTHS[0]
+        assert store.previous_month_end(MONTHS[0]) is None
+    manifest = (out / MONTHS[1].isoformat() / "manifest.json").read_text(encoding="utf-8")
+    assert '"compared_with": "2026-10-31"' in manifest
+
+
+@pytest.mark.slow
+def test_confirmed_finding_is_the_reason_and_dismissed_match_is_not_reported_again(
+        months: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0])
+    findings = _rows(out / MONTHS[0].isoformat() / "findings.csv")
+    header = findings[0]
+    col = {name: i for i, name in enumerate(header)}
+    deceased = next(r for r in findings[1:] if r[col["finding_code"]] == "DECEASED")
+    other = next(r for r in findings[1:] if r[col["finding_code"]] == "VEHICLE")
+    # next month: the office stops the deceased person's household after a caseworker
+    # confirmed it; another finding was dismissed as the wrong person
+    second = tmp_path / "second"
+    household = deceased[col["household_id"]]
+    try:
+        expected = evolve_month(months[0], second, MONTHS[1], 2, stop=[household])
+    except ValueError:
+        pytest.skip("the household of the first DECEASED finding is not editable in this city")
+    with (second / "decisions.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["finding_id", "decision", "decided_by", "decided_at", "reason"])
+        writer.writerow([deceased[col["finding_id"]], "确认", "caseworker01", "2026-11-05",
+                         "火化证明核实"])
+        writer.writerow([other[col["finding_id"]], "dismissed_wrong_person", "caseworker02",
+                         "2026-11-06", "车主为同名同生日的另一人"])
+    run_audit(second, out / MONTHS[1].isoformat(), MONTHS[1])
+    changes = _rows(out / MONTHS[1].isoformat() / "changes.csv")
+    stopped = [r for r in changes[1:] if r[0] == household]
+    assert [r[1] for r in stopped] == ["停保"]
+    assert stopped[0][6] == "核查确认: DECEASED"
+    others = [r[:7] for r in changes[1:] if r[0] != household]
+    assert [["household_id", *changes[0][1:7]], *others] == [
+        r for r in _rows(second / "truth" / "changes.csv") if r[0] != household]
+    assert len(expected) == len(changes) - 1
+    ids = {r[0] for r in _rows(out / MONTHS[1].isoformat() / "findings.csv")[1:]}
+    assert other[col["finding_id"]] not in ids
+    with open_warehouse(str(out / "warehouse.duckdb")) as store:
+        decided = store.read("decisions", MONTHS[1]).to_pylist()
+    assert {(d["finding_id"], d["decision"]) for d in decided} == {
+        (deceased[col["finding_id"]], "confirmed"),
+        (other[col["finding_id"]], "dismissed_wrong_person")}
+
+
+# --- the warehouse on its own ------------------------------------------------------------
+
+def _one_household(day: dt.date, amount: float) -> dict[str, pa.Table]:
+    return {"roll_households": pa.Table.from_pylist([{
+        "as_of": day, "household_id": "H1", "district": "江岸区", "street": "大智街道",
+        "community": "幸福社区", "head_name": "张伟", "category": "城市低保",
+        "household_size": 2, "members": 2, "monthly_amount": amount}],
+        schema=TABLES["roll_households"]),
+        "runs": pa.Table.from_pylist([{"as_of": day, "month_end": is_month_end(day),
+                                       "output_dir": "x", "households": 1, "persons": 2,
+                                       "findings": 0}], schema=TABLES["runs"])}
+
+
+@pytest.mark.parametrize("backend", ["duckdb", pytest.param("postgres",
+                                                            marks=pytest.mark.services)])
+def test_replace_is_idempotent_and_atomic(backend: str, tmp_path: Path) -> None:
+    url = str(tmp_path / "w.duckdb") if backend == "duckdb" else _fresh_pg(PG_DB + "_unit")
+    day = dt.date(2026, 10, 31)
+    with open_warehouse(url) as store:
+        store.replace(day, _one_household(day, 1200.0))
+        store.replace(day, _one_household(day, 1300.0))   # a re-run replaces the date
+        rows = store.read("roll_households", day).to_pylist()
+        assert [(r["household_id"], r["monthly_amount"]) for r in rows] == [("H1", 1300.0)]
+        broken = _one_household(day, 9.0)
+        broken["findings"] = pa.table({"as_of": [day]})  # missing columns: the write fails
+        with pytest.raises(KeyError):
+            store.replace(day, broken)
+    with open_warehouse(url) as store:                  # ... and the earlier state is kept
+        rows = store.read("roll_households", day).to_pylist()
+        assert [(r["household_id"], r["monthly_amount"]) for r in rows] == [("H1", 1300.0)]
+        assert store.audits() == [(day, True)]
+
+
+def test_default_location_and_password_never_shown(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DIBAO_WAREHOUSE", raising=False)
+    assert resolve_url(None, None, tmp_path / "out" / "2026-10-31") == str(
+        tmp_path / "out" / "warehouse.duckdb")
+    assert resolve_url("pg", "cfg", tmp_path) == "pg"
+    assert resolve_url(None, "cfg", tmp_path) == "cfg"
+    monkeypatch.setenv("DIBAO_WAREHOUSE", "env")
+    assert resolve_url(None, "cfg", tmp_path) == "env"
+    assert describe("postgresql://audit:s3cret@db:5432/h") == "postgresql://audit@db:5432/h"
+
+
+@pytest.mark.services
+def test_unreachable_warehouse_is_exit_2_without_outputs(minimal_input: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    out = tmp_path / "out" / "2026-10-31"
+    url = "postgresql://nobody:secret@127.0.0.1:5432/no_such_database_here"
+    code = main(["run", "--input", str(minimal_input), "--output", str(out), "--as-of",
+                 "2026-10-31", "--warehouse", url])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "warehouse postgresql://nobody@127.0.0.1:5432/no_such_database_here" in err
+    assert "secret" not in err
+    assert not out.exists()
+    with pytest.raises(InputError):
+        with open_warehouse(url):
+            pass
+    shutil.rmtree(tmp_path / "out", ignore_errors=True)
