@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from pipelines.run import run_audit
 
-    manifest = run_audit(args.input, args.output, args.as_of, args.config, args.debug_dir)
+    manifest = run_audit(args.input, args.output, args.as_of, args.config, args.debug_dir,
+                         args.warehouse)
     totals = manifest["totals"]
     log.info("audit %s written to %s: %d rows read, %d loaded, %d quarantined",
              args.as_of, args.output, totals["input_rows"], totals["loaded_rows"],
