@@ -25,6 +25,8 @@ _EXPORTS = {
     "write_outputs": "pipelines.findings",
     "generate_city": "pipelines.synth",
     "evaluate_run": "pipelines.evaluation",
+    "PublicityRow": "pipelines.publicity",
+    "write_publicity": "pipelines.publicity",
 }
 __all__ = ["__version__", *_EXPORTS]
 

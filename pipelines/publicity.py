@@ -138,13 +138,19 @@ def _changes(text: str) -> tuple[str, ...]:
     return (*known, *(p for p in unique if p not in CHANGES))
 
 
+def _cents(amount: float) -> Decimal:
+    """Yuan to two decimals, half up; a missing amount (NaN, None) shows as 0.00."""
+    value = Decimal(str(amount if amount is not None else 0))
+    return value.quantize(Decimal("0.01"), ROUND_HALF_UP) if value.is_finite() else Decimal("0.00")
+
+
 def _listed(row: PublicityRow, mask: bool, changes: tuple[str, ...]) -> ListedHousehold:
     name = (row.head_name or "").strip()
     return ListedHousehold(
         name=mask_name(name) if mask else name,
         household_size=int(row.household_size),
         covered=int(row.covered),
-        amount=Decimal(str(row.monthly_amount)).quantize(Decimal("0.01"), ROUND_HALF_UP),
+        amount=_cents(row.monthly_amount),
         category=row.category or "",
         community=row.community or UNKNOWN_COMMUNITY,
         change="、".join(changes),

@@ -242,6 +242,23 @@ def test_community_pdf_text(small_files):
     assert "H01" not in text and "张小伟" not in text
 
 
+def test_long_list_repeats_the_header_on_every_pdf_page(tmp_path):
+    rows = [row(f"M{i:03}", SMALL_NAMES[i % 3], amount=500 + i) for i in range(90)]
+    rows.append(row("M999", "王芳", amount=float("nan")))  # a missing amount shows as 0.00
+    [pdf] = [p for p in write_publicity(rows, tmp_path, AS_OF, SETTINGS, CITY) if p.suffix == ".pdf"]
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
+    assert pages >= 3
+    for page in range(1, pages + 1):
+        text = "".join(subprocess.run(
+            ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+            capture_output=True, text=True, check=True).stdout.split())
+        assert f"第{page}页/共{pages}页" in text
+        if page < pages:  # the last page may hold only the notes
+            assert "".join(COLUMNS) in text, page
+    assert "合计91户" in pdf_text(pdf) and "0.00城市低保" in pdf_text(pdf)
+
+
 def test_city_workbook_one_sheet_per_street(small_files):
     workbook = load_workbook(next(p for p in small_files if p.name.startswith("武汉市")))
     assert workbook.sheetnames == ["汇总", "大智街道", "球场街道", "洪山街道"]
