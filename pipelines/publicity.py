@@ -258,10 +258,10 @@ def write_publicity(rows: Sequence[PublicityRow], out_dir: Path, as_of: date,
 
     lists = community_lists(rows, as_of, settings, city_name)
     chosen = lists if community is None else select_community(lists, community)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     # the font is cut down once to the characters of every list, so each PDF embeds it quickly
     with PdfFonts.prepare(settings.font, list(lists.values()), city_name) as fonts:
+        out_dir.mkdir(parents=True, exist_ok=True)
         for stem, plist in chosen.items():
             written.append(_write(out_dir / f"{stem}.xlsx", render_xlsx(plist)))
             written.append(_write(out_dir / f"{stem}.pdf", render_pdf(plist, fonts)))

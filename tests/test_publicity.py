@@ -185,11 +185,12 @@ def test_street_lists_and_sheet_names():
     assert len({n.casefold() for n in names}) == 4
 
 
-def test_font_face_is_simplified_chinese_and_missing_font_is_explained():
+def test_font_face_is_simplified_chinese_and_missing_font_is_explained(tmp_path):
     assert face_index("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc") == 2
-    with pytest.raises(InputError, match="font"):
-        write_publicity(SMALL, Path("/nonexistent"), AS_OF,
-                        SETTINGS.model_copy(update={"font": "/nonexistent/font.ttf"}), CITY)
+    with pytest.raises(InputError, match="font.*missing"):
+        write_publicity(SMALL, tmp_path / "out", AS_OF,
+                        SETTINGS.model_copy(update={"font": str(tmp_path / "font.ttf")}), CITY)
+    assert not (tmp_path / "out").exists()
 
 
 # ---------------------------------------------------------------- files
