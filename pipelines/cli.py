@@ -37,6 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--debug-dir", type=Path,
                      help="also write every stage table there as Parquet (debugging)")
 
+    publish = sub.add_parser("publish", help="write the publicity lists (公示) of a stored audit "
+                             "into OUTPUT/publicity/, and the decided remove/add lists")
+    publish.add_argument("--as-of", required=True, type=_date, help="the audit's date")
+    publish.add_argument("--output", required=True, type=Path,
+                         help="the audit's output folder (as given to run)")
+    publish.add_argument("--warehouse", help="audit history: DuckDB file or PostgreSQL URL "
+                         "(default: warehouse.duckdb beside the output folder)")
+    publish.add_argument("--community", help="only this community (name, or street-community)")
+    publish.add_argument("--config", type=Path, help="YAML merged over the default configuration")
+
     synth = sub.add_parser("synth", help="generate a synthetic city with known answers")
     synth.add_argument("--households", type=int, default=2000)
     synth.add_argument("--seed", type=int, default=1)
@@ -58,6 +68,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(args: argparse.Namespace) -> int:
+    from pipelines.publication import publish_audit
+
+    result = publish_audit(args.output, args.as_of, args.warehouse, args.community, args.config)
+    log.info("publicity for %s: %d files in %s", args.as_of, len(result["publicity_files"]),
+             args.output / "publicity")
+    return 0
+
+
 def _synth(args: argparse.Namespace) -> int:
     from pipelines.synth import generate_city
 
@@ -73,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code (0 done, 2 bad input, 1 bug)."""
     args = _parser().parse_args(argv)
     configure(args.verbose)
-    handlers = {"run": _run, "synth": _synth}
+    handlers = {"run": _run, "publish": _publish, "synth": _synth}
     handlers.update(review_cli.HANDLERS)
     try:
         return handlers[args.command](args)

@@ -49,7 +49,7 @@ def months(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Input folders of three consecutive month ends; months 2 and 3 carry truth/changes.csv."""
     base = tmp_path_factory.mktemp("months")
     first = base / MONTHS[0].isoformat()
-    generate_city(first, 300, 5, MONTHS[0])
+    generate_city(first, 160, 5, MONTHS[0])
     folders = [first]
     for seed, day in enumerate(MONTHS[1:], start=2):
         folders.append(base / day.isoformat())
@@ -229,7 +229,99 @@ def test_unreachable_warehouse_is_exit_2_without_outputs(minimal_input: Path, tm
     assert "warehouse postgresql://nobody@127.0.0.1:5432/no_such_database_here" in err
     assert "secret" not in err
     assert not out.exists()
-    with pytest.raises(InputError):
-        with open_warehouse(url):
-            pass
+    with pytest.raises(InputError), open_warehouse(url):
+        pass
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+# --- dibao-audit publish over the stored audit ------------------------------------------------
+
+@pytest.mark.slow
+def test_publish_lists_changes_and_decided_cases_and_leaks_nothing(
+        months: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import load_workbook
+
+    from pipelines.names import mask_name, normalise_name
+    from tests.test_publicity import Secrets, leaks
+
+    out = tmp_path / "out"
+    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0])
+    second = tmp_path / "second"
+    shutil.copytree(months[1], second)
+    first_findings = _rows(out / MONTHS[0].isoformat() / "findings.csv")
+    col = {name: i for i, name in enumerate(first_findings[0])}
+    truth = _rows(months[1] / "truth" / "changes.csv")
+    stopped = {r[0] for r in truth[1:] if r[1] == "停保"}
+    remove = next(r for r in first_findings[1:] if r[col["finding_code"]] != "ADD_CANDIDATE"
+                  and r[col["household_id"]] not in stopped)
+    add = next(r for r in first_findings[1:] if r[col["finding_code"]] == "ADD_CANDIDATE")
+    undecided = next(r for r in first_findings[1:] if r[col["finding_code"]] != "ADD_CANDIDATE"
+                     and r[col["household_id"]] not in stopped | {remove[col["household_id"]]})
+    with (second / "decisions.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["finding_id", "decision", "decided_by", "decided_at", "reason"])
+        writer.writerow([remove[col["finding_id"]], "confirmed", "cw01", "2026-11-20", "核实"])
+        writer.writerow([add[col["finding_id"]], "confirmed", "cw02", "2026-11-21", "已入户"])
+        writer.writerow([undecided[col["finding_id"]], "escalated", "cw03", "2026-11-22", ""])
+    day = MONTHS[1]
+    target = out / day.isoformat()
+    run_audit(second, target, day)
+    assert main(["publish", "--as-of", day.isoformat(), "--output", str(target)]) == 0
+
+    decided_remove = _rows(target / "decided" / "remove_list.csv")
+    assert [r[0] for r in decided_remove[1:]] == [remove[col["household_id"]]]
+    assert remove[col["finding_id"]] in decided_remove[1][8]
+    decided_add = _rows(target / "decided" / "add_list.csv")
+    assert [r[0] for r in decided_add[1:]] == [add[col["finding_id"]]]
+
+    publicity = sorted((target / "publicity").iterdir())
+    with open_warehouse(str(out / "warehouse.duckdb")) as store:
+        households = store.read("roll_households", day).to_pylist()
+        before = {h["household_id"]: h for h in store.read("roll_households", MONTHS[0]).to_pylist()}
+    places = {(h["street"], h["community"]) for h in households}
+    stems = {p.stem for p in publicity if p.suffix == ".pdf"}
+    assert stems == {f"{s}-{c}" for s, c in places}
+    assert sum(p.suffix == ".xlsx" for p in publicity) == len(places) + 1  # + city workbook
+
+    def cells(household: dict[str, Any]) -> list[list[str]]:
+        book = load_workbook(target / "publicity" /
+                             f"{household['street']}-{household['community']}.xlsx")
+        return [[str(c.value) for c in row if c.value is not None]
+                for ws in book.worksheets for row in ws.iter_rows()]
+
+    new = next(h for h in households if h["household_id"] == next(
+        r[0] for r in truth[1:] if r[1] == "新增"))
+    assert any(mask_name(normalise_name(new["head_name"])) in row and "新增" in row
+               for row in cells(new))
+    gone = before[sorted(stopped)[0]]
+    text = [c for row in cells(gone) for c in row]
+    assert "本期停保" in "".join(text)
+    assert mask_name(normalise_name(gone["head_name"])) in text
+
+    # privacy: nothing of the roll's personal data, no unmasked head name, in any file
+    import pandas as pd
+
+    frame = pd.read_csv(second / "roll.csv", encoding="gb18030", dtype=str,
+                        keep_default_na=False)
+    secrets = Secrets()
+    for column in ("身份证号码", "联系电话", "家庭住址", "代发账号", "户编号"):
+        secrets.add(frame[column])
+    secrets.unmasked_names = {h["head_name"] for h in households if len(h["head_name"]) >= 2}
+    assert leaks(publicity, secrets) == []
+
+    # one community again: only its two files are rewritten; unknown dates and names: exit 2
+    one = publicity[0]
+    street, community = one.stem.split("-", 1)
+    stamp = {p.name: p.stat().st_mtime_ns for p in publicity}
+    assert main(["publish", "--as-of", day.isoformat(), "--output", str(target),
+                 "--community", community]) == 0
+    changed = {p.name for p in (target / "publicity").iterdir()
+               if p.stat().st_mtime_ns != stamp.get(p.name)}
+    assert {Path(n).stem for n in changed} <= {p.stem for p in publicity
+                                               if p.stem.endswith("-" + community)}
+    assert changed
+    capsys.readouterr()
+    assert main(["publish", "--as-of", "2026-09-30", "--output", str(target)]) == 2
+    assert "holds no audit of 2026-09-30" in capsys.readouterr().err
+    assert main(["publish", "--as-of", day.isoformat(), "--output", str(target),
+                 "--community", "没有这个社区"]) == 2
