@@ -77,3 +77,21 @@ def test_image_is_built_from_the_official_airflow_image_of_the_pinned_version() 
     reason="no docker compose plugin on this machine; the YAML checks above stand in")
 def test_docker_compose_accepts_the_file() -> None:
     subprocess.run(["docker", "compose", "config", "--quiet"], cwd=ROOT, check=True)
+
+
+def test_review_app_service_serves_the_same_image_on_its_own_database(
+        compose: dict[str, Any]) -> None:
+    review = compose["services"]["review"]
+    assert review["build"] == "." and review["image"] == (
+        compose["services"]["airflow-apiserver"]["image"])
+    assert review["command"] == ["dibao-audit", "serve", "--host", "0.0.0.0", "--port", "8000"]
+    assert review["entrypoint"][0] == "/usr/bin/dumb-init"  # not the image's airflow wrapper
+    url = review["environment"]["DIBAO_REVIEW_DATABASE_URL"]
+    assert url.startswith("postgresql+psycopg2://") and url.endswith("@postgres/dibao_review")
+    assert review["healthcheck"]["test"][-1] == "http://localhost:8000/healthz"
+    assert review["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "8000:8000" in review["ports"]
+    mounts = {v.split(":")[1] for v in compose["services"]["postgres"]["volumes"]}
+    assert "/docker-entrypoint-initdb.d" in mounts
+    init = (ROOT / "docker" / "postgres-init" / "10-review.sql").read_text("utf-8")
+    assert "CREATE DATABASE dibao_review" in init

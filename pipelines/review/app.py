@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from pipelines.logs import mask_ids
@@ -308,8 +309,6 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             version = int(str(form.get("version") or ""))
         except ValueError:
             raise HTTPException(400, "缺少版本号，请刷新页面。") from None
-        from starlette.concurrency import run_in_threadpool
-
         try:
             outcome = await run_in_threadpool(
                 decisions.decide, factory, who, finding_id, action, version, reason_code, note,

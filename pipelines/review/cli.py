@@ -56,7 +56,8 @@ def _serve(args: argparse.Namespace) -> int:
     insecure = args.insecure_cookies or os.environ.get("DIBAO_REVIEW_INSECURE_COOKIES") == "1"
     app = create_app(url, secure_cookies=not insecure)
     log.info("review app on http://%s:%d (database %s)", args.host, args.port, redact(url))
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_level="info")
+    # log_config=None: uvicorn's records go through the project's handler (IDs masked)
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_config=None)
     return 0
 
 

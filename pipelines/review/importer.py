@@ -170,13 +170,19 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
                  if r["finding_id"] not in seen]
         if fresh:
             session.execute(insert(RunFinding), fresh)
+        # members: the latest audit's roll rows win (an older run imported later keeps none)
         households = sorted({m["household_id"] for m in members})
+        newer: set[str] = set()
         for start in range(0, len(households), 500):
-            session.execute(delete(Member).where(
-                Member.household_id.in_(households[start:start + 500])))
-        if members:
-            session.execute(insert(Member), [
-                {**{c: m.get(c) for c in MEMBER_COLUMNS}, "as_of": as_of} for m in members])
+            chunk = households[start:start + 500]
+            newer |= set(session.scalars(select(Member.household_id).where(
+                Member.household_id.in_(chunk), Member.as_of > as_of)))
+            session.execute(delete(Member).where(Member.household_id.in_(chunk),
+                                                 Member.as_of <= as_of))
+        rows_in = [{**{c: m.get(c) for c in MEMBER_COLUMNS}, "as_of": as_of} for m in members
+                   if m["household_id"] not in newer]
+        if rows_in:
+            session.execute(insert(Member), rows_in)
         session.add(Run(as_of=as_of, source=str(run_dir.resolve()), imported_by=imported_by,
                         findings_total=len(rows), findings_new=new))
     log.info("imported %s (as of %s): %d findings, %d new, %d members, %d evidence records",

@@ -72,6 +72,9 @@ def test_reimport_neither_duplicates_nor_reopens_decided_cases(env: Env, audit_r
             Finding.status != "open")) == 1
     history = client.get(f"/households/{target.household_id}").text
     assert "2026-10-31、2026-11-30" in history
+    import_run(env.factory, audit_run)  # an older audit imported late: newer members kept
+    with env.factory() as session:
+        assert set(session.scalars(select(Member.as_of).distinct())) == {"2026-11-30"}
 
 
 def test_import_fills_members_evidence_and_places(env: Env, audit_run: Path) -> None:
