@@ -1,20 +1,23 @@
-"""Browser tests: Playwright drives Debian's Chromium against the app served by uvicorn on a
+"""Browser tests: Playwright drives Debian's Chromium against `dibao-audit serve` (uvicorn) on a
 free loopback port (SQLite copy of the seeded database). Screenshots go to
 test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from pipelines.review.app import create_app
 from tests.review.conftest import PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -32,24 +35,30 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(seeds: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    import uvicorn
-
+    """`dibao-audit serve` (defaults: Secure cookies) as a child process on a free port."""
     seed = seeds("sqlite")
-    path = tmp_path_factory.mktemp("browser") / "review.sqlite3"
+    folder = tmp_path_factory.mktemp("browser")
+    path = folder / "review.sqlite3"
     shutil.copyfile(seed.template, path)
-    app = create_app(f"sqlite:///{path}")
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    while not uv.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", seed
-    uv.should_exit = True
-    thread.join()
-    app.state.engine.dispose()
+    base = f"http://127.0.0.1:{port}"
+    log = (folder / "serve.log").open("wb")
+    child = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "serve", "--port",
+                              str(port), "--database", f"sqlite:///{path}"],
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        while True:
+            assert child.poll() is None, (folder / "serve.log").read_text("utf-8")
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base, seed
+    finally:
+        os.killpg(child.pid, signal.SIGTERM)
+        child.wait()
+        log.close()
 
 
 @pytest.fixture(scope="module")

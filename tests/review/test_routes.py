@@ -165,6 +165,20 @@ def test_only_auditors_read_the_audit_log(env: Env) -> None:
     assert 'id="audit-total">1<' in response.text
 
 
+def test_auditors_search_the_log_by_target_and_day(env: Env) -> None:
+    finding = findings_in(env, env.seed.district_a)[0]
+    assert env.client("cw_a").get(f"/households/{finding.household_id}").status_code == 200
+    auditor = env.client("aud")
+    hits = auditor.get("/audit", params={"target": finding.household_id})
+    assert 'id="audit-total">1<' in hits.text and "查看家庭信息" in hits.text
+    assert "cw_a" in hits.text and "testclient" in hits.text
+    old = auditor.get("/audit", params={"target": finding.household_id, "until": "2020-01-01"})
+    assert 'id="audit-total">0<' in old.text
+    partial = auditor.get("/audit", params={"username": "cw_a"},
+                          headers={"HX-Request": "true", "HX-Target": "audit-results"})
+    assert "<html" not in partial.text and 'id="audit-total">2<' in partial.text  # login, view
+
+
 def test_auditor_is_read_only(env: Env) -> None:
     finding = findings_in(env, env.seed.district_a)[0]
     client = env.client("aud")
