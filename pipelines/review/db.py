@@ -16,14 +16,13 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.errors import InputError
 from pipelines.review.models import Setting
 
 log = logging.getLogger(__name__)
-logging.getLogger("alembic").setLevel(logging.WARNING)
 
 ENV_VAR = "DIBAO_REVIEW_DATABASE_URL"
 DEFAULT_SQLITE = Path("var") / "review.sqlite3"
@@ -77,16 +76,15 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    except InputError:
-        raise
-    except Exception as exc:
-        if "could not connect" in str(exc) or "unable to open" in str(exc):
-            raise InputError(f"cannot reach the review database {redact(str(engine.url))}: "
-                             f"{str(exc).splitlines()[0]}") from None
-        raise
+        connection = engine.connect()
+    except OperationalError as exc:
+        reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+        raise InputError(f"cannot open the review database "
+                         f"{redact(engine.url.render_as_string())}: "
+                         f"{reason[0] if reason else exc}") from None
+    with connection, connection.begin():
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
