@@ -3,7 +3,9 @@
 locate -> plan -> ingest (one mapped task per dataset present) -> validate (Great Expectations) ->
 normalise -> link (one mapped task per cross-reference dataset) -> rules -> publish.
 Tasks pass paths only; tables go through Parquet files in <output_dir>/.work/<as_of>/.
-Outputs land in <output_dir>/<as_of>/ and are declared as assets. A re-run for the same date
+Outputs land in <output_dir>/<as_of>/ and are declared as assets; the publish task also records
+the audit in the warehouse (history by as-of date), and the changes asset triggers the monthly
+publicity DAG. A re-run for the same date
 replaces that date's folder. Wiring only: every task body is one call into pipelines.nightly,
 imported inside the task so that parsing this file loads no data library.
 
@@ -36,10 +38,12 @@ REMOVE_LIST = Asset(name="dibao_audit_remove_list", uri="file:///dibao-audit/rem
                     group="dibao-audit")
 ADD_LIST = Asset(name="dibao_audit_add_list", uri="file:///dibao-audit/add_list.csv",
                  group="dibao-audit")
+CHANGES = Asset(name="dibao_audit_changes", uri="file:///dibao-audit/changes.csv",
+                group="dibao-audit")
 MANIFEST = Asset(name="dibao_audit_manifest", uri="file:///dibao-audit/manifest.json",
                  group="dibao-audit")
 OUTPUTS = {"findings.csv": FINDINGS, "remove_list.csv": REMOVE_LIST,
-           "add_list.csv": ADD_LIST, "manifest.json": MANIFEST}
+           "add_list.csv": ADD_LIST, "changes.csv": CHANGES, "manifest.json": MANIFEST}
 
 
 def _variable(key: str) -> str | None:
@@ -80,6 +84,10 @@ with DAG(
                        description="audit date YYYY-MM-DD (default: the logical date in "
                                    "Asia/Shanghai)"),
         "config_file": Param("", type="string", description="YAML merged over the defaults"),
+        "warehouse": Param("", type="string",
+                           description="audit history: DuckDB file or PostgreSQL URL (default: "
+                                       "Variable dibao_warehouse, $DIBAO_WAREHOUSE, else "
+                                       "<output_dir>/warehouse.duckdb)"),
     },
     doc_md=__doc__,
 ) as dag:
@@ -137,7 +145,8 @@ with DAG(
         paths = nightly.publish(run)
         events = get_current_context()["outlet_events"]
         for name, asset in OUTPUTS.items():
-            events[asset].extra = {"path": paths[name], "as_of": run["as_of"]}
+            events[asset].extra = {"path": paths[name], "as_of": run["as_of"],
+                                   "output_dir": run["output_dir"]}
         return paths
 
     run = locate()

@@ -52,9 +52,12 @@ def resolve_run(params: Mapping[str, Any], when: dt.datetime | None,
     except ValueError:
         raise InputError(f"as_of {as_of!r} is not a date in YYYY-MM-DD form") from None
     root = Path(output_dir)
+    # the warehouse: param, else Variable dibao_warehouse; empty lets the run resolve it
+    # ($DIBAO_WAREHOUSE, the configuration, else <output_dir>/warehouse.duckdb)
+    warehouse = params.get("warehouse") or variable("dibao_warehouse") or ""
     return {"input_dir": str(Path(input_dir)), "output_dir": str(root), "as_of": as_of,
             "work_dir": str(root / ".work" / as_of), "target": str(root / as_of),
-            "config_file": str(params.get("config_file") or "")}
+            "config_file": str(params.get("config_file") or ""), "warehouse": str(warehouse)}
 
 
 def fail_fast(run: Mapping[str, str], task: str, stage: Callable[..., T], *args: Any,
@@ -170,12 +173,15 @@ def rules(run: Mapping[str, str]) -> str:
     return stages.apply_rules_stage(run["work_dir"], run["as_of"], _config(run))
 
 
-OUTPUT_FILES = ("findings.csv", "remove_list.csv", "add_list.csv", "manifest.json")
+OUTPUT_FILES = ("findings.csv", "remove_list.csv", "add_list.csv", "changes.csv",
+                "manifest.json")
 
 
 def publish(run: Mapping[str, str]) -> dict[str, str]:
-    """Write the outputs and publish them as <output_dir>/<as_of>/; path per output file."""
-    folder = Path(stages.publish(run["work_dir"], run["target"], _config(run)))
+    """Write the outputs, record the audit in the warehouse and publish the files as
+    <output_dir>/<as_of>/; path per output file."""
+    folder = Path(fail_fast(run, "publish", stages.publish, run["work_dir"], run["target"],
+                            _config(run), run.get("warehouse") or None))
     with contextlib.suppress(OSError):  # <output_dir>/.work, unless another date uses it
         Path(run["work_dir"]).parent.rmdir()
     return {name: str(folder / name) for name in OUTPUT_FILES}

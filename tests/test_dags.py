@@ -33,7 +33,7 @@ HEAVY = ("pandas", "duckdb", "pyarrow", "great_expectations", "numpy", "pipeline
 RUN_DAG = """
 import json, sys
 from airflow.dag_processing.dagbag import DagBag
-dag = DagBag(sys.argv[1]).dags["dibao_nightly_audit"]
+dag = DagBag(sys.argv[1]).dags[sys.argv[3] if len(sys.argv) > 3 else "dibao_nightly_audit"]
 run = dag.test(run_conf=json.loads(sys.argv[2]))
 print("DAGRUN_STATE=" + str(run.state))
 """
@@ -105,19 +105,58 @@ def test_dag_imports_cleanly_with_its_contract(airflow_env: dict[str, str]) -> N
                                                  "dibao_audit_remove_list"}
 
 
+def test_monthly_dag_is_triggered_by_the_audit_and_wires_pipelines(
+        airflow_env: dict[str, str]) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(DAGS))
+    assert bag.import_errors == {}
+    dag = bag.dags["dibao_monthly_publicity"]
+    nightly = bag.dags["dibao_nightly_audit"]
+    assert {"dibao", "publicity", "monthly"} <= set(dag.tags)
+    assert dag.max_active_runs == 1 and not dag.catchup
+    changes = next(a for a in nightly.get_task("publish").outlets
+                   if a.name == "dibao_audit_changes")
+    assert list(dag.timetable.asset_condition.objects) == [changes]
+    assert set(dag.params.keys()) >= {"as_of", "output_dir", "warehouse", "community"}
+    for task in dag.tasks:
+        assert task.owner == "dibao-audit" and task.retries >= 2, task.task_id
+    assert {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks} == {
+        "select": ["publicity"], "publicity": []}
+
+
+def test_monthly_publication_acts_on_month_end_audits_only() -> None:
+    from pipelines.monthly import resolve_publication
+
+    mid = [{"as_of": "2026-11-15", "output_dir": "/data/out"}]
+    assert resolve_publication({}, mid) is None          # a nightly run mid-month: skip
+    ends = [*mid, {"as_of": "2026-10-31", "output_dir": "/data/out"},
+            {"as_of": "2026-11-30", "output_dir": "/data/out"}]
+    run = resolve_publication({}, ends)
+    assert run is not None and run["as_of"] == "2026-11-30"
+    assert run["target"] == "/data/out/2026-11-30"
+    manual = resolve_publication({"as_of": "2026-09-30", "output_dir": "/x"}, [])
+    assert manual is not None and manual["target"] == "/x/2026-09-30"
+    fallback = resolve_publication({"as_of": "2026-09-30"}, [], lambda k: f"/var/{k}")
+    assert fallback is not None and fallback["output_dir"] == "/var/dibao_output_dir"
+    assert fallback["warehouse"] == "/var/dibao_warehouse"
+
+
+@pytest.mark.parametrize("dag_file", ["dibao_nightly_audit.py", "dibao_monthly_publicity.py"])
 def test_importing_the_dag_touches_no_data(airflow_env: dict[str, str],
-                                           minimal_input: Path) -> None:
+                                           minimal_input: Path, dag_file: str) -> None:
     env = {**airflow_env, "DIBAO_INPUT_DIR": str(minimal_input)}
     done = subprocess.run([sys.executable, "-c", IMPORT_ONLY,
-                           str(DAGS / "dibao_nightly_audit.py"), json.dumps(HEAVY)],
+                           str(DAGS / dag_file), json.dumps(HEAVY)],
                           env=env, capture_output=True, text=True, check=True)
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT="))
     result = json.loads(line[len("RESULT="):])
     assert result == {"touched": [], "heavy": []}
 
 
-def _run_dag(env: dict[str, str], conf: dict[str, str]) -> tuple[str, str]:
-    done = subprocess.run([sys.executable, "-c", RUN_DAG, str(DAGS), json.dumps(conf)],
+def _run_dag(env: dict[str, str], conf: dict[str, str],
+             dag_id: str = "dibao_nightly_audit") -> tuple[str, str]:
+    done = subprocess.run([sys.executable, "-c", RUN_DAG, str(DAGS), json.dumps(conf), dag_id],
                           env=env, capture_output=True, text=True)
     log = done.stdout + done.stderr
     states = [x for x in done.stdout.splitlines() if x.startswith("DAGRUN_STATE=")]
@@ -145,7 +184,8 @@ def test_dag_gives_the_same_outputs_as_the_cli(migrated: dict[str, str], small_c
     assert "Skipping registering function" not in log
     for name in OUTPUTS:
         assert (cli_out / name).read_bytes() == (dag_root / AS_OF / name).read_bytes(), name
-    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF], "no work folder left"
+    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF, "warehouse.duckdb"], \
+        "no work folder left"
     manifest = json.loads((dag_root / AS_OF / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["findings"] == json.loads(
         (cli_out / "manifest.json").read_text(encoding="utf-8"))["findings"]
@@ -157,7 +197,21 @@ def test_dag_gives_the_same_outputs_as_the_cli(migrated: dict[str, str], small_c
     for name in OUTPUTS:
         assert (dag_root / AS_OF / name).read_bytes() == first[name], name
     assert not (dag_root / AS_OF / "stale.txt").exists()
-    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF]
+    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF, "warehouse.duckdb"]
+
+    # the monthly publicity DAG, by hand for that month-end audit, writes the same files as
+    # `dibao-audit publish`
+    state, log = _run_dag(migrated, {"as_of": AS_OF, "output_dir": str(dag_root)},
+                          "dibao_monthly_publicity")
+    assert state == "success", log[-4000:]
+    assert main(["publish", "--as-of", AS_OF, "--output", str(cli_out)]) == 0
+    dag_files = sorted(p.name for p in (dag_root / AS_OF / "publicity").iterdir())
+    assert dag_files == sorted(p.name for p in (cli_out / "publicity").iterdir())
+    assert len(dag_files) > 2 and any(n.endswith(".pdf") for n in dag_files)
+    for name in dag_files:
+        assert (dag_root / AS_OF / "publicity" / name).read_bytes() == \
+            (cli_out / "publicity" / name).read_bytes(), name
+    assert (dag_root / AS_OF / "decided" / "remove_list.csv").exists()
 
 
 @contextlib.contextmanager

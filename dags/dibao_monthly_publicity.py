@@ -1,0 +1,81 @@
+"""Monthly publicity (公示) of the 低保 roll: publicity lists and decided remove/add lists.
+
+Runs when the nightly audit publishes its changes list (asset `dibao_audit_changes`) and acts
+only when that audit is a month-end one; or by hand with the params `as_of` (and `output_dir`).
+Reads the stored audit from the warehouse and writes <output_dir>/<as_of>/publicity/ (one XLSX
+and PDF per street-community, the city workbook) and <output_dir>/<as_of>/decided/. Wiring only:
+the task bodies are in pipelines.monthly, imported inside the tasks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow.sdk import DAG, Asset, Param, Variable, get_current_context, task
+
+CHANGES = Asset(name="dibao_audit_changes", uri="file:///dibao-audit/changes.csv",
+                group="dibao-audit")
+PUBLICITY = Asset(name="dibao_publicity", uri="file:///dibao-audit/publicity/",
+                  group="dibao-audit")
+
+
+def _variable(key: str) -> str | None:
+    value = Variable.get(key, default=None)
+    return str(value) if value else None
+
+
+with DAG(
+    dag_id="dibao_monthly_publicity",
+    description="Month-end publicity lists (公示) and decided remove/add lists",
+    schedule=[CHANGES],
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["dibao", "publicity", "monthly"],
+    default_args={
+        "owner": "dibao-audit",
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=2),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(minutes=30),
+    },
+    params={
+        "as_of": Param("", type="string",
+                       description="month-end audit date YYYY-MM-DD (default: the audit that "
+                                   "triggered this run)"),
+        "output_dir": Param("", type="string",
+                            description="the audits' output folder (default: the triggering "
+                                        "event's, else Variable dibao_output_dir)"),
+        "warehouse": Param("", type="string", description="audit history (default as the "
+                                                          "nightly audit)"),
+        "community": Param("", type="string", description="only this community"),
+        "config_file": Param("", type="string", description="YAML merged over the defaults"),
+    },
+    doc_md=__doc__,
+) as dag:
+
+    @task
+    def select() -> dict[str, str]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from pipelines import monthly
+
+        context = get_current_context()
+        events: Any = context.get("triggering_asset_events") or {}
+        extras = [dict(e.extra or {}) for batch in events.values() for e in batch]
+        run = monthly.resolve_publication(context["params"], extras, _variable)
+        if run is None:
+            raise AirflowSkipException("no month-end audit among the triggering events")
+        return run
+
+    @task(outlets=[PUBLICITY])
+    def publicity(run: dict[str, str]) -> dict[str, Any]:
+        from pipelines import monthly
+
+        result = monthly.publish(run)
+        get_current_context()["outlet_events"][PUBLICITY].extra = {
+            "as_of": run["as_of"], "path": f"{run['target']}/publicity"}
+        return result
+
+    publicity(select())

@@ -1,0 +1,60 @@
+"""The monthly publicity DAG's task bodies: which audit to publish, then publish it.
+
+dags/dibao_monthly_publicity.py runs when the nightly audit updates its changes asset (or by
+hand). It acts on month-end audits only (contract §6 History): a nightly run in mid-month
+triggers it, and it skips. Nothing here imports Airflow at module level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pipelines.io.warehouse import is_month_end
+from pipelines.logs import mask_all_handlers
+from pipelines.nightly import DEFAULT_OUTPUT, fail_fast
+
+log = logging.getLogger(__name__)
+
+
+def resolve_publication(params: Mapping[str, Any], extras: Iterable[Mapping[str, Any]],
+                        variable: Callable[[str], str | None] = lambda _: None
+                        ) -> dict[str, str] | None:
+    """The audit to publish, as paths and strings; None when there is no month-end audit.
+
+    A manual run names it with the params `as_of` (and `output_dir`); else the latest
+    month-end audit among the triggering asset events' extras ({"as_of", "output_dir"}).
+    """
+    chosen: tuple[str, str] | None = None
+    if params.get("as_of"):
+        day = dt.date.fromisoformat(str(params["as_of"]))
+        chosen = (day.isoformat(), str(params.get("output_dir") or ""))
+    else:
+        month_ends = sorted((str(e["as_of"]), str(e.get("output_dir") or "")) for e in extras
+                            if e.get("as_of") and
+                            is_month_end(dt.date.fromisoformat(str(e["as_of"]))))
+        chosen = month_ends[-1] if month_ends else None
+    if chosen is None:
+        return None
+    as_of, output_dir = chosen
+    output_dir = (output_dir or params.get("output_dir") or variable("dibao_output_dir")
+                  or str(DEFAULT_OUTPUT))
+    return {"as_of": as_of, "output_dir": output_dir,
+            "target": str(Path(output_dir) / as_of),
+            "warehouse": str(params.get("warehouse") or variable("dibao_warehouse") or ""),
+            "community": str(params.get("community") or ""),
+            "config_file": str(params.get("config_file") or "")}
+
+
+def publish(run: Mapping[str, str]) -> dict[str, Any]:
+    """Write <target>/publicity/ and <target>/decided/ for the audit; what was written."""
+    from pipelines.publication import publish_audit
+
+    mask_all_handlers()
+    config = Path(run["config_file"]) if run.get("config_file") else None
+    return fail_fast(run, "publicity", publish_audit, Path(run["target"]),
+                     dt.date.fromisoformat(run["as_of"]), run.get("warehouse") or None,
+                     run.get("community") or None, config)
