@@ -52,6 +52,9 @@ TABLES: dict[str, pa.Schema] = {
         ("new_amount", _F), ("members_before", _I), ("members_after", _I), ("reason", _S),
         ("district", _S), ("street", _S), ("community", _S)]),
 }
+# one row per key and date (roll_members and changes have no natural key of their own)
+_KEYS = {"runs": ("as_of",), "roll_households": ("as_of", "household_id"),
+         "findings": ("as_of", "finding_id"), "decisions": ("as_of", "finding_id")}
 _SQL_TYPES = {_S: "VARCHAR", _F: "DOUBLE PRECISION", _I: "BIGINT", _D: "DATE",
               pa.bool_(): "BOOLEAN"}
 
@@ -79,8 +82,9 @@ def describe(url: str) -> str:
 def ddl(table: str) -> str:
     """CREATE TABLE IF NOT EXISTS for one history table (the same text for both servers)."""
     schema = TABLES[table]
-    # no key constraints: DuckDB checks them eagerly inside the delete-then-insert transaction
     columns = [f'"{f.name}" {_SQL_TYPES[f.type]}' for f in schema]
+    if table in _KEYS:
+        columns.append(f"PRIMARY KEY ({', '.join(_KEYS[table])})")
     return f'CREATE TABLE IF NOT EXISTS "{table}" ({", ".join(columns)})'
 
 
