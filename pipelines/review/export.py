@@ -7,8 +7,8 @@ dismissals and escalations as decided. "Already handled" dismissals are exported
 vocabulary has no separate value and the finding needs no further action. Findings that are
 open, or confirmed but not yet approved, are left out.
 
-Columns: finding_id, decision, decided_by, decided_at (ISO 8601, UTC), reason, approved_by,
-dataset, record_id (the evidence record a dismissed_wrong_person match must not be linked to
+Columns: finding_id, decision, decided_by, decided_at (ISO 8601, UTC; for a confirmation the
+confirmer's time), reason, approved_by, approved_at (the supervisor's approval), dataset, record_id (the evidence record a dismissed_wrong_person match must not be linked to
 again; finding_id already encodes code, subject, dataset and record_id).
 """
 
@@ -22,7 +22,7 @@ from pipelines.review.db import make_engine, migrate
 from pipelines.review.models import Finding
 
 DECISION_COLUMNS = ("finding_id", "decision", "decided_by", "decided_at", "reason",
-                    "approved_by", "dataset", "record_id")
+                    "approved_by", "approved_at", "dataset", "record_id")
 _EXPORTED = {"confirmed": "confirmed", "dismissed_wrong_person": "dismissed_wrong_person",
              "dismissed_legitimate": "dismissed_legitimate",
              "dismissed_handled": "dismissed_legitimate", "escalated": "escalated"}
@@ -45,7 +45,7 @@ def export_decisions(database_url: str) -> list[dict[str, str]]:
             rows = connection.execute(
                 select(Finding.finding_id, Finding.status, Finding.decided_by,
                        Finding.decided_at, Finding.reason, Finding.approved_by,
-                       Finding.dataset, Finding.record_id)
+                       Finding.approved_at, Finding.dataset, Finding.record_id)
                 .where(Finding.status.in_(list(_EXPORTED)))
                 .order_by(Finding.finding_id)).all()
     finally:
@@ -59,6 +59,7 @@ def export_decisions(database_url: str) -> list[dict[str, str]]:
             "finding_id": row.finding_id, "decision": _EXPORTED[row.status],
             "decided_by": row.decided_by or "", "decided_at": iso(row.decided_at),
             "reason": reason, "approved_by": row.approved_by or "",
+            "approved_at": iso(row.approved_at),
             "dataset": row.dataset, "record_id": row.record_id,
         })
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,8 @@ def _seed(factory: Any, run: Path) -> tuple[str, str, str]:
 
 
 @pytest.fixture(scope="session")
-def seeds(audit_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Seed]]:
+def seeds(audit_run: Path,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Seed]]:
     """Seeded databases, made on first use per backend."""
     made: dict[str, Seed] = {}
     folder = tmp_path_factory.mktemp("review_seed")
@@ -120,7 +121,7 @@ def seeds(audit_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             made[backend] = Seed(backend, template, *places)
         return made[backend]
 
-    yield get  # type: ignore[misc]
+    yield get
     if "postgresql" in made:
         pg_admin(f"DROP DATABASE IF EXISTS {PG_TEST} WITH (FORCE)")
         pg_admin(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from pipelines.review.export import export_decisions
+from pipelines.review.export import DECISION_COLUMNS, export_decisions
 from pipelines.review.models import AuditEntry, Decision, Finding
 from tests.review.conftest import Env, csrf_of, form_of
 
@@ -242,6 +242,8 @@ def test_a_confirmation_counts_only_after_another_supervisor_approves(env: Env) 
     assert rows[finding.finding_id]["decision"] == "confirmed"
     assert rows[finding.finding_id]["decided_by"] == "cw_a"
     assert rows[finding.finding_id]["approved_by"] == "sup1"
+    assert rows[finding.finding_id]["approved_at"] >= rows[finding.finding_id]["decided_at"]
+    assert list(rows[finding.finding_id]) == list(DECISION_COLUMNS)
     assert rows[second.finding_id]["decided_by"] == "sup1"
     assert rows[second.finding_id]["approved_by"] == "sup2"
 
@@ -308,6 +310,7 @@ def test_dismissals_notes_and_escalations_reach_the_export(env: Env) -> None:
     assert rows[found[1].finding_id]["decision"] == "dismissed_legitimate"
     assert rows[found[1].finding_id]["reason"] == "already handled: 10月已停保"
     assert rows[found[2].finding_id]["decision"] == "escalated"
+    assert rows[found[2].finding_id]["approved_at"] == ""
     assert status_of(env, found[3].finding_id) == ("open", 1)
     history = client.get(f"/households/{found[3].household_id}").text
     assert "已电话联系" in history
