@@ -32,12 +32,15 @@ from pipelines.logs import mask_ids
 from pipelines.review import audit, decisions, queue
 from pipelines.review.auth import Account, account, authenticate
 from pipelines.review.db import open_database, resolve_url, secret_key
-from pipelines.review.models import Decision, Finding, Member, RunFinding, User
+from pipelines.review.models import AuditEntry, Decision, Finding, Member, RunFinding, User
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SESSION_HOURS = 8
+# An account with this many failed logins within the window is refused until it passes.
+LOCKOUT_FAILURES = 5
+LOCKOUT_MINUTES = 15
 FIELD_LABELS = {
     "household_id": "户编号", "member_key": "序号", "name": "姓名", "id_number": "身份证号",
     "relation": "与户主关系", "district": "区", "street": "街道", "community": "社区",
@@ -186,11 +189,25 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
         target = str(form.get("next") or "/queue")
         if not target.startswith("/") or target.startswith("//"):
             target = "/queue"
+        name = username.strip()[:64] or "-"
         with factory() as session:
-            who = authenticate(session, username.strip(), password)
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=LOCKOUT_MINUTES)
+            failures = session.scalar(select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.username == name, AuditEntry.action == "login_failed",
+                AuditEntry.at >= since)) or 0
+            if failures >= LOCKOUT_FAILURES:
+                who = None
+            else:
+                who = authenticate(session, username.strip(), password)
         with factory.begin() as session:
-            audit.record(session, who or username.strip()[:64] or "-",
-                         "login" if who else "login_failed", client=client_of(request))
+            action = "login" if who else (
+                "login_blocked" if failures >= LOCKOUT_FAILURES else "login_failed")
+            audit.record(session, who or name, action, client=client_of(request))
+        if failures >= LOCKOUT_FAILURES:
+            return render(request, "login.html", {
+                "next": target, "username": username,
+                "error": f"该账号连续登录失败次数过多，请 {LOCKOUT_MINUTES} 分钟后再试。"},
+                status=429)
         if who is None:
             return render(request, "login.html", {"next": target, "username": username,
                                                   "error": "用户名或密码错误。"}, status=401)

@@ -12,7 +12,7 @@ from pipelines.review.auth import Account
 from pipelines.review.models import AuditEntry, utcnow
 
 ACTIONS = {
-    "login": "登录", "login_failed": "登录失败", "logout": "退出",
+    "login": "登录", "login_failed": "登录失败", "login_blocked": "登录被暂停", "logout": "退出",
     "view_household": "查看家庭信息", "view_person": "查看个人信息", "view_queue": "查看线索列表",
     "export_queue": "导出线索列表", "decision": "作出决定", "decision_conflict": "决定冲突",
     "view_audit_log": "查询审计日志", "import": "导入审计结果",

@@ -89,6 +89,24 @@ def test_login_sets_a_hardened_cookie_and_a_wrong_password_is_logged(env: Env) -
     assert actions == ["login_failed", "login"]
 
 
+def test_repeated_failed_logins_lock_the_account_for_a_while(env: Env) -> None:
+    client = env.client()
+    token = csrf_of(client.get("/login").text)
+    for _ in range(5):
+        response = client.post("/login", data={"username": "cw_b", "password": "guess-guess",
+                                               "csrf_token": token})
+        assert response.status_code == 401
+    response = client.post("/login", data={"username": "cw_b",
+                                           "password": "review-test-password",
+                                           "csrf_token": token})
+    assert response.status_code == 429 and "分钟后再试" in response.text
+    assert client.get("/queue").status_code == 303  # still signed out
+    env.client("cw_a")  # other accounts are unaffected
+    with env.factory() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "login_blocked", AuditEntry.username == "cw_b")) == 1
+
+
 def test_open_redirect_after_login_is_refused(env: Env) -> None:
     client = env.client()
     page = client.get("/login")
