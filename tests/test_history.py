@@ -62,6 +62,11 @@ def _rows(path: Path) -> list[list[str]]:
         return list(csv.reader(handle))
 
 
+def _store(out: Path, warehouse: str | None) -> str:
+    """The warehouse a run used: the given URL, else the default file beside the outputs."""
+    return warehouse or str(out / "warehouse.duckdb")
+
+
 def _changes(path: Path) -> list[list[str]]:
     """changes.csv without the place columns (the truth does not carry them)."""
     return [row[:7] for row in _rows(path)]
@@ -97,7 +102,7 @@ def test_changes_over_three_months_match_the_roll_edits(months: list[Path], tmp_
     assert sum(int(r[2]) for r in streets[1:]) == sum(int(r[1]) for r in districts[1:])
     added = sum(1 for r in _rows(last / "changes.csv")[1:] if r[1] == "新增")
     assert sum(int(r[5]) for r in streets[1:]) == added
-    with open_warehouse(warehouse or str(out / "warehouse.duckdb")) as store:
+    with open_warehouse(_store(out, warehouse)) as store:
         assert [d for d, _ in store.audits()] == list(MONTHS)
         households = store.read("roll_households", MONTHS[2])
         assert households.num_rows == sum(int(r[2]) for r in streets[1:])
@@ -105,19 +110,20 @@ def test_changes_over_three_months_match_the_roll_edits(months: list[Path], tmp_
 
 @pytest.mark.slow
 def test_rerun_replaces_the_date_and_nightly_runs_compare_with_the_month_end(
-        months: list[Path], tmp_path: Path) -> None:
+        months: list[Path], tmp_path: Path, warehouse: str | None) -> None:
     out = tmp_path / "out"
-    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0])
+    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0], warehouse=warehouse)
     mid = dt.date(2026, 11, 15)
-    run_audit(months[1], out / mid.isoformat(), mid)          # a nightly run mid-month
-    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1])
+    run_audit(months[1], out / mid.isoformat(), mid, warehouse=warehouse)  # nightly, mid-month
+    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1], warehouse=warehouse)
     before = (out / MONTHS[1].isoformat() / "changes.csv").read_bytes()
-    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1])  # the same date again
+    # the same date again
+    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1], warehouse=warehouse)
     assert (out / MONTHS[1].isoformat() / "changes.csv").read_bytes() == before
     # the mid-month run compared with October's month end, like the month-end run
     assert _changes(out / mid.isoformat() / "changes.csv") == _changes(
         out / MONTHS[1].isoformat() / "changes.csv")
-    with open_warehouse(str(out / "warehouse.duckdb")) as store:
+    with open_warehouse(_store(out, warehouse)) as store:
         assert store.audits() == [(MONTHS[0], True), (mid, False), (MONTHS[1], True)]
         snapshot = store.read("roll_households", MONTHS[1]).column("household_id").to_pylist()
         assert len(snapshot) == len(set(snapshot)) > 0          # replaced, not duplicated
@@ -130,9 +136,9 @@ def test_rerun_replaces_the_date_and_nightly_runs_compare_with_the_month_end(
 
 @pytest.mark.slow
 def test_confirmed_finding_is_the_reason_and_dismissed_match_is_not_reported_again(
-        months: list[Path], tmp_path: Path) -> None:
+        months: list[Path], tmp_path: Path, warehouse: str | None) -> None:
     out = tmp_path / "out"
-    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0])
+    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0], warehouse=warehouse)
     findings = _rows(out / MONTHS[0].isoformat() / "findings.csv")
     header = findings[0]
     col = {name: i for i, name in enumerate(header)}
@@ -153,7 +159,7 @@ def test_confirmed_finding_is_the_reason_and_dismissed_match_is_not_reported_aga
                          "火化证明核实"])
         writer.writerow([other[col["finding_id"]], "dismissed_wrong_person", "caseworker02",
                          "2026-11-06", "车主为同名同生日的另一人"])
-    run_audit(second, out / MONTHS[1].isoformat(), MONTHS[1])
+    run_audit(second, out / MONTHS[1].isoformat(), MONTHS[1], warehouse=warehouse)
     changes = _rows(out / MONTHS[1].isoformat() / "changes.csv")
     stopped = [r for r in changes[1:] if r[0] == household]
     assert [r[1] for r in stopped] == ["停保"]
@@ -164,7 +170,7 @@ def test_confirmed_finding_is_the_reason_and_dismissed_match_is_not_reported_aga
     assert len(expected) == len(changes) - 1
     ids = {r[0] for r in _rows(out / MONTHS[1].isoformat() / "findings.csv")[1:]}
     assert other[col["finding_id"]] not in ids
-    with open_warehouse(str(out / "warehouse.duckdb")) as store:
+    with open_warehouse(_store(out, warehouse)) as store:
         decided = store.read("decisions", MONTHS[1]).to_pylist()
     assert {(d["finding_id"], d["decision"]) for d in decided} == {
         (deceased[col["finding_id"]], "confirmed"),
@@ -238,14 +244,15 @@ def test_unreachable_warehouse_is_exit_2_without_outputs(minimal_input: Path, tm
 
 @pytest.mark.slow
 def test_publish_lists_changes_and_decided_cases_and_leaks_nothing(
-        months: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        months: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        warehouse: str | None) -> None:
     from openpyxl import load_workbook
 
     from pipelines.names import mask_name, normalise_name
     from tests.test_publicity import Secrets, leaks
 
     out = tmp_path / "out"
-    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0])
+    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0], warehouse=warehouse)
     second = tmp_path / "second"
     shutil.copytree(months[1], second)
     first_findings = _rows(out / MONTHS[0].isoformat() / "findings.csv")
@@ -265,8 +272,9 @@ def test_publish_lists_changes_and_decided_cases_and_leaks_nothing(
         writer.writerow([undecided[col["finding_id"]], "escalated", "cw03", "2026-11-22", ""])
     day = MONTHS[1]
     target = out / day.isoformat()
-    run_audit(second, target, day)
-    assert main(["publish", "--as-of", day.isoformat(), "--output", str(target)]) == 0
+    run_audit(second, target, day, warehouse=warehouse)
+    where = ["--warehouse", warehouse] if warehouse else []
+    assert main(["publish", "--as-of", day.isoformat(), "--output", str(target), *where]) == 0
 
     decided_remove = _rows(target / "decided" / "remove_list.csv")
     assert [r[0] for r in decided_remove[1:]] == [remove[col["household_id"]]]
@@ -275,7 +283,7 @@ def test_publish_lists_changes_and_decided_cases_and_leaks_nothing(
     assert [r[0] for r in decided_add[1:]] == [add[col["finding_id"]]]
 
     publicity = sorted((target / "publicity").iterdir())
-    with open_warehouse(str(out / "warehouse.duckdb")) as store:
+    with open_warehouse(_store(out, warehouse)) as store:
         households = store.read("roll_households", day).to_pylist()
         before = {h["household_id"]: h for h in store.read("roll_households", MONTHS[0]).to_pylist()}
     places = {(h["street"], h["community"]) for h in households}
@@ -314,14 +322,14 @@ def test_publish_lists_changes_and_decided_cases_and_leaks_nothing(
     street, community = one.stem.split("-", 1)
     stamp = {p.name: p.stat().st_mtime_ns for p in publicity}
     assert main(["publish", "--as-of", day.isoformat(), "--output", str(target),
-                 "--community", community]) == 0
+                 "--community", community, *where]) == 0
     changed = {p.name for p in (target / "publicity").iterdir()
                if p.stat().st_mtime_ns != stamp.get(p.name)}
     assert {Path(n).stem for n in changed} <= {p.stem for p in publicity
                                                if p.stem.endswith("-" + community)}
     assert changed
     capsys.readouterr()
-    assert main(["publish", "--as-of", "2026-09-30", "--output", str(target)]) == 2
+    assert main(["publish", "--as-of", "2026-09-30", "--output", str(target), *where]) == 2
     assert "holds no audit of 2026-09-30" in capsys.readouterr().err
     assert main(["publish", "--as-of", day.isoformat(), "--output", str(target),
-                 "--community", "没有这个社区"]) == 2
+                 "--community", "没有这个社区", *where]) == 2
