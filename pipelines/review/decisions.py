@@ -158,7 +158,7 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
                 .execution_options(synchronize_session=False))
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict()
-            text = note if action != "dismiss" else f"{reason_code}: {note}".rstrip(": ")
+            text = note  # the reason itself is the new status (status_after)
             return _append(session, who, finding, action, status, text, client, request_id,
                            version + 1)
     except IntegrityError:
