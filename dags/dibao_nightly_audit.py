@@ -1,7 +1,8 @@
 """Nightly 低保 audit: the stages of `dibao-audit run` as Airflow tasks.
 
 locate -> plan -> ingest (one mapped task per dataset present) -> validate (Great Expectations) ->
-normalise -> link (one mapped task per cross-reference dataset) -> rules -> publish.
+normalise -> link (one mapped task per cross-reference dataset) -> rules -> publish ->
+review_import (into the review app when $DIBAO_REVIEW_DATABASE_URL is set; skipped otherwise).
 Tasks pass paths only; tables go through Parquet files in <output_dir>/.work/<as_of>/.
 Outputs land in <output_dir>/<as_of>/ and are declared as assets; the publish task also records
 the audit in the warehouse (history by as-of date), and the changes asset triggers the monthly
@@ -149,9 +150,20 @@ with DAG(
                                    "output_dir": run["output_dir"]}
         return paths
 
+    @task
+    def review_import(run: dict[str, str], published: dict[str, str]) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from pipelines import nightly
+
+        result = nightly.review_import(run)
+        if result is None:
+            raise AirflowSkipException("no review database configured")
+        return result
+
     run = locate()
     ingested = ingest.partial(run=run).expand(dataset=plan(run))
     linkable = normalise(run, validate(run, ingested))
     findings = rules(run, linkable)
     link.partial(run=run).expand(dataset=linkable) >> findings
-    publish(run, findings)
+    review_import(run, publish(run, findings))

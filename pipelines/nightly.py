@@ -177,6 +177,22 @@ OUTPUT_FILES = ("findings.csv", "remove_list.csv", "add_list.csv", "changes.csv"
                 "manifest.json")
 
 
+def review_import(run: Mapping[str, str]) -> dict[str, Any] | None:
+    """Import the published audit into the review app when $DIBAO_REVIEW_DATABASE_URL is set
+    (idempotent by finding_id); None when no review database is configured."""
+    from pipelines.decisions import ENV_REVIEW_DB
+
+    url = os.environ.get(ENV_REVIEW_DB)
+    if not url:
+        log.info("no review database configured (%s): findings not imported", ENV_REVIEW_DB)
+        return None
+    from pipelines.review.importer import import_audit
+
+    mask_all_handlers()
+    result = import_audit(url, Path(run["target"]), "airflow:dibao_nightly_audit")
+    return {"as_of": result.as_of, "findings": result.total, "new": result.new}
+
+
 def publish(run: Mapping[str, str]) -> dict[str, str]:
     """Write the outputs, record the audit in the warehouse and publish the files as
     <output_dir>/<as_of>/; path per output file."""

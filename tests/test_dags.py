@@ -98,6 +98,7 @@ def test_dag_imports_cleanly_with_its_contract(airflow_env: dict[str, str]) -> N
     assert graph["normalise"] == ["link", "rules"]
     assert graph["link"] == ["rules"]
     assert graph["rules"] == ["publish"]
+    assert graph["publish"] == ["review_import"]
     mapped = {t.task_id for t in dag.tasks if getattr(t, "is_mapped", False)}
     assert mapped == {"ingest", "link"}
     publish = dag.get_task("publish")
@@ -179,9 +180,17 @@ def test_dag_gives_the_same_outputs_as_the_cli(migrated: dict[str, str], small_c
                  "--as-of", AS_OF]) == 0
     dag_root = tmp_path / "dag"
     conf = {"input_dir": str(small_city), "output_dir": str(dag_root), "as_of": AS_OF}
-    state, log = _run_dag(migrated, conf)
+    # with a review database configured, the run reads its decisions and imports its findings
+    review_db = f"sqlite:///{tmp_path / 'review.sqlite3'}"
+    state, log = _run_dag({**migrated, "DIBAO_REVIEW_DATABASE_URL": review_db}, conf)
     assert state == "success", log[-4000:]
     assert "Skipping registering function" not in log
+    from sqlalchemy import create_engine, text
+
+    with create_engine(review_db).connect() as con:
+        imported = con.execute(text("SELECT count(*) FROM findings")).scalar_one()
+    with (cli_out / "findings.csv").open(encoding="utf-8") as handle:
+        assert imported == sum(1 for _ in handle) - 1 > 0
     for name in OUTPUTS:
         assert (cli_out / name).read_bytes() == (dag_root / AS_OF / name).read_bytes(), name
     assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF, "warehouse.duckdb"], \

@@ -82,15 +82,10 @@ def _users(args: argparse.Namespace) -> int:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from pipelines.review.audit import record
-    from pipelines.review.db import open_database, resolve_url
-    from pipelines.review.importer import import_run
+    from pipelines.review.db import resolve_url
+    from pipelines.review.importer import import_audit
 
-    _, factory = open_database(resolve_url(args.database))
-    result = import_run(factory, args.run, imported_by=getpass.getuser())
-    with factory.begin() as session:
-        record(session, f"cli:{getpass.getuser()}", "import", str(args.run.resolve())[:128],
-               f"as_of {result.as_of}: {result.total} findings, {result.new} new")
+    result = import_audit(resolve_url(args.database), args.run, f"cli:{getpass.getuser()}")
     log.info("imported the audit of %s: %d findings (%d new), %d members, %d evidence records",
              result.as_of, result.total, result.new, result.members, result.with_evidence)
     return 0

@@ -193,3 +193,17 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
 def _later(session: Session, fid: str, as_of: str) -> str:
     current = session.scalar(select(Finding.last_as_of).where(Finding.finding_id == fid))
     return max(current or as_of, as_of)
+
+
+def import_audit(database_url: str, run_dir: Path, actor: str) -> ImportResult:
+    """Open the review database, import `run_dir` and record the import in the audit log
+    (what `dibao-audit review import` and the nightly DAG's review_import task do)."""
+    from pipelines.review.audit import record
+    from pipelines.review.db import open_database
+
+    _, factory = open_database(database_url)
+    result = import_run(factory, run_dir, imported_by=actor)
+    with factory.begin() as session:
+        record(session, actor, "import", str(run_dir.resolve())[:128],
+               f"as_of {result.as_of}: {result.total} findings, {result.new} new")
+    return result
