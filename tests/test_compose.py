@@ -95,3 +95,18 @@ def test_review_app_service_serves_the_same_image_on_its_own_database(
     assert "/docker-entrypoint-initdb.d" in mounts
     init = (ROOT / "docker" / "postgres-init" / "10-review.sql").read_text("utf-8")
     assert "CREATE DATABASE dibao_review" in init
+
+
+def test_airflow_keeps_history_and_review_decisions_on_the_compose_postgres(
+        compose: dict[str, Any]) -> None:
+    init_sql = (ROOT / "docker" / "postgres-init" / "10-review.sql").read_text(encoding="utf-8")
+    for name in ("airflow-scheduler", "airflow-worker", "airflow-init"):
+        env = compose["services"][name]["environment"]
+        assert "@postgres/dibao_warehouse" in env["DIBAO_WAREHOUSE"], name
+        assert "@postgres/dibao_review" in env["DIBAO_REVIEW_DATABASE_URL"], name
+    assert "CREATE DATABASE dibao_warehouse" in init_sql
+    assert "CREATE DATABASE dibao_review" in init_sql
+    init = " ".join(compose["services"]["airflow-init"]["command"])
+    assert "create_database" in init and "DIBAO_WAREHOUSE" in init
+    review_env = compose["services"]["review"]["environment"]
+    assert review_env["DIBAO_REVIEW_DATABASE_URL"].endswith("@postgres/dibao_review")

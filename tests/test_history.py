@@ -333,3 +333,19 @@ def test_publish_lists_changes_and_decided_cases_and_leaks_nothing(
     assert "holds no audit of 2026-09-30" in capsys.readouterr().err
     assert main(["publish", "--as-of", day.isoformat(), "--output", str(target),
                  "--community", "没有这个社区", *where]) == 2
+
+
+@pytest.mark.services
+def test_create_database_makes_a_missing_one_once() -> None:
+    from pipelines.io.warehouse import create_database
+
+    url = _fresh_pg(PG_DB + "_created")
+    con = _pg_admin()
+    with con.cursor() as cur:
+        cur.execute(f'DROP DATABASE "{PG_DB}_created"')
+    con.close()
+    assert create_database(url) is True
+    assert create_database(url) is False
+    assert create_database("/tmp/some.duckdb") is False
+    with open_warehouse(url) as store:
+        assert store.audits() == []

@@ -215,3 +215,33 @@ def open_warehouse(url: str) -> Iterator[Warehouse]:
         yield warehouse
     finally:
         warehouse.close()
+
+
+def create_database(url: str) -> bool:
+    """Create the PostgreSQL database a URL names when it does not exist yet; True if created.
+
+    For deployments (docker-compose's init job): connects to the server's `postgres` database
+    with the URL's credentials. Other URLs (DuckDB files) need nothing: False.
+    """
+    if not is_postgres(url):
+        return False
+    import psycopg2
+    from psycopg2 import sql
+    from psycopg2.extensions import make_dsn, parse_dsn
+
+    params = parse_dsn(url.replace("postgresql+psycopg2://", "postgresql://", 1))
+    name = params.pop("dbname", None)
+    if not name:
+        raise InputError(f"warehouse {describe(url)} names no database")
+    con = psycopg2.connect(make_dsn(**{**params, "dbname": "postgres"}), connect_timeout=10)
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cur.fetchone():
+                return False
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            log.info("created database %s", name)
+            return True
+    finally:
+        con.close()
