@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.errors import InputError
+from pipelines.errors import InputError, ServiceUnavailable
 from pipelines.io.duck import execute, table_names
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ def capture(work: Path) -> Path | None:
     try:
         rows = export_decisions(url)
     except Exception as exc:  # the driver's error, with which database
-        raise InputError(f"review database ({ENV_REVIEW_DB}) cannot be read: {exc}") from exc
+        raise ServiceUnavailable(
+            f"review database ({ENV_REVIEW_DB}) cannot be read: {exc}") from exc
     table = pa.Table.from_pylist(
         [{k: (None if r.get(k) is None else str(r.get(k))) for k in SCHEMA.names} for r in rows],
         schema=SCHEMA)

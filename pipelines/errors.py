@@ -13,3 +13,12 @@ class InputError(Exception):
         super().__init__(message)
         self.dataset = dataset
         self.file = file
+
+
+class ServiceUnavailable(InputError):
+    """A database the run needs (warehouse, review database) cannot be reached or opened.
+
+    The command line reports it like unusable input (exit code 2, plain message); in Airflow
+    the task is retried with backoff instead of failing at once, since the server may be back
+    by the next try.
+    """

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pipelines import stages
-from pipelines.errors import InputError
+from pipelines.errors import InputError, ServiceUnavailable
 from pipelines.logs import mask_all_handlers
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,13 @@ def resolve_run(params: Mapping[str, Any], when: dt.datetime | None,
 def fail_fast(run: Mapping[str, str], task: str, stage: Callable[..., T], *args: Any,
               dataset: str | None = None) -> T:
     """Call a stage; an unusable input fails the task at once (no retry) with the plain
-    message. The failure callback (`on_failure`) writes the report."""
+    message. A database that cannot be reached (ServiceUnavailable) is left to the task's
+    retries. The failure callback (`on_failure`) writes the report."""
     mask_all_handlers()
     try:
         return stage(*args)
+    except ServiceUnavailable:
+        raise
     except InputError as exc:
         from airflow.sdk.exceptions import AirflowFailException
 

@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -291,3 +292,46 @@ def test_critical_failure_fails_the_run_and_a_fixed_rerun_succeeds(
     state, log = _run_dag(migrated, conf)
     assert state == "success", log[-4000:]
     assert (root / AS_OF / "findings.csv").exists()
+
+
+def _pg_admin() -> object:
+    psycopg2 = pytest.importorskip("psycopg2")
+    con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
+                           connect_timeout=5)
+    con.autocommit = True
+    return con
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_unreachable_warehouse_is_retried_and_the_retry_succeeds(
+        migrated: dict[str, str], small_city: Path, tmp_path: Path) -> None:
+    """A transient failure: the warehouse database does not exist when publish first runs.
+    The test creates it when the first failure shows in the run's log; the retry succeeds."""
+    name = "dibao_retry_test"
+    admin: Any = _pg_admin()
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    root = tmp_path / "out"
+    conf = {"input_dir": str(small_city), "output_dir": str(root), "as_of": AS_OF,
+            "warehouse": f"postgresql://postgres@127.0.0.1:5432/{name}"}
+    env = {**migrated, "DIBAO_RETRY_DELAY": "2"}
+    proc = subprocess.Popen([sys.executable, "-c", RUN_DAG, str(DAGS), json.dumps(conf)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    created = False
+    for line in proc.stdout:
+        lines.append(line)
+        if not created and f"warehouse postgresql://postgres@127.0.0.1:5432/{name} cannot be " \
+                           "opened" in line:
+            with admin.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{name}"')
+            created = True
+    proc.wait()
+    log = "".join(lines)
+    admin.close()
+    assert created, log[-4000:]
+    assert "DAGRUN_STATE=success" in log, log[-4000:]
+    assert (root / AS_OF / "changes.csv").exists()
+    assert not (root / "_failed").exists(), "a retried failure is not a failed run"

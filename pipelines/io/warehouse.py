@@ -22,7 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipelines.errors import InputError
+from pipelines.errors import InputError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,8 @@ class Warehouse:
             Path(self.url).parent.mkdir(parents=True, exist_ok=True)
             return connect(self.url)
         except Exception as exc:  # driver errors differ; the message names the warehouse
-            raise InputError(f"warehouse {describe(self.url)} cannot be opened: {exc}") from exc
+            raise ServiceUnavailable(
+                f"warehouse {describe(self.url)} cannot be opened: {exc}") from exc
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.postgres else statement
