@@ -1,9 +1,11 @@
 """The review app: FastAPI with server-rendered Jinja2 pages (Chinese) and a little htmx.
 
-`create_app(url)` migrates the database and returns the ASGI app. Sessions are signed cookies
-(HttpOnly, SameSite=Strict, Secure unless `secure_cookies=False` for plain-HTTP deployments);
-every POST form carries the session's CSRF token, checked on the server. Every page but the
-login page and /healthz sends anonymous users to the login page.
+`create_app(url)` migrates the database and returns the ASGI app. The session cookie is signed
+(HttpOnly, SameSite=Strict, Secure unless `secure_cookies=False` for plain-HTTP deployments) and
+carries a token of a server-side session (pipelines.review.sessions), looked up on every
+request, so logout, deactivation and a new password end it at once. Every POST form carries the
+session's CSRF token, checked on the server. Every page but the login page and /healthz sends
+anonymous users to the login page.
 """
 
 from __future__ import annotations
@@ -29,17 +31,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from pipelines.logs import mask_ids
-from pipelines.review import audit, decisions, queue
+from pipelines.review import audit, decisions, queue, sessions
 from pipelines.review.auth import Account, account, authenticate
 from pipelines.review.db import open_database, resolve_url, secret_key
-from pipelines.review.models import AuditEntry, Decision, Finding, Member, RunFinding, User
+from pipelines.review.models import AuditEntry, Decision, Finding, Member, RunFinding
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-SESSION_HOURS = 8
-# An account with this many failed logins within the window is refused until it passes.
+SESSION_HOURS = sessions.SESSION_HOURS
+# An account with this many failed logins within the window is refused until it passes; so is
+# a client address with ADDRESS_FAILURES failed logins (any user names) within the window.
 LOCKOUT_FAILURES = 5
+ADDRESS_FAILURES = 20
 LOCKOUT_MINUTES = 15
 FIELD_LABELS = {
     "household_id": "户编号", "member_key": "序号", "name": "姓名", "id_number": "身份证号",
@@ -106,11 +110,10 @@ DB = Annotated[Session, Depends(db)]
 
 
 def current(request: Request, session: DB) -> Account:
-    """The signed-in, active account; LoginRequired otherwise."""
-    uid = request.session.get("uid")
-    user = session.get(User, uid) if isinstance(uid, int) else None
-    if user is None or not user.active:
-        request.session.pop("uid", None)
+    """The active account of a live server-side session; LoginRequired otherwise."""
+    user = sessions.user_of(session, request.session.get("sid"))
+    if user is None:
+        request.session.pop("sid", None)
         raise LoginRequired()
     return account(user)
 
@@ -190,34 +193,42 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
         if not target.startswith("/") or target.startswith("//"):
             target = "/queue"
         name = username.strip()[:64] or "-"
+        client = client_of(request)
         with factory() as session:
             since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=LOCKOUT_MINUTES)
-            failures = session.scalar(select(func.count()).select_from(AuditEntry).where(
-                AuditEntry.username == name, AuditEntry.action == "login_failed",
-                AuditEntry.at >= since)) or 0
-            if failures >= LOCKOUT_FAILURES:
-                who = None
-            else:
-                who = authenticate(session, username.strip(), password)
+            failed = select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.action == "login_failed", AuditEntry.at >= since)
+            blocked = None
+            if client is not None and (session.scalar(failed.where(
+                    AuditEntry.client_addr == client)) or 0) >= ADDRESS_FAILURES:
+                blocked = "address"
+            elif (session.scalar(failed.where(AuditEntry.username == name)) or 0) \
+                    >= LOCKOUT_FAILURES:
+                blocked = "account"
+            who = None if blocked else authenticate(session, username.strip(), password)
         with factory.begin() as session:
-            action = "login" if who else (
-                "login_blocked" if failures >= LOCKOUT_FAILURES else "login_failed")
-            audit.record(session, who or name, action, client=client_of(request))
-        if failures >= LOCKOUT_FAILURES:
+            action = "login" if who else ("login_blocked" if blocked else "login_failed")
+            audit.record(session, who or name, action, detail=blocked, client=client)
+            if who is not None:
+                sessions.end(session, request.session.get("sid"))
+                token = sessions.start(session, who.id, client)
+        if blocked:
+            subject = "该账号" if blocked == "account" else "您所在的网络地址"
             return render(request, "login.html", {
                 "next": target, "username": username,
-                "error": f"该账号连续登录失败次数过多，请 {LOCKOUT_MINUTES} 分钟后再试。"},
+                "error": f"{subject}登录失败次数过多，请 {LOCKOUT_MINUTES} 分钟后再试。"},
                 status=429)
         if who is None:
             return render(request, "login.html", {"next": target, "username": username,
                                                   "error": "用户名或密码错误。"}, status=401)
         request.session.clear()
-        request.session.update({"uid": who.id, "csrf": secrets.token_urlsafe(32)})
+        request.session.update({"sid": token, "csrf": secrets.token_urlsafe(32)})
         return RedirectResponse(target, status_code=303)
 
     @app.post("/logout", dependencies=[Depends(check_csrf)])
     def logout(request: Request, who: Who) -> Response:
         with factory.begin() as session:
+            sessions.end(session, request.session.get("sid"))
             audit.record(session, who, "logout", client=client_of(request))
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
@@ -228,17 +239,21 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue_page(request: Request, who: Who, session: DB, page: int = 1) -> HTMLResponse:
-        filters = queue.Filters.from_params(request.query_params)
+        filters, options = queue.narrowed(
+            session, who, queue.Filters.from_params(request.query_params))
         result = queue.page(session, who, filters, page)
         with factory.begin() as log_session:
             audit.record(log_session, who, "view_queue", filters.query_string() or "全部",
                          f"{result['total']} findings, page {result['page']}",
                          client_of(request))
-        context = {"filters": filters, "result": result,
-                   "options": queue.options(session, who)}
         partial = request.headers.get("hx-target") == "queue-results"
-        return render(request, "_queue_results.html" if partial else "queue.html", context,
-                      who=who)
+        context = {"filters": filters, "result": result, "options": options, "oob": partial}
+        response = render(request, "_queue_results.html" if partial else "queue.html", context,
+                          who=who)
+        if partial:  # the URL of what is shown (a street outside the new district dropped)
+            query = filters.query_string()
+            response.headers["HX-Push-Url"] = "/queue" + ("?" + query if query else "")
+        return response
 
     @app.get("/queue.xlsx")
     def queue_export(request: Request, who: Who,

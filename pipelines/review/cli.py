@@ -1,4 +1,5 @@
-"""Subcommands of `dibao-audit` for the review app: serve, users add, review import."""
+"""Subcommands of `dibao-audit` for the review app: serve, users add/passwd/deactivate/list,
+review import."""
 
 from __future__ import annotations
 
@@ -38,6 +39,17 @@ def add_parsers(sub: Any) -> None:
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from standard input instead of prompting")
     add.add_argument("--database", help=_DB_HELP)
+    passwd = users_sub.add_parser("passwd", help="set a new password (ends the account's sessions)")
+    passwd.add_argument("--username", required=True)
+    passwd.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input instead of prompting")
+    passwd.add_argument("--database", help=_DB_HELP)
+    deactivate = users_sub.add_parser(
+        "deactivate", help="stop an account from signing in (ends its sessions)")
+    deactivate.add_argument("--username", required=True)
+    deactivate.add_argument("--database", help=_DB_HELP)
+    listing = users_sub.add_parser("list", help="list the accounts (no password hashes)")
+    listing.add_argument("--database", help=_DB_HELP)
 
     review = sub.add_parser("review", help="review app data")
     review_sub = review.add_subparsers(dest="review_command", required=True)
@@ -71,13 +83,35 @@ def _password(from_stdin: bool) -> str:
 
 
 def _users(args: argparse.Namespace) -> int:
+    from pipelines.review import accounts
     from pipelines.review.auth import add_user
     from pipelines.review.db import open_database, resolve_url
 
-    password = _password(args.password_stdin)
-    _, factory = open_database(resolve_url(args.database))
-    who = add_user(factory, args.username, password, args.role, args.district, args.street)
-    log.info("user %s created: %s", who.username, who.label())
+    by = f"cli:{getpass.getuser()}"
+    command = args.users_command
+    engine, factory = open_database(resolve_url(args.database))
+    try:
+        if command == "passwd":
+            accounts.require(factory, args.username)  # before asking for a password
+        password = _password(args.password_stdin) if command in ("add", "passwd") else ""
+        if command == "add":
+            who = add_user(factory, args.username, password, args.role, args.district,
+                           args.street)
+            log.info("user %s created: %s", who.username, who.label())
+        elif command == "passwd":
+            ended = accounts.change_password(factory, args.username, password, by)
+            log.info("password of %s changed, %d sessions ended", args.username.strip(), ended)
+        elif command == "deactivate":
+            ended = accounts.deactivate(factory, args.username, by)
+            log.info("user %s deactivated, %d sessions ended", args.username.strip(), ended)
+        else:
+            rows = accounts.list_users(factory, by)
+            out = ["username\trole\tdistrict\tstreet\tactive\tcreated_at\tsessions"]
+            out += [f"{r.username}\t{r.role}\t{r.district}\t{r.street}\t"
+                    f"{'yes' if r.active else 'no'}\t{r.created_at}\t{r.sessions}" for r in rows]
+            sys.stdout.write("\n".join(out) + "\n")
+    finally:
+        engine.dispose()
     return 0
 
 

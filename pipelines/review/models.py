@@ -51,6 +51,18 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class LoginSession(Base):
+    """A signed-in browser session. The cookie carries a random token; only its SHA-256 is
+    stored. Deleting the row ends the session at once (logout, deactivation, new password)."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+
+
 class Run(Base):
     """One import of an audit output folder (a re-import records another row)."""
 
@@ -158,4 +170,5 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     client_addr: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_username", "username"))
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_username", "username"),
+                      Index("ix_audit_log_client_at", "client_addr", "at"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -76,14 +76,34 @@ def page(session: Session, who: Account, filters: Filters, number: int) -> dict[
             "page": number, "pages": pages}
 
 
-def options(session: Session, who: Account) -> dict[str, list[str]]:
-    """Values offered in the filter drop-downs (within what `who` may see)."""
-    def distinct(column: Any) -> list[str]:
-        return [v for v in session.scalars(select(column).where(who.scope()).distinct()
-                                           .order_by(column)) if v]
+def options(session: Session, who: Account, filters: Filters | None = None
+            ) -> dict[str, list[str]]:
+    """Values offered in the filter drop-downs (within what `who` may see): streets of the
+    chosen district only, communities of the chosen district and street only."""
+    filters = filters or Filters()
 
-    return {"district": distinct(Finding.district), "street": distinct(Finding.street),
-            "community": distinct(Finding.community)}
+    def distinct(column: Any, *where: ColumnElement[bool]) -> list[str]:
+        return [v for v in session.scalars(select(column).where(who.scope(), *where)
+                                           .distinct().order_by(column)) if v]
+
+    district = [Finding.district == filters.district] if filters.district else []
+    street = [Finding.street == filters.street] if filters.street else []
+    return {"district": distinct(Finding.district),
+            "street": distinct(Finding.street, *district),
+            "community": distinct(Finding.community, *district, *street)}
+
+
+def narrowed(session: Session, who: Account, filters: Filters
+             ) -> tuple[Filters, dict[str, list[str]]]:
+    """The filters without a street or community outside the chosen district (and street),
+    e.g. after the district changed, and the drop-down options for them."""
+    offered = options(session, who, filters)
+    if filters.street and filters.street not in offered["street"]:
+        filters = replace(filters, street="", community="")
+        offered = options(session, who, filters)
+    if filters.community and filters.community not in offered["community"]:
+        filters = replace(filters, community="")
+    return filters, offered
 
 
 XLSX_COLUMNS = (("优先级", "priority"), ("线索编号", "finding_id"), ("户编号", "household_id"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import urlencode
 
 import pytest
 from openpyxl import load_workbook
@@ -400,3 +401,46 @@ def test_queue_is_ordered_by_priority_filtered_and_exported(env: Env) -> None:
             Finding.finding_code == "DECEASED"))
     assert len(rows) - 1 == deceased
     assert all("*" in str(r[4]) for r in rows[1:] if r[4])  # IDs masked in exports
+
+
+def test_street_and_community_options_narrow_to_the_chosen_district(env: Env) -> None:
+    with env.factory() as session:
+        def places(district: str, column):  # type: ignore[no-untyped-def]
+            return set(session.scalars(select(column).where(Finding.district == district)
+                                       .distinct())) - {None}
+        streets_a = places(env.seed.district_a, Finding.street)
+        streets_b = places(env.seed.district_b, Finding.street)
+        communities_b = places(env.seed.district_b, Finding.community)
+        in_b = session.scalar(select(func.count()).select_from(Finding).where(
+            Finding.district == env.seed.district_b))
+    assert streets_a and streets_b and not streets_a & streets_b
+
+    def offered(html: str, name: str) -> set[str]:
+        block = re.search(rf'<select name="{name}">(.*?)</select>', html, re.S)
+        assert block, name
+        return set(re.findall(r'<option value="([^"]+)"', block.group(1)))
+
+    client = env.client("sup1")
+    full = client.get("/queue").text
+    assert offered(full, "street") >= streets_a | streets_b  # no district: every street
+    page = client.get("/queue", params={"district": env.seed.district_b}).text
+    assert offered(page, "street") == streets_b
+    assert offered(page, "community") == communities_b
+    # htmx: the district changes while a street of the old district is still chosen
+    partial = client.get("/queue", params={"district": env.seed.district_b,
+                                           "street": env.seed.street_a},
+                         headers={"HX-Request": "true", "HX-Target": "queue-results"})
+    assert partial.status_code == 200 and "<html" not in partial.text
+    assert '<span id="queue-places" hx-swap-oob="true">' in partial.text
+    assert offered(partial.text, "street") == streets_b
+    assert "selected" not in partial.text.split('<select name="street">')[1].split("</select>")[0]
+    assert f'id="queue-total">{in_b}<' in partial.text  # the stale street is dropped
+    assert partial.headers["HX-Push-Url"] == "/queue?" + urlencode(
+        {"district": env.seed.district_b})
+    kept = client.get("/queue", params={"district": env.seed.district_a,
+                                        "street": env.seed.street_a},
+                      headers={"HX-Request": "true", "HX-Target": "queue-results"})
+    assert offered(kept.text, "street") == streets_a
+    assert f'<option value="{env.seed.street_a}" selected>' in kept.text
+    assert kept.headers["HX-Push-Url"] == "/queue?" + urlencode(
+        {"district": env.seed.district_a, "street": env.seed.street_a})
