@@ -13,19 +13,25 @@ This module builds the lists (plain data); `pipelines.io.publicity_xlsx` and
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pipelines.config import PublicityConfig
 from pipelines.errors import InputError
 from pipelines.names import mask_name
+
+if TYPE_CHECKING:
+    from pipelines.io.publicity_pdf import PdfFonts
 
 logger = logging.getLogger(__name__)
 
@@ -243,32 +249,77 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
+class _InProcess(Executor):
+    """An executor that runs each call at once, in this process (one worker)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int = 1) -> Iterator[Any]:
+        return map(fn, *iterables)  # lazily: one community's bytes in memory at a time
+
+
+def _render_community(plist: PublicityList, fonts: PdfFonts) -> tuple[bytes, bytes]:
+    """One community's XLSX and PDF (in a worker process when there are several)."""
+    from pipelines.io.publicity_pdf import render_pdf
+    from pipelines.io.publicity_xlsx import render_xlsx
+
+    return render_xlsx(plist), render_pdf(plist, fonts)
+
+
+def _executor(workers: int) -> Executor:
+    if workers <= 1:
+        return _InProcess()
+    # spawn, not fork: the caller may hold a database connection with threads of its own
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def write_publicity(rows: Sequence[PublicityRow], out_dir: Path, as_of: date,
                     settings: PublicityConfig, city_name: str,
-                    community: str | None = None) -> list[Path]:
+                    community: str | None = None, *, workers: int | None = None) -> list[Path]:
     """Write the publicity files into `out_dir`; returns their paths (sorted).
 
     Per community `<street>-<community>.xlsx` and `.pdf`; without `community` also the
     city-wide workbook `<city>最低生活保障公示名单-<as_of>.xlsx`. `community` selects one
     community by name (all streets that have it) or by `<street>-<community>`; an unknown
-    name raises InputError. Same rows, date and settings give byte-identical files.
+    name raises InputError. Files are rendered by `workers` processes (None: one per CPU;
+    1: in this process). Same rows, date and settings give byte-identical files, whatever
+    the number of workers.
     """
-    from pipelines.io.publicity_pdf import PdfFonts, render_pdf
-    from pipelines.io.publicity_xlsx import render_city_xlsx, render_xlsx
+    from pipelines.io.publicity_pdf import PdfFonts
+    from pipelines.io.publicity_xlsx import render_city_xlsx
 
     lists = community_lists(rows, as_of, settings, city_name)
     chosen = lists if community is None else select_community(lists, community)
+    streets = street_lists(rows, as_of, settings, city_name) if community is None else []
+    # longest lists first, so that no worker is left alone with a long one at the end
+    order = sorted(chosen, key=lambda stem: -len(chosen[stem].listed) - len(chosen[stem].stopped))
+    tasks = len(order) + bool(streets)
+    workers = max(1, min((os.cpu_count() or 1) if workers is None else workers, tasks))
     written: list[Path] = []
     # the font is cut down once to the characters of every list, so each PDF embeds it quickly
     with PdfFonts.prepare(settings.font, list(lists.values()), city_name) as fonts:
+        pool = _executor(workers)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for stem, plist in chosen.items():
-            written.append(_write(out_dir / f"{stem}.xlsx", render_xlsx(plist)))
-            written.append(_write(out_dir / f"{stem}.pdf", render_pdf(plist, fonts)))
-    if community is None:
-        name = f"{safe_name(city_name)}最低生活保障公示名单-{as_of.isoformat()}.xlsx"
-        streets = street_lists(rows, as_of, settings, city_name)
-        written.append(_write(out_dir / name, render_city_xlsx(streets, city_name, as_of)))
-    logger.info("publicity for %s: %d communities, %d files in %s", as_of, len(chosen),
-                len(written), out_dir)
+        try:
+            # the city workbook (every street's list) is the longest task: it starts first
+            city = pool.submit(render_city_xlsx, streets, city_name, as_of) if streets else None
+            rendered = pool.map(_render_community, [chosen[stem] for stem in order],
+                                [fonts] * len(order))
+            for stem, (xlsx, pdf) in zip(order, rendered, strict=True):
+                written.append(_write(out_dir / f"{stem}.xlsx", xlsx))
+                written.append(_write(out_dir / f"{stem}.pdf", pdf))
+            if city is not None:
+                name = f"{safe_name(city_name)}最低生活保障公示名单-{as_of.isoformat()}.xlsx"
+                written.append(_write(out_dir / name, city.result()))
+        finally:  # on a failure, what has not started yet is not rendered
+            pool.shutdown(cancel_futures=True)
+    logger.info("publicity for %s: %d communities, %d files in %s (%d worker%s)", as_of,
+                len(chosen), len(written), out_dir, workers, "" if workers == 1 else "s")
     return sorted(written)
