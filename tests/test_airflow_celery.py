@@ -176,12 +176,17 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         # and should one start anyway, its defaults point into this test's folder
         "AIRFLOW_VAR_DIBAO_INPUT_DIR": str(tmp_path / "no_input"),
         "AIRFLOW_VAR_DIBAO_OUTPUT_DIR": str(tmp_path / "no_output"),
+        # the audit history and the review app on the same server, as in docker-compose.yml
+        "DIBAO_WAREHOUSE": f"postgresql://postgres@127.0.0.1:5432/{dbname}_warehouse",
+        "DIBAO_REVIEW_DATABASE_URL": f"postgresql+psycopg2://postgres@127.0.0.1:5432/"
+                                     f"{dbname}_review",
     })
     cluster = Cluster(env=env, home=home, dbname=dbname, api=api,
                       scheduler_health=f"http://127.0.0.1:{health_port}/health")
     redis_db = _redis()
     redis_db.flushdb()
-    admin.cursor().execute(f'CREATE DATABASE "{dbname}"')
+    for name in (dbname, f"{dbname}_warehouse", f"{dbname}_review"):
+        admin.cursor().execute(f'CREATE DATABASE "{name}"')
     try:
         with cluster.log("migrate").open("wb") as out:
             done = subprocess.run([*AIRFLOW, "db", "migrate"], env=env, cwd=home, stdout=out,
@@ -198,7 +203,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     finally:
         cluster.stop()
         redis_db.flushdb()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        for name in (dbname, f"{dbname}_warehouse", f"{dbname}_review"):
+            admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
 
@@ -266,3 +272,11 @@ def test_nightly_dag_runs_on_celery_workers_like_the_cli(cluster: Cluster,
     assert (out / AS_OF / "findings.csv").read_bytes() == (cli_out / "findings.csv").read_bytes()
     assert json.loads((out / AS_OF / "manifest.json").read_text(encoding="utf-8"))["findings"] \
         == json.loads((cli_out / "manifest.json").read_text(encoding="utf-8"))["findings"]
+    # the worker recorded the audit in the PostgreSQL warehouse and imported it for review
+    findings = len((cli_out / "findings.csv").read_text(encoding="utf-8").splitlines()) - 1
+    with contextlib.closing(_pg(f"{cluster.dbname}_warehouse")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT as_of::text, findings FROM runs")
+        assert cur.fetchall() == [(AS_OF, findings)]
+    with contextlib.closing(_pg(f"{cluster.dbname}_review")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM findings")
+        assert cur.fetchone() == (findings,)
