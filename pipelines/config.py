@@ -63,6 +63,8 @@ class PublicityConfig(_Model):
     complaint_phone: str = "12345"
     # TTF/TTC file embedded in PDFs; None: Noto Sans CJK from Debian's fonts-noto-cjk
     font: str | None = None
+    # processes rendering community files; None: one per CPU
+    workers: int | None = Field(default=None, ge=1)
 
 
 class WarehouseConfig(_Model):

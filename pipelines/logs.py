@@ -43,5 +43,6 @@ def configure(verbose: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("great_expectations", "great_expectations._docs_decorators", "numexpr"):
+    for noisy in ("great_expectations", "great_expectations._docs_decorators", "numexpr",
+                  "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

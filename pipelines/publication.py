@@ -152,7 +152,7 @@ def publish_audit(output_dir: Path, as_of: dt.date, warehouse: str | None = None
         output_dir.mkdir(parents=True, exist_ok=True)
         with staging_dir(output_dir / "publicity") as stage:
             written = write_publicity(rows, stage, as_of, config.publicity, config.city.name,
-                                      community)
+                                      community, workers=config.publicity.workers)
             target = output_dir / "publicity"
             if community is None:
                 publish_dir(stage, target)

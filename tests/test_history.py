@@ -321,8 +321,10 @@ def test_publish_lists_changes_and_decided_cases_and_leaks_nothing(
     one = publicity[0]
     street, community = one.stem.split("-", 1)
     stamp = {p.name: p.stat().st_mtime_ns for p in publicity}
+    single = tmp_path / "one-worker.yaml"
+    single.write_text("publicity:\n  workers: 1\n", encoding="utf-8")
     assert main(["publish", "--as-of", day.isoformat(), "--output", str(target),
-                 "--community", community, *where]) == 0
+                 "--community", community, "--config", str(single), *where]) == 0
     changed = {p.name for p in (target / "publicity").iterdir()
                if p.stat().st_mtime_ns != stamp.get(p.name)}
     assert {Path(n).stem for n in changed} <= {p.stem for p in publicity
