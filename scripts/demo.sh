@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up, generate a synthetic sample city, and audit it with the nightly Airflow DAG, run by
 # Airflow itself (`airflow dags test`: SQLite metadata under var/airflow, no server; DuckDB
-# in-process, files on disk). Usage: scripts/demo.sh [households] [seed]
+# in-process, files on disk), then publish its month-end publicity lists with the monthly DAG.
+# Usage: scripts/demo.sh [households] [seed]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,16 @@ if ! .venv/bin/airflow dags test dibao_nightly_audit -c "$conf" >"$log" 2>&1; th
   echo "demo: the DAG run failed; report: $root/sample/out/_failed/$as_of.json" >&2
   exit 1
 fi
+plog="$AIRFLOW_HOME/dags-test-publicity-$as_of.log"
+pconf="{\"as_of\": \"$as_of\", \"output_dir\": \"$root/sample/out\"}"
+echo "demo: running DAG dibao_monthly_publicity for $as_of (log: $plog)" >&2
+if ! .venv/bin/airflow dags test dibao_monthly_publicity -c "$pconf" >"$plog" 2>&1; then
+  tail -n 40 "$plog" >&2
+  echo "demo: the publicity run failed" >&2
+  exit 1
+fi
 echo
 echo "Outputs of the audit of $as_of are in $root/sample/out/$as_of:"
 ls -1 "sample/out/$as_of"
+echo "History (warehouse): $root/sample/out/warehouse.duckdb"
+echo "Publicity lists: $(ls -1 "sample/out/$as_of/publicity" | wc -l) files in $root/sample/out/$as_of/publicity"
