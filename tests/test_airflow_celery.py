@@ -251,8 +251,17 @@ def test_nightly_dag_runs_on_celery_workers_like_the_cli(cluster: Cluster,
         cur.execute("SELECT task_id, map_index, state, queue, external_executor_id "
                     "FROM task_instance WHERE dag_id = %s AND run_id = %s", (DAG_ID, run_id))
         tis = cur.fetchall()
-        cur.execute("SELECT task_id, status FROM celery_taskmeta")
-        celery = dict(cur.fetchall())
+
+    def results() -> dict[str, str] | None:
+        # the worker stores a task's Celery result just after the task reports its state to
+        # the API server: the last task's result may land a moment after the run succeeds
+        with contextlib.closing(_pg(cluster.dbname)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT task_id, status FROM celery_taskmeta")
+            found = dict(cur.fetchall())
+        done = all(found.get(celery_id) != "STARTED" for *_, celery_id in tis)
+        return found if done else None
+
+    celery = _wait("the Celery results", cluster, results, timeout=60)
     assert tis and all(state == "success" for _, _, state, _, _ in tis), tis
     mapped = {(task, index) for task, index, *_ in tis if index >= 0}
     assert len({i for t, i in mapped if t == "ingest"}) >= 5, tis
