@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import logging
 import os
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,7 @@ class Warehouse:
         unknown = set(tables) - set(TABLES)
         if unknown:
             raise ValueError(f"not history tables: {sorted(unknown)}")
+        started = time.perf_counter()
         if not self.postgres:
             self._con.execute("BEGIN TRANSACTION").fetchall()
         try:
@@ -157,7 +159,8 @@ class Warehouse:
             else:
                 self._con.execute("ROLLBACK").fetchall()
             raise
-        log.info("warehouse %s: as-of %s written (%s)", describe(self.url), as_of,
+        log.info("warehouse %s: as-of %s written in %.1fs (%s)", describe(self.url), as_of,
+                 time.perf_counter() - started,
                  ", ".join(f"{k} {v.num_rows}" for k, v in sorted(tables.items())))
 
     def _insert(self, name: str, table: pa.Table) -> None:
