@@ -7,6 +7,7 @@ bank account or address, and on any value of the roll that must never be publish
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -258,6 +259,63 @@ def test_long_list_repeats_the_header_on_every_pdf_page(tmp_path):
         if page < pages:  # the last page may hold only the notes
             assert "".join(COLUMNS) in text, page
     assert "合计91户" in pdf_text(pdf) and "0.00城市低保" in pdf_text(pdf)
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """Each page's text (pdftotext -layout), whitespace removed."""
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout.split("\f")
+    return ["".join(page.split()) for page in pages if page.strip()]
+
+
+def test_long_cells_wrap_inside_a_taller_row(tmp_path):
+    """A cell too long for its column wraps; its row grows so the lines stack inside it, and
+    text extraction keeps the cell's lines together and the row's cells in column order."""
+    long_name, changes = "阿卜杜·热合曼·买买提·艾力", "新增、调整、成员增加、成员减少"
+    rows = [row("W1", "张伟"), row("W2", long_name, change="成员减少、调整、成员增加、新增"),
+            row("W3", "李娜")]
+    settings = SETTINGS.model_copy(update={"mask_names": False})
+    [pdf] = [p for p in write_publicity(rows, tmp_path, AS_OF, settings, CITY) if p.suffix == ".pdf"]
+    raw = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    assert f"2{long_name}221200.00城市低保建设社区{changes}3李娜" in "".join(raw.split())
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    words = [(float(x0), float(y0), float(y1), text) for x0, y0, y1, text in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>',
+        boxes)]
+    # the name column spans 22-48 mm from the page edge (62.4-136.1 pt); 序号 is left of it
+    name_words = sorted((y0, y1, text) for x0, y0, y1, text in words
+                        if 62.4 <= x0 < 136.1 and text in long_name)
+    assert len(name_words) >= 2 and "".join(t for _, _, t in name_words) == long_name
+    name_lines = [(y0, y1) for y0, y1, _ in name_words]
+    assert all(below[0] >= above[1] for above, below in itertools.pairwise(name_lines))
+    numbers = {text: (y0, y1) for x0, y0, y1, text in words
+               if x0 < 62.4 and text in ("1", "2", "3")}
+    assert numbers["1"][1] <= name_lines[0][0]  # row 1 above, row 3 below the wrapped cell
+    assert numbers["3"][0] >= name_lines[-1][1]
+    # one-line cells of the row are centred on it: 序号 halfway between the name's lines
+    assert abs(sum(numbers["2"]) - (name_lines[0][0] + name_lines[-1][1])) / 2 < 1
+
+
+def test_stopped_caption_starts_a_page_together_with_its_table(tmp_path):
+    """Wherever the main table ends, the 本期停保 caption is on the page of the stopped
+    table's heading and first row, never left alone at the foot of a page."""
+    rows = []
+    for listed in range(30, 46):  # the main table ends at every height of page 1's last rows
+        community = f"第{listed}社区"
+        rows += [row(f"K{listed}-{i:02}", "赵强", community=community) for i in range(listed)]
+        rows.append(row(f"K{listed}-S", "钱七", community=community, change="停保"))
+    pdfs = [p for p in write_publicity(rows, tmp_path, AS_OF, SETTINGS, CITY) if p.suffix == ".pdf"]
+    assert len(pdfs) == 16
+    caption_pages = set()
+    for pdf in pdfs:
+        pages = pdf_pages(pdf)
+        [at] = [i for i, page in enumerate(pages) if "本期停保" in page]
+        caption_pages.add(at)
+        after = pages[at].split("本期停保", 1)[1]
+        assert "".join(COLUMNS) in after and "1钱*" in after, pdf.name
+    assert caption_pages == {0, 1}  # the range did reach the foot of page 1
 
 
 def test_city_workbook_one_sheet_per_street(small_files):

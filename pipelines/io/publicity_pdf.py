@@ -4,8 +4,13 @@ The font (Noto Sans CJK SC from Debian's fonts-noto-cjk unless `publicity.font` 
 is first cut down to the characters of every list of the run, once: fpdf2 then parses and
 subsets a small font per file instead of the 20 MB collection (about 0.1 s instead of 2 s).
 That cut-down font is also given TrueType outlines, once: fpdf2 subsets (and fontTools
-compiles) quadratic glyf outlines per file 3-5 times faster than CFF ones
-(docs/decisions/0005-publicity-rendering.md).
+compiles) quadratic glyf outlines per file 3-5 times faster than CFF ones.
+
+The tables are drawn directly (a rectangle per cell, text placed with `text()`), not with
+fpdf2's `table()`, which lays out every cell through multi_cell twice and took about ten
+times as long; the page looks the same (same positions, fonts, grey heading row repeated on
+every page, long cells wrapped between characters in a taller row). See
+docs/decisions/0005-publicity-rendering.md.
 """
 
 from __future__ import annotations
@@ -20,8 +25,7 @@ from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 
-from fpdf import FPDF, FontFace
-from fpdf.enums import TableHeadingsDisplay, WrapMode
+from fpdf import FPDF
 
 from pipelines.errors import InputError
 from pipelines.publicity import COLUMNS, STOPPED_HEADING, ListedHousehold, PublicityList, money
@@ -32,8 +36,14 @@ NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
 DEFAULT_REGULAR = NOTO_DIR / "NotoSansCJK-Regular.ttc"
 DEFAULT_BOLD = NOTO_DIR / "NotoSansCJK-Bold.ttc"
 FAMILY = "cjk"
+MARGIN = 10  # mm, left and right
 COL_WIDTHS = (12, 26, 18, 18, 30, 22, 34, 30)  # mm; 190 = A4 portrait less 10 mm margins
 ALIGN = ("C", "C", "C", "C", "R", "C", "C", "C")
+COL_X = tuple(MARGIN + sum(COL_WIDTHS[:i]) for i in range(len(COL_WIDTHS)))  # left edges, mm
+CELL_SIZE = 9  # pt, table text
+LINE_HEIGHT = 6  # mm per line of a table cell
+HEADING_FILL = (228, 228, 228)
+CAPTION_GAP, CAPTION_HEIGHT = 4, 7  # mm: space above the 本期停保 caption, its line
 CHINA = timezone(timedelta(hours=8))
 # Characters the layout itself prints, besides the lists' own text.
 _LAYOUT_TEXT = "第页共（续）户不计入合计" + "".join(COLUMNS) + STOPPED_HEADING
@@ -206,8 +216,9 @@ class _Document(FPDF):
             ttfont = getattr(font, "ttfont", None)
             if ttfont is not None:
                 ttfont.recalcBBoxes = False
-        self.set_margins(10, 12, 10)
+        self.set_margins(MARGIN, 12, MARGIN)
         self.set_auto_page_break(True, margin=16)
+        self._char_widths: dict[tuple[str, float], dict[str, float]] = {}
 
     def header(self) -> None:
         if self.page_no() > 1:
@@ -222,21 +233,111 @@ class _Document(FPDF):
         self.set_font(FAMILY, size=8)
         self.cell(0, 6, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align="C")
 
+    # ------------------------------------------------------------ the tables, drawn directly
 
-def _table(pdf: _Document, houses: Sequence[ListedHousehold], totals: bool) -> None:
-    pdf.set_font(FAMILY, size=9)
-    heading = FontFace(emphasis="BOLD", fill_color=(228, 228, 228))
-    with pdf.table(col_widths=COL_WIDTHS, text_align=ALIGN, line_height=6,
-                   headings_style=heading, wrapmode=WrapMode.CHAR,
-                   repeat_headings=TableHeadingsDisplay.ON_TOP_OF_EVERY_PAGE) as table:
-        table.row(COLUMNS)
-        for number, house in enumerate(houses, start=1):
-            table.row((str(number), house.name, str(house.household_size), str(house.covered),
-                       money(house.amount), house.category, house.community, house.change))
-        if totals:
-            plist = pdf.plist
-            table.row(("合计", f"{plist.households}户", "", str(plist.covered),
-                       money(plist.amount), "", "", ""), style=FontFace(emphasis="BOLD"))
+    def widths(self) -> dict[str, float]:
+        """Width (mm) of each character in the current font, measured once per character."""
+        return self._char_widths.setdefault((self.font_style, self.font_size_pt), {})
+
+    def text_width(self, text: str, widths: dict[str, float]) -> float:
+        """Width (mm) of `text` in the font `widths` belongs to (as fpdf2 measures it)."""
+        total = 0.0
+        for char in text:
+            width = widths.get(char)
+            if width is None:
+                width = widths[char] = self.get_string_width(char)
+            total += width
+        return total
+
+    def lines(self, text: str, room: float, widths: dict[str, float]) -> list[str]:
+        """A cell's text broken into lines of at most `room` mm, between any two characters
+        (fpdf2's WrapMode.CHAR); a line break in the text starts a new line."""
+        if "\n" not in text and self.text_width(text, widths) <= room:
+            return [text]
+        out = []
+        for part in text.split("\n"):
+            line, used = "", 0.0
+            for char in part:
+                width = self.text_width(char, widths)
+                if line and used + width > room:
+                    out.append(line)
+                    line, used = "", 0.0
+                line += char
+                used += width
+            out.append(line)
+        return out
+
+    def table_row(self, layout: Sequence[Sequence[str]], *, bold: bool = False,
+                  fill: bool = False) -> None:
+        """One table row at the current y, from its cells' lines (`cell_lines`): a bordered
+        box per cell (grey for the heading), each cell's text centred vertically."""
+        self.set_font(FAMILY, "B" if bold else "", CELL_SIZE)
+        widths = self.widths()
+        height = row_height(layout)
+        top = self.y
+        if fill:
+            self.set_fill_color(*HEADING_FILL)
+        for x, width in zip(COL_X, COL_WIDTHS, strict=True):
+            self.rect(x, top, width, height, "DF" if fill else "D")
+        if fill:
+            self.set_fill_color(0)
+        # the baseline within a line's LINE_HEIGHT where fpdf2's cell() puts it
+        baseline = 0.5 * LINE_HEIGHT + 0.3 * self.font_size
+        for x, width, align, lines in zip(COL_X, COL_WIDTHS, ALIGN, layout, strict=True):
+            y = top + (height - LINE_HEIGHT * len(lines)) / 2 + baseline
+            for line in lines:  # one after the other: text extraction keeps a cell together
+                used = self.text_width(line, widths)
+                left = (x + self.c_margin if align == "L" else x + (width - used) / 2
+                        if align == "C" else x + width - self.c_margin - used)
+                self.text(left, y, line)
+                y += LINE_HEIGHT
+        self.set_xy(self.l_margin, top + height)
+
+    def cell_lines(self, cells: Sequence[str], *, bold: bool = False) -> list[list[str]]:
+        """Each cell's lines in the row's font (none for an empty cell)."""
+        self.set_font(FAMILY, "B" if bold else "", CELL_SIZE)
+        widths = self.widths()
+        room = [width - 2 * self.c_margin for width in COL_WIDTHS]
+        return [self.lines(text, space, widths) if text else []
+                for text, space in zip(cells, room, strict=True)]
+
+
+def row_height(layout: Sequence[Sequence[str]]) -> float:
+    """A row's height: LINE_HEIGHT per line of its longest cell (one for an empty row)."""
+    return LINE_HEIGHT * max(1, *map(len, layout))
+
+
+def _table(pdf: _Document, houses: Sequence[ListedHousehold], *, totals: bool,
+           caption: str = "") -> None:
+    """A table under the heading row COLUMNS, repeated at the top of every page it continues
+    on; a row is never split across pages. The caption (if any), the heading and the first
+    row start a page together."""
+    rows = [((str(number), house.name, str(house.household_size), str(house.covered),
+              money(house.amount), house.category, house.community, house.change), False)
+            for number, house in enumerate(houses, start=1)]
+    if totals:
+        plist = pdf.plist
+        rows.append((("合计", f"{plist.households}户", "", str(plist.covered),
+                      money(plist.amount), "", "", ""), True))
+    heading = pdf.cell_lines(COLUMNS, bold=True)
+    layouts = [pdf.cell_lines(cells, bold=bold) for cells, bold in rows]
+    first = row_height(heading) + (row_height(layouts[0]) if layouts else 0)
+    above = CAPTION_GAP + CAPTION_HEIGHT if caption else 0
+    if pdf.y + above + first > pdf.page_break_trigger:
+        pdf.add_page()
+    elif caption:
+        pdf.ln(CAPTION_GAP)
+    if caption:
+        pdf.set_font(FAMILY, "B", 11)
+        pdf.cell(0, CAPTION_HEIGHT, caption, new_x="LMARGIN", new_y="NEXT")
+    pdf.table_row(heading, bold=True, fill=True)
+    for index, ((_, bold), layout) in enumerate(zip(rows, layouts, strict=True)):
+        # the first row is placed above; a row taller than a page (never seen: 40 wrapped
+        # lines) would be drawn anyway, over the bottom margin, rather than fail the file
+        if index and pdf.y + row_height(layout) > pdf.page_break_trigger:
+            pdf.add_page()
+            pdf.table_row(heading, bold=True, fill=True)
+        pdf.table_row(layout, bold=bold)
 
 
 def render_pdf(plist: PublicityList, fonts: PdfFonts) -> bytes:
@@ -254,11 +355,8 @@ def render_pdf(plist: PublicityList, fonts: PdfFonts) -> bytes:
     pdf.ln(3)
     _table(pdf, plist.listed, totals=True)
     if plist.stopped:
-        pdf.ln(4)
-        pdf.set_font(FAMILY, "B", 11)
-        pdf.cell(0, 7, f"{STOPPED_HEADING}（{len(plist.stopped)}户，不计入合计）",
-                 new_x="LMARGIN", new_y="NEXT")
-        _table(pdf, plist.stopped, totals=False)
+        _table(pdf, plist.stopped, totals=False,
+               caption=f"{STOPPED_HEADING}（{len(plist.stopped)}户，不计入合计）")
     pdf.ln(4)
     pdf.set_font(FAMILY, size=10)
     *notes, dated = plist.notes()
