@@ -10,10 +10,11 @@ the task bodies are in pipelines.monthly, imported inside the tasks.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, Variable, get_current_context, task
+
+from pipelines.task_defaults import task_defaults
 
 CHANGES = Asset(name="dibao_audit_changes", uri="file:///dibao-audit/changes.csv",
                 group="dibao-audit")
@@ -26,9 +27,6 @@ def _variable(key: str) -> str | None:
     return str(value) if value else None
 
 
-# first retry after $DIBAO_RETRY_DELAY seconds (default 120), doubling up to 30 minutes
-RETRY_DELAY = int(os.environ.get("DIBAO_RETRY_DELAY", "120"))
-
 with DAG(
     dag_id="dibao_monthly_publicity",
     description="Month-end publicity lists (公示) and decided remove/add lists",
@@ -37,13 +35,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     tags=["dibao", "publicity", "monthly"],
-    default_args={
-        "owner": "dibao-audit",
-        "retries": 2,
-        "retry_delay": dt.timedelta(seconds=RETRY_DELAY),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": dt.timedelta(minutes=30),
-    },
+    default_args=task_defaults(),
     params={
         "as_of": Param("", type="string",
                        description="month-end audit date YYYY-MM-DD (default: the audit that "

@@ -30,6 +30,8 @@ from airflow.sdk import (
     task,
 )
 
+from pipelines.task_defaults import task_defaults
+
 TIMEZONE = "Asia/Shanghai"
 SCHEDULE = os.environ.get("DIBAO_NIGHTLY_CRON", "0 2 * * *")
 
@@ -58,9 +60,6 @@ def _on_failure(context: Any) -> None:
     nightly.on_failure(context, _variable)
 
 
-# first retry after $DIBAO_RETRY_DELAY seconds (default 120), doubling up to 30 minutes
-RETRY_DELAY = int(os.environ.get("DIBAO_RETRY_DELAY", "120"))
-
 with DAG(
     dag_id="dibao_nightly_audit",
     description="Nightly audit of the 低保 roll against the cross-reference data",
@@ -69,14 +68,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     tags=["dibao", "audit", "nightly"],
-    default_args={
-        "owner": "dibao-audit",
-        "retries": 2,
-        "retry_delay": dt.timedelta(seconds=RETRY_DELAY),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": dt.timedelta(minutes=30),
-        "on_failure_callback": _on_failure,
-    },
+    default_args=task_defaults(on_failure_callback=_on_failure),
     params={
         "input_dir": Param("", type="string",
                            description="input folder (default: Variable dibao_input_dir, "
