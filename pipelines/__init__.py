@@ -27,6 +27,11 @@ _EXPORTS = {
     "evaluate_run": "pipelines.evaluation",
     "PublicityRow": "pipelines.publicity",
     "write_publicity": "pipelines.publicity",
+    "publish_audit": "pipelines.publication",
+    "open_warehouse": "pipelines.io.warehouse",
+    "ServiceUnavailable": "pipelines.errors",
+    "evolve_month": "pipelines.synth.months",
+    "export_decisions": "pipelines.review.export",
 }
 __all__ = ["__version__", *_EXPORTS]
 
