@@ -43,8 +43,11 @@ def _vocab_key(value: str) -> str:
 
 def parse_decimal(values: pd.Series) -> pd.Series:
     """Numbers as departments write them: '1,234.5', '１２００', '800元', ' 3 '."""
+    # map() over an all-NULL column returns a null-typed series: cast back to text, so a column
+    # that is absent or entirely blank types like any other (every value NULL)
     text = values.astype("string").map(
-        lambda v: v if v is pd.NA else unicodedata.normalize("NFKC", v), na_action="ignore")
+        lambda v: v if v is pd.NA else unicodedata.normalize("NFKC", v), na_action="ignore"
+    ).astype("string")
     text = text.str.replace(r"[,\s]|元$|万元$", "", regex=True)
     return pd.to_numeric(text, errors="coerce").astype("Float64")
 

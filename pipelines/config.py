@@ -25,6 +25,9 @@ class ColumnSpec(_Model):
     required: bool = False
     vocab: str | None = None
     aliases: tuple[str, ...] = ()
+    # finding codes whose check reads this optional column, and what they cannot do without it
+    used_by: tuple[str, ...] = ()
+    without: str | None = None
 
 
 class PersonSpec(_Model):

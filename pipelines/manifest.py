@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines import __version__
 from pipelines.config import AuditConfig
 from pipelines.ingest import REASON, IngestResult
-from pipelines.io.readers import ROW
+from pipelines.io.readers import LINE, ROW, SHEET
 from pipelines.quality import ExpectationOutcome
 from pipelines.workdir import read_json, timings
 
@@ -28,20 +28,26 @@ def ingest_facts(result: IngestResult) -> dict[str, Any]:
         "encoding": r.source.encoding, "bytes": r.source.bytes, "sha256": r.source.sha256,
         "input_rows": r.input_rows, "loaded_rows": len(r.loaded),
         "quarantined_rows": len(r.quarantined), "ignored_columns": r.ignored_columns,
-        "notes": r.notes,
+        "absent_columns": r.absent_columns, "blank_columns": r.blank_columns,
+        "layout": r.layout, "notes": r.notes,
         "reasons": {str(k): int(v) for k, v in reasons.items()} if reasons is not None else {},
     }
 
 
 def write_quarantine_rows(result: IngestResult, quality_dir: Path) -> None:
-    """One CSV per dataset with quarantined rows (values as written) and the reason."""
+    """One CSV per dataset with quarantined rows (values as written) and the reason.
+
+    `row` is the data row number (the header is row 0), `line` the line of the file or sheet
+    as an editor or a spreadsheet shows it, `sheet` the workbook sheet (empty for CSV).
+    """
     frame = result.quarantined
     if frame.empty:
         return
     folder = quality_dir / "quarantine"
     folder.mkdir(parents=True, exist_ok=True)
-    ordered = frame[[ROW, REASON, *[c for c in frame.columns if c not in (ROW, REASON)]]]
-    ordered.rename(columns={ROW: "row", REASON: "reason"}).to_csv(
+    first = (ROW, LINE, SHEET, REASON)
+    ordered = frame[[*first, *[c for c in frame.columns if c not in first]]]
+    ordered.rename(columns={ROW: "row", LINE: "line", SHEET: "sheet", REASON: "reason"}).to_csv(
         folder / f"{result.dataset}.csv", index=False, encoding="utf-8")
 
 
@@ -73,8 +79,8 @@ def build_manifest(work_dir: Path, output_dir: Path, config: AuditConfig,
     """The run manifest: inputs with checksums and counts, checks, timings, versions."""
     plan = read_json(work_dir / "run.json")
     keys = ("file", "format", "encoding", "bytes", "sha256", "input_rows", "loaded_rows",
-            "quarantined_rows", "ignored_columns")
-    inputs = {dataset: {k: f[k] for k in keys} for dataset, f in sorted(facts.items())}
+            "quarantined_rows", "ignored_columns", "absent_columns", "blank_columns", "layout")
+    inputs = {dataset: {k: f[k] for k in keys if k in f} for dataset, f in sorted(facts.items())}
     totals = {k: sum(int(v[k]) for v in inputs.values())
               for k in ("input_rows", "loaded_rows", "quarantined_rows")}
     return {

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines import findings, rules_staff
+from pipelines.config import AuditConfig
 from pipelines.io.duck import table_names
 from pipelines.policy import FINDING_CODES, RulesConfig, policy_tables
 from pipelines.rules_tables import create_table, load_arrow, row_count, union_tables
@@ -154,14 +155,33 @@ def _standard_notes(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[s
     return [f"no standard in force for district/category {shown}: not evaluated there"]
 
 
-def apply_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy_config: RulesConfig
-                ) -> None:
+def column_notes(config: AuditConfig, gaps: dict[str, dict[str, list[str]]]
+                 ) -> dict[str, list[str]]:
+    """Per finding code, what its check does without the optional columns a file lacks.
+
+    `gaps`: per dataset, {"absent_columns": [...], "blank_columns": [...]} (the ingest facts).
+    """
+    notes: dict[str, list[str]] = {}
+    for dataset, facts in sorted(gaps.items()):
+        spec = config.datasets[dataset]
+        for kind, words in (("absent_columns", "absent"), ("blank_columns", "blank in every row")):
+            for column in facts.get(kind, []):
+                col = spec.columns[column]
+                for code in col.used_by:
+                    notes.setdefault(code, []).append(
+                        f"ran without {dataset}.{column} ({words}): {col.without}")
+    return notes
+
+
+def apply_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy_config: RulesConfig,
+                without: dict[str, list[str]] | None = None) -> None:
     """Run every finding rule whose datasets are present and create table `findings`.
 
     Also creates `findings_<code>` (evidence rows per code that ran), the stage tables they
     use (`findings_households`, `findings_members`, `findings_standard`, `findings_policy`,
     `findings_policy_codes`, `findings_member_links`, ...), `findings_remove_list`, `findings_add_list` and
     `findings_checks`. The policy in force at `as_of` is resolved per district and category.
+    `without`: per code, notes on optional input columns its check ran without (column_notes).
     """
     present = present_datasets(con)
     create_table(con, "findings_households")
@@ -183,6 +203,7 @@ def apply_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy_config: R
             notes = _RUNNERS[check.code](con, present, as_of)
             if check.code in ("INCOME_OVER_STANDARD", "ADD_CANDIDATE"):
                 notes += standard_notes
+            notes += (without or {}).get(check.code, [])
             ran.append(check.relation)
             log.info("%s: %d evidence rows", check.code, row_count(con, check.relation))
         else:

@@ -24,7 +24,7 @@ from pipelines import decisions, history
 from pipelines.config import load_config
 from pipelines.errors import InputError
 from pipelines.evidence import build_review_bundle
-from pipelines.ingest import find_inputs, ingest_dataset
+from pipelines.ingest import check_headers, find_inputs, ingest_dataset
 from pipelines.io.duck import connect, materialise, stage_tables
 from pipelines.io.output import publish_dir, staging_dir
 from pipelines.io.warehouse import describe, open_warehouse, resolve_url
@@ -42,7 +42,7 @@ from pipelines.quality import (
     raise_on_critical,
     validate,
 )
-from pipelines.rules import apply_rules, rule_checks
+from pipelines.rules import apply_rules, column_notes, rule_checks
 from pipelines.workdir import (
     load_parquet,
     read_frame,
@@ -89,7 +89,9 @@ def discover(input_dir: str | Path, work_dir: str | Path, as_of: str,
     Raises InputError when a required dataset is missing (or a dataset comes in two files).
     """
     work = Path(work_dir)
-    found, ignored = find_inputs(Path(input_dir), load_config(_config_path(config_file)))
+    config = load_config(_config_path(config_file))
+    found, ignored = find_inputs(Path(input_dir), config)
+    check_headers(found, config)
     for name in ignored:
         log.info("ignored file %s (not a dataset of the contract)", name)
     shutil.rmtree(work, ignore_errors=True)
@@ -209,8 +211,11 @@ def apply_rules_stage(work_dir: str | Path, as_of: str, config_file: str | Path 
     con.execute("CREATE OR REPLACE TABLE links AS SELECT * FROM read_parquet(?)",
                 [[p.as_posix() for p in parts]]).fetchall()
     decisions.load(con, work)
-    apply_rules(con, dt.date.fromisoformat(as_of), load_rules(_config_path(config_file)))
-    build_review_bundle(con, load_config(_config_path(config_file)))
+    config = load_config(_config_path(config_file))
+    without = column_notes(config, _facts(work))
+    apply_rules(con, dt.date.fromisoformat(as_of), load_rules(_config_path(config_file)),
+                without)
+    build_review_bundle(con, config)
     history.build_snapshot(con)
     for name in RESULTS:
         save_table(con, name, work / f"{name}.parquet")

@@ -59,7 +59,9 @@ def test_rows_with_the_wrong_number_of_fields_are_set_aside_with_their_row(tmp_p
     path.write_text("a,b\n1,2\n3,4,5\n6,7\n", encoding="utf-8")
     table = read_any(path)
     assert table.table.column("_row").to_pylist() == [1, 3]
-    assert table.malformed_rows == [(2, "expected 2 fields, found 3")]
+    assert table.table.column("_line").to_pylist() == [2, 4]
+    assert [(r.row, r.reason, r.line) for r in table.malformed_rows] == [
+        (2, "expected 2 fields, found 3", 3)]
 
 
 def test_quoted_newlines_keep_exact_row_numbers(tmp_path: Path) -> None:
@@ -67,8 +69,9 @@ def test_quoted_newlines_keep_exact_row_numbers(tmp_path: Path) -> None:
     path.write_text('a,b\n1,"x\ny"\n2,3,4\n5,6\n', encoding="utf-8")
     table = read_any(path)
     assert table.table.column("b").to_pylist() == ["x\ny", "6"]
-    assert table.table.column("_row").to_pylist() == [1, 3]
-    assert [r for r, _ in table.malformed_rows] == [2]
+    assert table.table.column("_row").to_pylist() == [1, 3]  # records, as a spreadsheet shows
+    assert table.table.column("_line").to_pylist() == [2, 5]  # where each starts in an editor
+    assert [(r.row, r.line) for r in table.malformed_rows] == [(2, 4)]
 
 
 def test_xlsx_cells_are_read_as_the_text_a_user_sees(tmp_path: Path) -> None:

@@ -1,7 +1,18 @@
-"""Read department files (CSV in UTF-8/GBK/GB18030, XLSX, Parquet) into tables of text.
+"""Read department files (CSV in UTF-8/GBK/GB18030, XLSX/XLS, Parquet) into tables of text.
 
 Every value arrives as text (or NULL) exactly as the department wrote it, so that nothing is
 lost before normalisation: an ID stays '0420...' or '4.20102E+17', a date stays '2023年1月5日'.
+
+Office exports are read as a person reads them (see layout.py): the header is found under any
+title rows (two-row headers with a merged group heading included), merged cells are filled
+with their value, every sheet of a workbook with the dataset's header is read, blank rows are
+skipped and counted, and totals, notes and repeated headers are marked (`LAYOUT`) for ingest
+to quarantine.
+
+Row numbers: `ROW` counts data rows after the header as the file shows them (blank rows
+included; the header is row 0), continuing across the sheets of a workbook, so it identifies a
+row within the dataset. `LINE` is the row's line in the file or sheet as an editor or a
+spreadsheet shows it (1-based), `SHEET` its sheet.
 """
 
 from __future__ import annotations
@@ -12,30 +23,79 @@ import datetime as dt
 import io
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from pipelines.errors import InputError
+from pipelines.io.layout import (
+    HEADER_SCAN_ROWS,
+    Canonical,
+    HeaderSpan,
+    find_header,
+    first_cell_reason,
+    fold,
+    note_pattern,
+    row_reason,
+    total_pattern,
+)
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".csv", ".xlsx", ".parquet")
-ROW = "_row"  # 1-based data row number in the source file (the header is row 0)
+SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".parquet")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+ROW = "_row"  # data row number (see the module docstring)
+LINE = "_line"  # line in the file or sheet, 1-based, as shown to people
+SHEET = "_sheet"  # the workbook sheet the row comes from (NULL for CSV and Parquet)
+LAYOUT = "_layout"  # why the row is no record (a total, a note, a repeated header), else NULL
+PROVENANCE = (ROW, LINE, SHEET, LAYOUT)
+
+SKIP_TITLE = "title rows above the header"
+SKIP_BLANK = "blank rows"
+
+
+class Rejected(NamedTuple):
+    """A row that could not be read as a record (wrong number of fields, a note ...)."""
+
+    row: int
+    reason: str
+    line: int
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What the reader knows of the dataset: which header names which column, which are required.
+
+    Without it (`None` in the readers) the first non-blank row is the header.
+    """
+
+    canonical: Canonical
+    required: frozenset[str] = frozenset()
 
 
 @dataclass
 class RawTable:
-    """A file read as text: columns as written, plus the source row number of each row."""
+    """A file read as text: columns as written, plus provenance columns (see PROVENANCE)."""
 
     path: Path
-    table: pa.Table  # all columns pa.string(), plus ROW (int64)
+    table: pa.Table  # header columns pa.string(), then ROW, LINE, SHEET, LAYOUT
     headers: list[str]
     encoding: str | None = None
-    malformed_rows: list[tuple[int, str]] = field(default_factory=list)
+    malformed_rows: list[Rejected] = field(default_factory=list)
+    # the header rows used, the sheets read and skipped, the rows skipped (for the manifest)
+    layout: dict[str, Any] = field(default_factory=dict)
+
+
+def no_columns(_: str) -> str | None:
+    return None
 
 
 def detect_encoding(data: bytes, path: Path) -> str:
@@ -58,71 +118,234 @@ def detect_encoding(data: bytes, path: Path) -> str:
         file=str(path))
 
 
-def read_csv(path: Path) -> RawTable:
-    """Read a CSV of any supported encoding; rows with the wrong number of fields are set aside."""
+def unique_names(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        name = h if h else "column"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def layout_entry(header_lines: list[int], title_rows: int, records: int, blank: int,
+            sheet: str | None = None, hidden: bool = False) -> dict[str, Any]:
+    """The manifest's account of one table: its header rows (1-based lines), records, and the
+    rows skipped (title rows above the header, blank rows)."""
+    entry: dict[str, Any] = {"header_rows": header_lines, "records": records}
+    if sheet is not None:
+        entry = {"name": sheet, **entry, "hidden": hidden}
+    skipped = {SKIP_TITLE: title_rows, SKIP_BLANK: blank}
+    entry["rows_skipped"] = {k: v for k, v in skipped.items() if v}
+    return entry
+
+
+# ---------------------------------------------------------------------------------------- CSV
+
+
+def _lines(text: str) -> Iterator[str]:
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
+
+
+def _head(text: str) -> list[tuple[list[str], int]]:
+    """The first records of a CSV text, each with the line it ends on."""
+    reader = csv.reader(_lines(text))
+    out: list[tuple[list[str], int]] = []
+    for record in reader:
+        out.append((record, reader.line_num))
+        if len(out) >= HEADER_SCAN_ROWS:
+            break
+    return out
+
+
+def _offset_after(text: str, lines: int) -> int:
+    position = 0
+    for _ in range(lines):
+        found = text.find("\n", position)
+        if found < 0:
+            return len(text)
+        position = found + 1
+    return position
+
+
+def read_csv(path: Path, columns: Columns | None = None) -> RawTable:
+    """Read a CSV of any supported encoding; rows that are no records are set aside."""
     data = path.read_bytes()
     encoding = detect_encoding(data, path)
     text = data.decode(encoding)
-    first_line = text.split("\n", 1)[0].strip("\r")
-    if not first_line.strip():
-        raise InputError(f"{path.name}: the first line is empty; expected a header row",
+    canonical = columns.canonical if columns else no_columns
+    head = _head(text)
+    header = find_header([cells for cells, _ in head], canonical)
+    if header is None:
+        raise InputError(f"{path.name}: the file is empty; expected a header row",
                          file=str(path))
-    # The header line gives the column names; every column is read as text.
-    headers = [h.strip() for h in next(csv.reader([first_line]))]
-    names = _unique_names(headers)
-    malformed: list[tuple[int, str]] = []
+    header_end = head[header.last][1]  # the line the header ends on
+    header_start = head[header.first - 1][1] + 1 if header.first else 1
+    body = text[_offset_after(text, header_end):]
+    names = unique_names(header.labels)
+    table, rejected, blank = _read_body(body, names, header, canonical, header_end)
+    if table is None:
+        table, rejected, blank = _read_body_exact(body, names, header, canonical, header_end)
+    titles = sum(1 for cells, _ in head[:header.first] if any(c.strip() for c in cells))
+    return RawTable(path, table, header.labels, encoding, rejected,
+                    layout_entry(list(range(header_start, header_end + 1)), titles,
+                            table.num_rows + len(rejected), blank))
+
+
+def _classify_text(text: str, header: HeaderSpan, canonical: Canonical,
+                   expected: int, actual: int) -> str | None:
+    """For a line with the wrong number of fields: None if blank, else why it is no record."""
+    if not text.strip(" \t\r\n,"):
+        return None
+    cells = next(csv.reader([text]), [])
+    return row_reason(cells, header, canonical) or \
+        f"expected {expected} fields, found {actual}"
+
+
+def _read_body(body: str, names: list[str], header: HeaderSpan, canonical: Canonical,
+               header_end: int) -> tuple[pa.Table | None, list[Rejected], int]:
+    """Fast path with Arrow. None as the table when quoted values span lines (exact path)."""
+    invalid: list[tuple[int, str | None]] = []  # (line within body, reason or None if blank)
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        # row.number is the physical line (1 = header); known with a single reader thread
-        malformed.append((int(row.number or 0) - 1,
-                          f"expected {row.expected_columns} fields, found {row.actual_columns}"))
+        # row.number is the physical line within the body; known with a single reader thread
+        invalid.append((int(row.number or 0), _classify_text(
+            row.text or "", header, canonical, row.expected_columns, row.actual_columns)))
         return "skip"
 
-    table = pacsv.read_csv(
-        io.BytesIO(text.encode("utf-8")),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24,
-                                       use_threads=not _may_be_malformed(text, len(names))),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
-    )
-    if malformed and '"' in text:
-        # Quoted fields may span lines: parse exactly, record by record.
-        return _read_csv_exact(path, text, headers, names, encoding)
-    row_numbers = _row_numbers(table.num_rows, sorted(r for r, _ in malformed))
-    table = table.append_column(ROW, pa.array(row_numbers, pa.int64()))
-    return RawTable(path, table, headers, encoding, sorted(malformed))
+    if body.strip():
+        table = pacsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24,
+                                           use_threads=not _may_be_malformed(body, len(names))),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid,
+                                             ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
+        )
+    else:
+        table = pa.table([pa.array([], pa.string()) for _ in names], names=names)
+    physical = body.count("\n") + (0 if not body or body.endswith("\n") else 1)
+    if '"' in body and physical != table.num_rows + len(invalid):
+        return None, [], 0  # quoted values span lines: line numbers need the exact path
+    skipped = sorted(number for number, _ in invalid)
+    lines = np.asarray(_row_numbers(table.num_rows, skipped), dtype=np.int64)
+    rows = lines  # data row numbers: lines after the header, blank ones included
+    blank_mask = _blank_rows(table)
+    reasons = _reasons(table, header, canonical)
+    keep = ~blank_mask
+    blank = int(blank_mask.sum()) + sum(1 for _, r in invalid if r is None)
+    table = table.filter(pa.array(keep))
+    provenance = [pa.array(rows[keep], pa.int64()), pa.array(lines[keep] + header_end, pa.int64()),
+                  pa.nulls(table.num_rows, pa.string()),
+                  pa.array([r for r, k in zip(reasons, keep, strict=True) if k], pa.string())]
+    table = pa.table([*table.columns, *provenance], names=[*names, *PROVENANCE])
+    rejected = [Rejected(number, reason, number + header_end)
+                for number, reason in sorted(invalid, key=lambda x: x[0]) if reason is not None]
+    return table, rejected, blank
+
+
+def _blank_rows(table: pa.Table) -> np.ndarray:
+    """Rows whose every cell is empty or white space."""
+    if table.num_columns == 0 or table.num_rows == 0:
+        return np.zeros(table.num_rows, dtype=bool)
+    filled = np.zeros(table.num_rows, dtype=bool)
+    for column in table.columns:
+        length = pc.fill_null(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
+        filled |= np.asarray(length.to_numpy(zero_copy_only=False)) > 0
+    return np.logical_not(filled)
+
+
+def _reasons(table: pa.Table, header: HeaderSpan, canonical: Canonical) -> list[str | None]:
+    """Per row: total, note or repeated header (see layout.py), else None. Vectorised search for
+    candidates (the first filled cell matches a pattern or the header's first label), then the
+    exact rule on those few rows."""
+    n = table.num_rows
+    out: list[str | None] = [None] * n
+    if n == 0 or table.num_columns == 0:
+        return out
+    cells = []
+    for column in table.columns:
+        folded = pc.replace_substring_regex(pc.utf8_normalize(column, "NFKC"), r"\s+", "")
+        cells.append(pc.if_else(pc.equal(folded, ""), pa.scalar(None, pa.string()), folded))
+    first = pc.coalesce(*cells) if len(cells) > 1 else cells[0]
+    candidate = pc.or_(pc.match_substring_regex(first, total_pattern()),
+                       pc.match_substring_regex(first, note_pattern()))
+    header_first = next((fold(label) for label in header.labels if label), None)
+    if header_first:
+        candidate = pc.or_(candidate, pc.equal(first, header_first))
+    hits = np.flatnonzero(np.asarray(pc.fill_null(candidate, False).to_numpy(
+        zero_copy_only=False), dtype=bool))
+    if len(hits):
+        rows = table.take(pa.array(hits)).to_pylist()
+        firsts = first.take(pa.array(hits)).to_pylist()
+        for index, row, first_cell in zip(hits, rows, firsts, strict=True):
+            out[int(index)] = first_cell_reason(first_cell or "", list(row.values()), header,
+                                                canonical)
+    return out
 
 
 def _may_be_malformed(text: str, n_fields: int) -> bool:
     """Cheap pre-check: do all lines carry the header's number of separators?"""
     if '"' in text:
         return True
-    counts = {line.count(",") for line in text.splitlines() if line}
+    counts = {line.count(",") for line in text.splitlines()}
     return counts != {n_fields - 1}
 
 
-def _read_csv_exact(path: Path, text: str, headers: list[str], names: list[str],
-                    encoding: str) -> RawTable:
-    """Slow path with the csv module: exact record numbers when quoted values span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    next(reader)
-    columns: list[list[str | None]] = [[] for _ in names]
-    rows: list[int] = []
-    malformed: list[tuple[int, str]] = []
+def _read_body_exact(body: str, names: list[str], header: HeaderSpan, canonical: Canonical,
+                     header_end: int) -> tuple[pa.Table, list[Rejected], int]:
+    """Slow path with the csv module, when quoted values span lines: a record's row number is
+    its place after the header (as a spreadsheet shows the file), its line where it starts."""
+    reader = csv.reader(io.StringIO(body, newline=""))
+    records: list[tuple[int, int, list[str | None]]] = []
+    rejected: list[Rejected] = []
+    blank = 0
+    start = 1
     for number, record in enumerate(reader, start=1):
-        if not record:
+        line = start + header_end
+        start = reader.line_num + 1
+        cells: list[str | None] = [v if v != "" else None for v in record]
+        if not any(c and c.strip() for c in cells):
+            blank += 1
             continue
         if len(record) != len(names):
-            malformed.append((number, f"expected {len(names)} fields, found {len(record)}"))
+            reason = row_reason(cells, header, canonical) or \
+                f"expected {len(names)} fields, found {len(record)}"
+            rejected.append(Rejected(number, reason, line))
             continue
-        for i, value in enumerate(record):
-            columns[i].append(value if value != "" else None)
-        rows.append(number)
+        records.append((number, line, cells))
+    return grid_table(names, records, header, canonical, None), rejected, blank
+
+
+def grid_table(names: list[str], records: list[tuple[int, int, list[str | None]]],
+                header: HeaderSpan, canonical: Canonical, sheet: str | None) -> pa.Table:
+    """A table of text from records (row number, line, cells) that are not blank."""
+    columns: list[list[str | None]] = [[] for _ in names]
+    rows, lines, reasons = [], [], []
+    for row, line, cells in records:
+        padded = (list(cells) + [None] * len(names))[: len(names)]
+        for i, value in enumerate(padded):
+            columns[i].append(value)
+        rows.append(row)
+        lines.append(line)
+        reasons.append(row_reason(cells, header, canonical))
     arrays = [pa.array(c, pa.string()) for c in columns]
-    table = pa.table([*arrays, pa.array(rows, pa.int64())], names=[*names, ROW])
-    return RawTable(path, table, headers, encoding, malformed)
+    provenance = [pa.array(rows, pa.int64()), pa.array(lines, pa.int64()),
+                  pa.array([sheet] * len(rows), pa.string()), pa.array(reasons, pa.string())]
+    return pa.table([*arrays, *provenance], names=[*names, *PROVENANCE])
 
 
 def _row_numbers(n_ok: int, skipped: list[int]) -> list[int]:
@@ -137,21 +360,7 @@ def _row_numbers(n_ok: int, skipped: list[int]) -> list[int]:
     return out
 
 
-def _unique_names(headers: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for h in headers:
-        name = h if h else "column"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}.{seen[name]}"
-        else:
-            seen[name] = 0
-        out.append(name)
-    return out
-
-
-def _cell_text(value: object) -> str | None:
+def cell_text(value: object) -> str | None:
     """Render a spreadsheet cell as the text a user would see in the cell."""
     if value is None or value == "":
         return None
@@ -175,64 +384,92 @@ def _cell_text(value: object) -> str | None:
     return str(value).strip() or None
 
 
-def read_xlsx(path: Path) -> RawTable:
-    """Read the first sheet of a workbook with python-calamine."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise InputError(f"{path.name}: cannot be read as an XLSX workbook ({exc})",
-                         file=str(path)) from exc
-    if not rows:
-        raise InputError(f"{path.name}: the first sheet is empty; expected a header row",
-                         file=str(path))
-    headers = [_cell_text(v) or "" for v in rows[0]]
-    names = _unique_names(headers)
-    columns: list[list[str | None]] = [[] for _ in names]
-    row_numbers: list[int] = []
-    for number, row in enumerate(rows[1:], start=1):
-        cells = [_cell_text(v) for v in row]
-        if not any(cells):
-            continue  # a blank line in a sheet is not a record
-        cells = (cells + [None] * len(names))[: len(names)]
-        for i, value in enumerate(cells):
-            columns[i].append(value)
-        row_numbers.append(number)
-    arrays = [pa.array(c, pa.string()) for c in columns]
-    table = pa.table(arrays + [pa.array(row_numbers, pa.int64())], names=[*names, ROW])
-    return RawTable(path, table, headers)
+# ------------------------------------------------------------------------------------ Parquet
 
 
-def read_parquet(path: Path) -> RawTable:
-    """Read a Parquet file and cast every column to text."""
+def read_parquet(path: Path, columns: Columns | None = None) -> RawTable:
+    """Read a Parquet file and cast every column to text (its column names are the header)."""
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
         raise InputError(f"{path.name}: cannot be read as Parquet ({exc})", file=str(path)) from exc
     headers = list(table.column_names)
-    names = _unique_names(headers)
+    names = unique_names(headers)
     arrays = []
     for column in table.columns:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             arrays.append(column.cast(pa.string()))
         elif pa.types.is_floating(column.type):
-            arrays.append(pa.array([_cell_text(v) for v in column.to_pylist()], pa.string()))
+            arrays.append(pa.array([cell_text(v) for v in column.to_pylist()], pa.string()))
         else:
             arrays.append(column.cast(pa.string()))
-    row_numbers = pa.array(range(1, table.num_rows + 1), pa.int64())
-    return RawTable(path, pa.table([*arrays, row_numbers], names=[*names, ROW]), headers)
+    n = table.num_rows
+    provenance = [pa.array(range(1, n + 1), pa.int64()), pa.array(range(2, n + 2), pa.int64()),
+                  pa.nulls(n, pa.string()), pa.nulls(n, pa.string())]
+    return RawTable(path, pa.table([*arrays, *provenance], names=[*names, *PROVENANCE]), headers,
+                    layout={"header_rows": [1], "records": n})
 
 
-def read_any(path: Path) -> RawTable:
-    """Read a dataset file by its suffix."""
+def empty_table(path: Path, labels: list[str], encoding: str | None = None,
+                layout: dict[str, Any] | None = None) -> RawTable:
+    """A table with a header and no rows (what `read_header` returns)."""
+    names = unique_names(labels)
+    arrays = [pa.array([], pa.string()) for _ in names]
+    provenance = [pa.array([], pa.int64()), pa.array([], pa.int64()), pa.array([], pa.string()),
+                  pa.array([], pa.string())]
+    return RawTable(path, pa.table([*arrays, *provenance], names=[*names, *PROVENANCE]), labels,
+                    encoding, layout=layout or {})
+
+
+#: How much of a CSV file `read_header` reads.
+HEADER_BYTES = 1 << 20
+
+
+def read_header(path: Path, columns: Columns | None = None) -> RawTable:
+    """Only the header of a dataset file, found as `read_any` finds it, with no rows: quick
+    even for a large file, so every file's header can be checked before any is read whole."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv(path)
-    if suffix == ".xlsx":
-        return read_xlsx(path)
+        with path.open("rb") as handle:
+            data = handle.read(HEADER_BYTES)
+        if len(data) == HEADER_BYTES and b"\n" in data:
+            data = data[: data.rindex(b"\n") + 1]  # whole lines: no character cut in two
+        encoding = detect_encoding(data, path)
+        head = _head(data.decode(encoding))
+        header = find_header([cells for cells, _ in head],
+                             columns.canonical if columns else no_columns)
+        if header is None:
+            raise InputError(f"{path.name}: the file is empty; expected a header row",
+                             file=str(path))
+        start = head[header.first - 1][1] + 1 if header.first else 1
+        return empty_table(path, header.labels, encoding,
+                           {"header_rows": list(range(start, head[header.last][1] + 1))})
+    if suffix in WORKBOOK_SUFFIXES:
+        from pipelines.io.workbooks import workbook_header
+
+        return workbook_header(path, columns)
     if suffix == ".parquet":
-        return read_parquet(path)
+        try:
+            names = list(pq.read_schema(path).names)
+        except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
+            raise InputError(f"{path.name}: cannot be read as Parquet ({exc})",
+                             file=str(path)) from exc
+        return empty_table(path, names, layout={"header_rows": [1]})
+    raise InputError(f"{path.name}: unsupported file type {suffix!r}; expected one of {SUFFIXES}",
+                     file=str(path))
+
+
+def read_any(path: Path, columns: Columns | None = None) -> RawTable:
+    """Read a dataset file by its suffix. `columns` lets the reader find the header under titles
+    and choose the sheets of a workbook (without it, the first row of the first sheet)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path, columns)
+    if suffix in WORKBOOK_SUFFIXES:
+        from pipelines.io.workbooks import read_workbook
+
+        return read_workbook(path, columns)
+    if suffix == ".parquet":
+        return read_parquet(path, columns)
     raise InputError(f"{path.name}: unsupported file type {suffix!r}; expected one of {SUFFIXES}",
                      file=str(path))
