@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.config import load_config
 from pipelines.errors import InputError
-from pipelines.ingest import find_inputs, ingest_dataset, map_headers
+from pipelines.ingest import check_headers, find_inputs, ingest_dataset, map_headers
 from pipelines.io.readers import RawTable
 from tests.conftest import ROLL_HEADER, make_id, write_csv
 
@@ -140,3 +140,37 @@ def test_find_inputs_ignores_other_files_and_folders(minimal_input: Path) -> Non
     found, ignored = find_inputs(minimal_input, CONFIG)
     assert sorted(found) == ["roll", "standards"]
     assert ignored == ["notes.txt"]
+
+
+def test_a_folder_named_like_a_dataset_file_is_an_error(minimal_input: Path) -> None:
+    (minimal_input / "deaths.csv").mkdir()  # e.g. an archive unpacked under the file's name
+    with pytest.raises(InputError, match=r"deaths\.csv in .* is a folder, not a file"):
+        find_inputs(minimal_input, CONFIG)
+
+
+def test_office_lock_files_are_not_reported_as_unknown(minimal_input: Path) -> None:
+    (minimal_input / "~$roll.xlsx").write_bytes(b"\x00")  # Excel's lock file of an open book
+    _, ignored = find_inputs(minimal_input, CONFIG)
+    assert ignored == []
+
+
+def test_every_files_header_is_checked_before_any_is_read(minimal_input: Path,
+                                                          tmp_path: Path) -> None:
+    """A misspelt roll header and a misspelt deaths header come back in one message, and the
+    large valid file beside them is never read whole (its bytes past the first MiB are not
+    even valid text)."""
+    write_csv(minimal_input / "roll.csv", ["户编号", "姓 明", *ROLL_HEADER[2:]], [])
+    write_csv(minimal_input / "deaths.csv", ["记录编号", "姓名", "身份证号", "死亡时间"], [])
+    big = minimal_input / "pensions.csv"
+    write_csv(big, ["记录编号", "姓名", "身份证号", "待遇类型", "月金额"],
+              [["P1", "张伟", make_id(), "企业职工基本养老金", "2000"]] * 30000)
+    with big.open("ab") as handle:  # undecodable bytes far beyond the header
+        handle.write(b"\xff\xfe" * 10 + b"\n")
+    found, _ = find_inputs(minimal_input, CONFIG)
+    with pytest.raises(InputError) as caught:
+        check_headers(found, CONFIG)
+    message = str(caught.value)
+    assert message.startswith("2 input files cannot be used")
+    assert "roll.csv: required column missing: name" in message
+    assert "deaths.csv: required column missing: death_date" in message
+    assert "pensions.csv" not in message

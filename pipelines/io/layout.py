@@ -42,6 +42,9 @@ _NOTE = re.compile(
     r"审核人|审核|审批人|复核人|负责人|单位负责人|分管领导|主要领导|联系人|联系电话|备注|说明|"
     r"注|注意|盖章|单位盖章|单位（盖章）|单位\(盖章\))[:：].*")
 
+# first characters a total row's first cell may start with (before folding: full width too)
+_MAYBE = frozenset("合总小共累 \u3000\t")
+
 REASON_TOTAL = "total row (合计/总计/小计), not a record"
 REASON_NOTE = "note below the table (制表人/审核人/填报日期...), not a record"
 REASON_HEADER = "the header row repeated (a printed page's heading), not a record"
@@ -63,6 +66,11 @@ class HeaderSpan:
     @property
     def rows(self) -> int:
         return self.last - self.first + 1
+
+    @property
+    def labels_first(self) -> str:
+        """The first filled label (a repeated header row starts with it)."""
+        return next((label for label in self.labels if label), "")
 
 
 def _text(cell: object) -> str:
@@ -120,8 +128,11 @@ def row_reason(cells: Cells, header: HeaderSpan, canonical: Canonical) -> str | 
 
     Blank rows are the caller's to count: they hold nothing to quarantine.
     """
-    first = next((fold(_text(c)) for c in cells if _text(c)), "")
-    return first_cell_reason(first, cells, header, canonical)
+    raw = next((text for text in (_text(c) for c in cells) if text), "")
+    # most rows are people: only a first cell that could match is folded and checked
+    if raw[:1] not in _MAYBE and ":" not in raw and "：" not in raw and raw != header.labels_first:
+        return None
+    return first_cell_reason(fold(raw), cells, header, canonical)
 
 
 def first_cell_reason(first: str, cells: Cells, header: HeaderSpan,

@@ -333,15 +333,14 @@ def _read_body_exact(body: str, names: list[str], header: HeaderSpan, canonical:
 def grid_table(names: list[str], records: list[tuple[int, int, list[str | None]]],
                 header: HeaderSpan, canonical: Canonical, sheet: str | None) -> pa.Table:
     """A table of text from records (row number, line, cells) that are not blank."""
-    columns: list[list[str | None]] = [[] for _ in names]
-    rows, lines, reasons = [], [], []
-    for row, line, cells in records:
-        padded = (list(cells) + [None] * len(names))[: len(names)]
-        for i, value in enumerate(padded):
-            columns[i].append(value)
-        rows.append(row)
-        lines.append(line)
-        reasons.append(row_reason(cells, header, canonical))
+    width = len(names)
+    padding = [None] * width
+    cells_by_row = [cells if len(cells) == width else (list(cells) + padding)[:width]
+                    for _, _, cells in records]
+    columns = list(zip(*cells_by_row, strict=True)) if cells_by_row else [()] * width
+    rows = [row for row, _, _ in records]
+    lines = [line for _, line, _ in records]
+    reasons = [row_reason(cells, header, canonical) for _, _, cells in records]
     arrays = [pa.array(c, pa.string()) for c in columns]
     provenance = [pa.array(rows, pa.int64()), pa.array(lines, pa.int64()),
                   pa.array([sheet] * len(rows), pa.string()), pa.array(reasons, pa.string())]

@@ -71,7 +71,9 @@ def _open_sheets(path: Path, canonical: Canonical, all_sheets: bool,
             rows = [list(r) for r in (sheet.to_python(skip_empty_area=False, nrows=nrows)
                                       if nrows else sheet.to_python(skip_empty_area=False))]
             _fill_merged(rows, sheet.merged_cell_ranges or [])
-            cells = [[cell_text(v) for v in row] for row in rows]
+            # most cells are text: strip them here, render the others as a user sees them
+            cells = [[(v.strip() or None) if type(v) is str else cell_text(v) for v in row]
+                     for row in rows]
             sheets.append(_Sheet(meta.name, meta.visible != SheetVisibleEnum.Visible, cells,
                                  find_header(cells, canonical)))
     except InputError:
@@ -227,10 +229,14 @@ def _align(parts: list[tuple[_Sheet, pa.Table]], canonical: Canonical
     for table, keys in keyed:
         by_key = {k: table.column(name) for name, k in keys.items()}
         for k in order:
-            arrays[k].append(by_key[k] if k in by_key else pa.nulls(table.num_rows, pa.string()))
+            if k in by_key:
+                arrays[k].extend(by_key[k].chunks)
+            else:
+                arrays[k].append(pa.nulls(table.num_rows, pa.string()))
         for name in PROVENANCE:
-            arrays[name].append(table.column(name))
+            arrays[name].extend(table.column(name).chunks)
     columns = [pa.chunked_array(arrays[k], pa.string()) for k in order]
-    provenance = [pa.chunked_array(arrays[n]) for n in PROVENANCE]
+    provenance = [pa.chunked_array(arrays[n], parts[0][1].schema.field(n).type)
+                  for n in PROVENANCE]
     table = pa.table([*columns, *provenance], names=[*names, *PROVENANCE]).combine_chunks()
     return table, [labels[k] for k in order]
