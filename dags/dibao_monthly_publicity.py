@@ -38,7 +38,8 @@ with DAG(
     default_args=task_defaults(),
     params={
         "as_of": Param("", type="string",
-                       description="month-end audit date YYYY-MM-DD (default: the audit that "
+                       description="month-end audit date YYYY-MM-DD, also 2026/10/31, "
+                                   "20261031 or 2026年10月31日 (default: the audit that "
                                    "triggered this run)"),
         "output_dir": Param("", type="string",
                             description="the audits' output folder (default: the triggering "
@@ -60,7 +61,7 @@ with DAG(
         context = get_current_context()
         events: Any = context.get("triggering_asset_events") or {}
         extras = [dict(e.extra or {}) for batch in events.values() for e in batch]
-        run = monthly.resolve_publication(context["params"], extras, _variable)
+        run = monthly.select(context["params"], extras, _variable)
         if run is None:
             raise AirflowSkipException("no month-end audit among the triggering events")
         return run

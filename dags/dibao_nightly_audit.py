@@ -77,7 +77,8 @@ with DAG(
                             description="results go to <output_dir>/<as_of>/ (default: "
                                         "Variable dibao_output_dir, else sample/out)"),
         "as_of": Param("", type="string",
-                       description="audit date YYYY-MM-DD (default: the logical date in "
+                       description="audit date YYYY-MM-DD, also 2026/10/31, 20261031 or "
+                                   "2026年10月31日 (default: the logical date in "
                                    "Asia/Shanghai)"),
         "config_file": Param("", type="string", description="YAML merged over the defaults"),
         "warehouse": Param("", type="string",
@@ -94,7 +95,7 @@ with DAG(
 
         context = get_current_context()
         when = context.get("logical_date") or context["dag_run"].run_after
-        return nightly.resolve_run(context["params"], when, _variable)
+        return nightly.locate(context["params"], when, _variable)
 
     @task
     def plan(run: dict[str, str]) -> list[str]:

@@ -30,6 +30,7 @@ _EXPORTS = {
     "publish_audit": "pipelines.publication",
     "open_warehouse": "pipelines.io.warehouse",
     "ServiceUnavailable": "pipelines.errors",
+    "UsageError": "pipelines.errors",
     "evolve_month": "pipelines.synth.months",
     "export_decisions": "pipelines.review.export",
 }

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from pipelines.errors import UsageError
+from pipelines.logs import mask_ids
+
 logger = logging.getLogger(__name__)
 
 #: Accepted range for every form; anything outside is read as a typo (None).
@@ -71,6 +74,52 @@ def parse_date(raw: object) -> dt.date | None:
             return None
         return _from_serial(serial)
     return None
+
+
+#: The written forms of a calendar date an audit date (`--as-of`, the DAGs' `as_of`) may take.
+#: One separator throughout; no serials, no times, no two-digit years (contract §1).
+_AS_OF_FORMS = (
+    re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"),
+    re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"),
+    re.compile(r"([0-9]{4})\.([0-9]{1,2})\.([0-9]{1,2})"),
+    re.compile(r"([0-9]{4}) ?年 ?([0-9]{1,2}) ?月 ?([0-9]{1,2}) ?日"),
+    re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"),
+)
+AS_OF_EXAMPLE = "2026-10-31"
+
+
+def parse_as_of(raw: object, option: str = "--as-of") -> dt.date:
+    """An audit date as given on the command line or as a DAG param, else UsageError.
+
+    Accepts 2026-10-31, 2026/10/31, 2026.10.31 (months and days with or without a leading
+    zero), 20261031 and 2026年10月31日, in ASCII or full-width digits, and date objects. Refuses
+    anything else, impossible dates (2026-02-30) and years outside 1900-2099, with a message
+    that names `option` and shows the form to use. Unlike `parse_date` (departments' data),
+    spreadsheet serials and times are not dates here.
+    """
+    if isinstance(raw, dt.datetime):
+        raw = raw.date()
+    if isinstance(raw, dt.date):
+        value, shown = raw, raw.isoformat()
+    else:
+        text = unicodedata.normalize("NFKC", str(raw)).strip()
+        if not text:
+            raise UsageError(f"{option} is empty; write the audit date as YYYY-MM-DD, "
+                             f"e.g. {AS_OF_EXAMPLE}")
+        match = next((m for m in (f.fullmatch(text) for f in _AS_OF_FORMS) if m), None)
+        shown = mask_ids(text if len(text) <= 40 else text[:40] + "...")
+        try:
+            if match is None:
+                raise ValueError(text)
+            value = dt.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            raise UsageError(f"{option} {shown}: not a calendar date; write it as YYYY-MM-DD, "
+                             f"e.g. {AS_OF_EXAMPLE}") from None
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise UsageError(f"{option} {shown}: outside the years {DATE_MIN.year}-"
+                         f"{DATE_MAX.year}; write the audit date as YYYY-MM-DD, "
+                         f"e.g. {AS_OF_EXAMPLE}")
+    return value
 
 
 def parse_dates(values: Sequence[object]) -> pd.Series:

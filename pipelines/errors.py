@@ -22,3 +22,14 @@ class ServiceUnavailable(InputError):
     the task is retried with backoff instead of failing at once, since the server may be back
     by the next try.
     """
+
+
+class UsageError(InputError):
+    """A mistake in how a command or run was asked for: an option's value (a date that is not
+    a calendar date, a folder that is a file, an account that does not exist), not the data.
+
+    The command line reports it as `dibao-audit <command>: <message>` with exit code 2; the
+    message names the option and says what to do instead. It subclasses InputError so that
+    whatever stops on unusable input without retrying (the Airflow tasks' `fail_fast`, the
+    stages) stops on it the same way, with the same plain message.
+    """

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pipelines.dates import parse_as_of
 from pipelines.io.warehouse import is_month_end
 from pipelines.logs import mask_all_handlers
 from pipelines.nightly import DEFAULT_OUTPUT, fail_fast
@@ -26,11 +27,12 @@ def resolve_publication(params: Mapping[str, Any], extras: Iterable[Mapping[str,
     """The audit to publish, as paths and strings; None when there is no month-end audit.
 
     A manual run names it with the params `as_of` (and `output_dir`); else the latest
-    month-end audit among the triggering asset events' extras ({"as_of", "output_dir"}).
+    month-end audit among the triggering asset events' extras ({"as_of", "output_dir"}). A
+    malformed `as_of` raises UsageError with the same plain message as `--as-of`.
     """
     chosen: tuple[str, str] | None = None
-    if params.get("as_of"):
-        day = dt.date.fromisoformat(str(params["as_of"]))
+    if params.get("as_of") and str(params["as_of"]).strip():
+        day = parse_as_of(params["as_of"], "as_of")  # as `dibao-audit publish --as-of`
         chosen = (day.isoformat(), str(params.get("output_dir") or ""))
     else:
         month_ends = sorted((str(e["as_of"]), str(e.get("output_dir") or "")) for e in extras
@@ -47,6 +49,13 @@ def resolve_publication(params: Mapping[str, Any], extras: Iterable[Mapping[str,
             "warehouse": str(params.get("warehouse") or variable("dibao_warehouse") or ""),
             "community": str(params.get("community") or ""),
             "config_file": str(params.get("config_file") or "")}
+
+
+def select(params: Mapping[str, Any], extras: Iterable[Mapping[str, Any]],
+           variable: Callable[[str], str | None] = lambda _: None) -> dict[str, str] | None:
+    """The `select` task: `resolve_publication`, a malformed param failing the task at once
+    (no retry) with the plain message."""
+    return fail_fast({}, "select", resolve_publication, params, extras, variable)
 
 
 def publish(run: Mapping[str, str]) -> dict[str, Any]:

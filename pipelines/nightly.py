@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pipelines import stages
+from pipelines.dates import parse_as_of
 from pipelines.errors import InputError, ServiceUnavailable
 from pipelines.logs import mask_all_handlers
 
@@ -35,7 +36,8 @@ def resolve_run(params: Mapping[str, Any], when: dt.datetime | None,
                 variable: Callable[[str], str | None] = lambda _: None) -> dict[str, str]:
     """Where this run reads and writes, and its audit date (paths and strings only).
 
-    `as_of` is the param when given, else the calendar date of `when` (the logical date, or
+    `as_of` is the param when given (written as `--as-of` may be; anything else raises
+    UsageError with the same plain message), else the calendar date of `when` (the logical date, or
     the run's start for runs without one) in Asia/Shanghai. Outputs go to
     `<output_dir>/<as_of>/`, the work folder to `<output_dir>/.work/<as_of>/`.
     """
@@ -44,13 +46,11 @@ def resolve_run(params: Mapping[str, Any], when: dt.datetime | None,
     output_dir = (params.get("output_dir") or variable("dibao_output_dir")
                   or os.environ.get("DIBAO_OUTPUT_DIR") or str(DEFAULT_OUTPUT))
     as_of = params.get("as_of")
-    if not as_of:
+    if as_of and str(as_of).strip():  # the same written forms as `dibao-audit run --as-of`
+        as_of = parse_as_of(as_of, "as_of").isoformat()
+    else:
         moment = when or dt.datetime.now(dt.UTC)
         as_of = moment.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
-    try:
-        as_of = dt.date.fromisoformat(str(as_of)).isoformat()
-    except ValueError:
-        raise InputError(f"as_of {as_of!r} is not a date in YYYY-MM-DD form") from None
     root = Path(output_dir)
     # the warehouse: param, else Variable dibao_warehouse; empty lets the run resolve it
     # ($DIBAO_WAREHOUSE, the configuration, else <output_dir>/warehouse.duckdb)
@@ -58,6 +58,13 @@ def resolve_run(params: Mapping[str, Any], when: dt.datetime | None,
     return {"input_dir": str(Path(input_dir)), "output_dir": str(root), "as_of": as_of,
             "work_dir": str(root / ".work" / as_of), "target": str(root / as_of),
             "config_file": str(params.get("config_file") or ""), "warehouse": str(warehouse)}
+
+
+def locate(params: Mapping[str, Any], when: dt.datetime | None,
+           variable: Callable[[str], str | None] = lambda _: None) -> dict[str, str]:
+    """The `locate` task: `resolve_run`, a malformed param failing the task at once (no retry)
+    with the plain message."""
+    return fail_fast({}, "locate", resolve_run, params, when, variable)
 
 
 def fail_fast(run: Mapping[str, str], task: str, stage: Callable[..., T], *args: Any,
@@ -106,7 +113,11 @@ def on_failure(context: Mapping[str, Any], variable: Callable[[str], str | None]
     run = ti.xcom_pull(task_ids="locate")
     if not run:
         when = context.get("logical_date") or getattr(context.get("dag_run"), "run_after", None)
-        run = resolve_run(context.get("params") or {}, when, variable)
+        params = dict(context.get("params") or {})
+        try:
+            run = resolve_run(params, when, variable)
+        except InputError:  # a malformed as_of param: report under the logical date
+            run = resolve_run({**params, "as_of": ""}, when, variable)
     cause = _cause(context.get("exception"))
     details = failure_report(context, cause)
     path = stages.record_failure(Path(run["output_dir"]) / "_failed", run["as_of"], cause,

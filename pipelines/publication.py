@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from pipelines.config import load_config
 from pipelines.decisions import ENV_REVIEW_DB
-from pipelines.errors import InputError
+from pipelines.errors import UsageError
 from pipelines.io.output import publish_dir, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
 from pipelines.publicity import PublicityRow, write_publicity
@@ -139,15 +139,18 @@ def publish_audit(output_dir: Path, as_of: dt.date, warehouse: str | None = None
                   ) -> dict[str, Any]:
     """Write `output_dir/publicity/` and `output_dir/decided/` for the audit of `as_of`.
 
-    Raises InputError when the warehouse has no audit of that date, or the community is unknown.
+    Raises UsageError (an InputError) when the warehouse has no audit of that date, or the
+    community is unknown.
     """
     config = load_config(config_file)
     url = resolve_url(warehouse, config.warehouse.url, output_dir)
     with open_warehouse(url) as store:
         if as_of not in {d for d, _ in store.audits()}:
-            raise InputError(f"warehouse {describe(url)} holds no audit of {as_of}: run "
-                             f"`dibao-audit run --as-of {as_of}` first (audits held: "
-                             f"{', '.join(str(d) for d, _ in store.audits()[-5:]) or 'none'})")
+            held = ", ".join(str(d) for d, _ in store.audits()[-5:]) or "none"
+            raise UsageError(f"warehouse {describe(url)} holds no audit of {as_of} (audits "
+                             f"held: {held}): give --as-of one of those dates, or --warehouse "
+                             f"the history the audit went to, or run `dibao-audit run --as-of "
+                             f"{as_of}` first")
         rows = publicity_rows(store, as_of)
         output_dir.mkdir(parents=True, exist_ok=True)
         with staging_dir(output_dir / "publicity") as stage:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.config import PublicityConfig
-from pipelines.errors import InputError
+from pipelines.errors import UsageError
 from pipelines.names import mask_name
 
 if TYPE_CHECKING:
@@ -237,8 +237,9 @@ def select_community(lists: dict[str, PublicityList], community: str) -> dict[st
         return chosen
     known = sorted({pl.community for pl in lists.values()})
     sample = "、".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
-    raise InputError(f"community {community!r} is not on this roll; known communities: "
-                     f"{sample or 'none (the roll is empty)'}")
+    raise UsageError(f"--community {community!r} is not on this roll; known communities: "
+                     f"{sample or 'none (the roll is empty)'}: give one of these (or "
+                     "street-community), or leave --community out for every community")
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -288,7 +289,7 @@ def write_publicity(rows: Sequence[PublicityRow], out_dir: Path, as_of: date,
     Per community `<street>-<community>.xlsx` and `.pdf`; without `community` also the
     city-wide workbook `<city>最低生活保障公示名单-<as_of>.xlsx`. `community` selects one
     community by name (all streets that have it) or by `<street>-<community>`; an unknown
-    name raises InputError. Files are rendered by `workers` processes (None: one per CPU;
+    name raises UsageError. Files are rendered by `workers` processes (None: one per CPU;
     1: in this process). Same rows, date and settings give byte-identical files, whatever
     the number of workers.
     """

@@ -142,6 +142,19 @@ def test_monthly_publication_acts_on_month_end_audits_only() -> None:
     fallback = resolve_publication({"as_of": "2026-09-30"}, [], lambda k: f"/var/{k}")
     assert fallback is not None and fallback["output_dir"] == "/var/dibao_output_dir"
     assert fallback["warehouse"] == "/var/dibao_warehouse"
+    written = resolve_publication({"as_of": "2026年9月30日", "output_dir": "/x"}, [])
+    assert written is not None and written["target"] == "/x/2026-09-30"
+
+
+def test_monthly_as_of_param_is_refused_with_the_command_line_message() -> None:
+    from pipelines.errors import UsageError
+    from pipelines.monthly import resolve_publication
+
+    for bad in ("2026-09-31", "30/09/2026", "45930"):
+        with pytest.raises(UsageError) as caught:
+            resolve_publication({"as_of": bad, "output_dir": "/x"}, [])
+        assert str(caught.value) == (f"as_of {bad}: not a calendar date; write it as "
+                                     "YYYY-MM-DD, e.g. 2026-10-31")
 
 
 @pytest.mark.parametrize("dag_file", ["dibao_nightly_audit.py", "dibao_monthly_publicity.py"])

@@ -233,6 +233,7 @@ def test_unreachable_warehouse_is_exit_2_without_outputs(minimal_input: Path, tm
     assert code == 2
     err = capsys.readouterr().err
     assert "warehouse postgresql://nobody@127.0.0.1:5432/no_such_database_here" in err
+    assert "dibao-audit run: service unavailable: " in err  # not "input unusable"
     assert "secret" not in err
     assert not out.exists()
     with pytest.raises(InputError), open_warehouse(url):
@@ -332,7 +333,8 @@ def test_publish_lists_changes_and_decided_cases_and_leaks_nothing(
     assert changed
     capsys.readouterr()
     assert main(["publish", "--as-of", "2026-09-30", "--output", str(target), *where]) == 2
-    assert "holds no audit of 2026-09-30" in capsys.readouterr().err
+    assert (f"--output {target} holds the audit of {day.isoformat()}, not --as-of 2026-09-30"
+            in capsys.readouterr().err)
     assert main(["publish", "--as-of", day.isoformat(), "--output", str(target),
                  "--community", "没有这个社区", *where]) == 2
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 
 from pipelines import nightly
-from pipelines.errors import InputError
+from pipelines.errors import InputError, UsageError
 
 
 def test_params_win_over_variables_and_defaults(tmp_path: Path) -> None:
@@ -39,8 +40,49 @@ def test_as_of_is_the_logical_date_in_shanghai() -> None:
 
 
 def test_a_malformed_as_of_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="not a date"):
+    with pytest.raises(UsageError) as caught:
         nightly.resolve_run({"as_of": "31/10/2026"}, None)
+    assert isinstance(caught.value, InputError)  # fail_fast stops on it without retrying
+    assert str(caught.value) == ("as_of 31/10/2026: not a calendar date; write it as "
+                                 "YYYY-MM-DD, e.g. 2026-10-31")
+    with pytest.raises(UsageError, match=r"^as_of 45961: not a calendar date"):
+        nightly.resolve_run({"as_of": "45961"}, None)  # a spreadsheet serial is no audit date
+
+
+@pytest.mark.parametrize("written", ["2026-10-31", "2026/10/31", "2026.10.31", "20261031",
+                                     "2026年10月31日", "２０２６年１０月３１日"])
+def test_as_of_param_takes_the_forms_the_command_line_takes(written: str) -> None:
+    run = nightly.resolve_run({"as_of": written, "output_dir": "/out"}, None)
+    assert run["as_of"] == "2026-10-31" and run["target"] == "/out/2026-10-31"
+
+
+def test_a_malformed_as_of_fails_locate_at_once_and_is_reported_under_the_logical_date(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow_home"))
+    monkeypatch.delenv("DIBAO_FAILURE_WEBHOOK", raising=False)
+    from airflow.sdk.exceptions import AirflowFailException
+
+    params = {"as_of": "2026-02-30", "output_dir": str(tmp_path / "out")}
+    when = dt.datetime(2026, 10, 31, 3, 0, tzinfo=dt.UTC)
+    with pytest.raises(AirflowFailException) as caught:  # no retry: the param stays wrong
+        nightly.locate(params, when)
+    message = "as_of 2026-02-30: not a calendar date; write it as YYYY-MM-DD, e.g. 2026-10-31"
+    assert str(caught.value) == message
+    assert isinstance(caught.value.__cause__, UsageError)
+
+    class TaskInstance:
+        dag_id, run_id, task_id, map_index, try_number = "dibao_nightly_audit", "r1", "locate", \
+            -1, 1
+
+        def xcom_pull(self, task_ids: str) -> None:
+            return None
+
+    context = {"ti": TaskInstance(), "params": params, "logical_date": when,
+               "exception": caught.value}
+    path = nightly.on_failure(context, lambda _: None)
+    assert path == tmp_path / "out" / "_failed" / "2026-10-31.json"
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["message"] == message and report["task_id"] == "locate"
 
 
 def test_an_unreachable_webhook_is_logged_not_raised() -> None:

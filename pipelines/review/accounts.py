@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines.errors import InputError
+from pipelines.errors import UsageError
 from pipelines.review import audit, sessions
-from pipelines.review.auth import HASHER, MIN_PASSWORD
+from pipelines.review.auth import HASHER, check_password
 from pipelines.review.models import LoginSession, User, utcnow
 
 
@@ -32,12 +32,13 @@ class Listed:
 def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
-        raise InputError(f"no user {username.strip()!r} (see `dibao-audit users list`)")
+        raise UsageError(f"no user {username.strip()!r}: check --username against "
+                         "`dibao-audit users list`")
     return user
 
 
 def require(factory: sessionmaker[Session], username: str) -> None:
-    """InputError unless the account exists."""
+    """UsageError unless the account exists."""
     with factory() as session:
         _user(session, username)
 
@@ -45,8 +46,7 @@ def require(factory: sessionmaker[Session], username: str) -> None:
 def change_password(factory: sessionmaker[Session], username: str, password: str,
                     by: str) -> int:
     """Set a new password and end the account's sessions; how many sessions ended."""
-    if len(password) < MIN_PASSWORD:
-        raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
+    check_password(password)
     hashed = HASHER.hash(password)
     with factory.begin() as session:
         user = _user(session, username)

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines.errors import InputError
+from pipelines.errors import UsageError
 from pipelines.review.models import Finding, User
 
 ROLES = ("caseworker", "supervisor", "auditor")
@@ -74,29 +74,58 @@ def account(user: User) -> Account:
     return Account(user.id, user.username, user.role, user.district, user.street)
 
 
+def _check_scope(username: str, role: str, district: str | None, street: str | None) -> None:
+    """UsageError unless the name, role and district/street of a new account fit together."""
+    if not username or len(username) > 64:
+        raise UsageError(f"--username must be 1 to 64 characters, not {len(username)}: "
+                         "choose another name")
+    if role not in ROLES:
+        raise UsageError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "caseworker" and not district:
+        raise UsageError("a caseworker needs --district: add the district they work for, e.g. "
+                         "--district 江岸区 (and optionally --street 大智街道)")
+    if role != "caseworker" and (district or street):
+        raise UsageError(f"a {role} works city-wide: leave out --district and --street")
+    if street and not district:
+        raise UsageError("--street needs --district: add the district the street belongs to")
+
+
+def _taken(username: str) -> UsageError:
+    return UsageError(f"user {username!r} already exists: choose another --username, or set "
+                      f"its password with `dibao-audit users passwd --username {username}`")
+
+
+def check_password(password: str) -> None:
+    """UsageError unless the password is long enough."""
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"password too short: use at least {MIN_PASSWORD} characters")
+
+
+def check_new_user(factory: sessionmaker[Session], username: str, role: str,
+                   district: str | None = None, street: str | None = None) -> None:
+    """UsageError when `add_user` would refuse these options (all but the password), so the
+    command line says so before asking for a password."""
+    username = username.strip()
+    _check_scope(username, role, district, street)
+    with factory() as session:
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise _taken(username)
+
+
 def add_user(factory: sessionmaker[Session], username: str, password: str, role: str,
              district: str | None = None, street: str | None = None) -> Account:
-    """Create an account; InputError on a bad role, scope, short password or taken name."""
+    """Create an account; UsageError (an InputError) on a bad role, scope, short password or
+    taken name, with a message that says what to do."""
     username = username.strip()
-    if not username or len(username) > 64:
-        raise InputError("--username must be 1 to 64 characters")
-    if role not in ROLES:
-        raise InputError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
-    if role == "caseworker" and not district:
-        raise InputError("a caseworker needs --district (and optionally --street)")
-    if role != "caseworker" and (district or street):
-        raise InputError(f"a {role} works city-wide: leave out --district and --street")
-    if street and not district:
-        raise InputError("--street needs --district")
-    if len(password) < MIN_PASSWORD:
-        raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
+    _check_scope(username, role, district, street)
+    check_password(password)
     user = User(username=username, password_hash=HASHER.hash(password), role=role,
                 district=district or None, street=street or None, active=1)
     try:
         with factory.begin() as session:
             session.add(user)
     except IntegrityError:
-        raise InputError(f"user {username!r} already exists") from None
+        raise _taken(username) from None
     return account(user)
 
 

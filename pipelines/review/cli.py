@@ -8,11 +8,12 @@ import getpass
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import InputError
+from pipelines.errors import UsageError
 
 log = logging.getLogger("dibao_audit")
 
@@ -65,6 +66,8 @@ def _serve(args: argparse.Namespace) -> int:
     from pipelines.review.db import redact, resolve_url
 
     url = resolve_url(args.database)
+    if args.database:
+        _check_sqlite_folder(url)
     insecure = args.insecure_cookies or os.environ.get("DIBAO_REVIEW_INSECURE_COOKIES") == "1"
     app = create_app(url, secure_cookies=not insecure)
     log.info("review app on http://%s:%d (database %s)", args.host, args.port, redact(url))
@@ -74,25 +77,62 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _password(from_stdin: bool) -> str:
+    """The new password: one line of standard input, or typed twice at the prompt."""
     if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("密码 / password: ")
-    if getpass.getpass("再次输入 / again: ") != first:
-        raise InputError("the two passwords differ")
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise UsageError("--password-stdin: standard input held no password: pipe it in "
+                             "as one line, or leave --password-stdin out to be asked for it")
+        return line
+    try:
+        with warnings.catch_warnings():  # without a terminal getpass says so in one line
+            warnings.simplefilter("ignore", getpass.GetPassWarning)
+            first = getpass.getpass("密码 / password: ")
+            again = getpass.getpass("再次输入 / again: ")
+    except (EOFError, KeyboardInterrupt):
+        sys.stderr.write("\n")  # end the prompt's line
+        raise UsageError("no password given, nothing changed: type it at the prompt, or pipe "
+                         "it with --password-stdin") from None
+    if again != first:
+        raise UsageError("the two passwords differ, nothing changed: run the command again and "
+                         "type the same password twice")
     return first
+
+
+def _check_sqlite_folder(url: str) -> None:
+    """A SQLite review database's folder must exist (the file itself is created)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UsageError("--database is not a database URL: give e.g. "
+                         "sqlite:///var/review.sqlite3 or postgresql://user@host/dbname") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).parent
+        if not folder.is_dir():
+            raise UsageError(f"--database {parsed.render_as_string(hide_password=True)}: the "
+                             f"folder {folder} does not exist: create it, or give another path")
 
 
 def _users(args: argparse.Namespace) -> int:
     from pipelines.review import accounts
-    from pipelines.review.auth import add_user
+    from pipelines.review.auth import add_user, check_new_user
     from pipelines.review.db import open_database, resolve_url
 
     by = f"cli:{getpass.getuser()}"
     command = args.users_command
-    engine, factory = open_database(resolve_url(args.database))
+    url = resolve_url(args.database)
+    if args.database:
+        _check_sqlite_folder(url)
+    engine, factory = open_database(url)
     try:
-        if command == "passwd":
-            accounts.require(factory, args.username)  # before asking for a password
+        # every mistake in the options is reported before asking for a password
+        if command == "add":
+            check_new_user(factory, args.username, args.role, args.district, args.street)
+        elif command == "passwd":
+            accounts.require(factory, args.username)
         password = _password(args.password_stdin) if command in ("add", "passwd") else ""
         if command == "add":
             who = add_user(factory, args.username, password, args.role, args.district,
@@ -119,7 +159,18 @@ def _review(args: argparse.Namespace) -> int:
     from pipelines.review.db import resolve_url
     from pipelines.review.importer import import_audit
 
-    result = import_audit(resolve_url(args.database), args.run, f"cli:{getpass.getuser()}")
+    folder: Path = args.run
+    if not folder.is_dir():
+        what = "it is a file" if folder.exists() else "it does not exist"
+        raise UsageError(f"--run {folder} is not a folder ({what}): give an audit's output "
+                         "folder (the --output given to `dibao-audit run`)")
+    if not (folder / "manifest.json").is_file():
+        raise UsageError(f"--run {folder} holds no audit (manifest.json is missing): give an "
+                         "audit's output folder (the --output given to `dibao-audit run`)")
+    url = resolve_url(args.database)
+    if args.database:
+        _check_sqlite_folder(url)
+    result = import_audit(url, folder, f"cli:{getpass.getuser()}")
     log.info("imported the audit of %s: %d findings (%d new), %d members, %d evidence records",
              result.as_of, result.total, result.new, result.members, result.with_evidence)
     return 0

@@ -147,7 +147,8 @@ def test_command_line_creates_users_imports_and_exits_2_on_bad_input(
     assert "is not a folder" in capsys.readouterr().err
     assert main(["review", "import", "--run", str(audit_run), "--database",
                  f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.sqlite3'}"]) == 2
-    assert "cannot open the review database" in capsys.readouterr().err
+    assert f"--database sqlite:///{tmp_path}/no/such/dir.sqlite3: the folder " \
+           f"{tmp_path / 'no' / 'such'} does not exist" in capsys.readouterr().err
     monkeypatch.setenv(ENV_VAR, url)
     assert resolve_url() == url and resolve_url("sqlite:///x") == "sqlite:///x"
     assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg2://u@h/db"
