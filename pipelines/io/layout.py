@@ -142,7 +142,10 @@ def first_cell_reason(first: str, cells: Cells, header: HeaderSpan,
         return REASON_TOTAL
     if _NOTE.fullmatch(first):
         return REASON_NOTE
-    if header.matched >= 2 and canonical(first) is not None:
+    # a printed page's heading: starts like the header (its first label, 序号 say, need not be
+    # a dataset column) and names at least half of the header's columns
+    if header.matched >= 2 and (first == fold(header.labels_first)
+                                or canonical(first) is not None):
         labels = [_text(c) for c in cells]
         if _score(labels, canonical) * 2 >= header.matched + 1:
             return REASON_HEADER
