@@ -15,9 +15,9 @@ import pandas as pd
 
 from benchmarks.common import city, machine
 from pipelines.config import load_config
-from pipelines.ingest import find_inputs, ingest_dataset
+from pipelines.ingest.dataset import find_inputs, ingest_dataset
 from pipelines.io.duck import connect, load_table
-from pipelines.linkage.linker import (
+from pipelines.link.linker import (
     SOURCES,
     decide,
     load_params,
@@ -25,7 +25,7 @@ from pipelines.linkage.linker import (
     prepare,
     score_candidates,
 )
-from pipelines.linkage.scoring import ID_EDIT1
+from pipelines.link.scoring import ID_EDIT1
 
 BANDS = [0.0, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1.000001]
 

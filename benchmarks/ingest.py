@@ -22,8 +22,8 @@ import datetime as dt, json, sys, time
 from pathlib import Path
 started = time.perf_counter()
 from pipelines.config import load_config
-from pipelines.ingest import find_inputs, ingest_dataset
-from pipelines.quality import validate
+from pipelines.ingest.dataset import find_inputs, ingest_dataset
+from pipelines.validate.quality import validate
 config = load_config()
 t0 = time.perf_counter()
 found, _ = find_inputs(Path(sys.argv[1]), config)

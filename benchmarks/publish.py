@@ -87,8 +87,8 @@ def per_file(output: Path, households: int) -> None:
     from pipelines.io import publicity_pdf
     from pipelines.io.publicity_xlsx import render_xlsx
     from pipelines.io.warehouse import open_warehouse
-    from pipelines.publication import publicity_rows
-    from pipelines.publicity import community_lists
+    from pipelines.publicity.lists import community_lists
+    from pipelines.publicity.publish import publicity_rows
 
     as_of = dt.date.fromisoformat(AS_OF)
     config = load_config()

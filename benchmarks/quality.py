@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.common import WORK, city, machine
-from pipelines.evaluation import CodeScore, evaluate_run, table
-from pipelines.run import run_audit
+from pipelines.run.audit import run_audit
+from pipelines.synth.evaluation import CodeScore, evaluate_run, table
 
 AS_OF = dt.date(2026, 10, 31)
 

@@ -26,9 +26,9 @@ import pandas as pd
 
 from benchmarks.common import WORK, city, machine
 from pipelines.config import load_config
-from pipelines.ingest import find_inputs, ingest_dataset
+from pipelines.ingest.dataset import find_inputs, ingest_dataset
 from pipelines.io.duck import connect, load_table, scalar
-from pipelines.linkage.linker import link_dataset, load_params, population, prepare
+from pipelines.link.linker import link_dataset, load_params, population, prepare
 
 log = logging.getLogger(__name__)
 

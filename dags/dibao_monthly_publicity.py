@@ -4,7 +4,7 @@ Runs when the nightly audit publishes its changes list (asset `dibao_audit_chang
 only when that audit is a month-end one; or by hand with the params `as_of` (and `output_dir`).
 Reads the stored audit from the warehouse and writes <output_dir>/<as_of>/publicity/ (one XLSX
 and PDF per street-community, the city workbook) and <output_dir>/<as_of>/decided/. Wiring only:
-the task bodies are in pipelines.monthly, imported inside the tasks.
+the task bodies are in pipelines.run.monthly, imported inside the tasks.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, Variable, get_current_context, task
 
-from pipelines.task_defaults import task_defaults
+from pipelines.run.task_defaults import task_defaults
 
 CHANGES = Asset(name="dibao_audit_changes", uri="file:///dibao-audit/changes.csv",
                 group="dibao-audit")
@@ -56,7 +56,7 @@ with DAG(
     def select() -> dict[str, str]:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from pipelines import monthly
+        from pipelines.run import monthly
 
         context = get_current_context()
         events: Any = context.get("triggering_asset_events") or {}
@@ -68,7 +68,7 @@ with DAG(
 
     @task(outlets=[PUBLICITY])
     def publicity(run: dict[str, str]) -> dict[str, Any]:
-        from pipelines import monthly
+        from pipelines.run import monthly
 
         result = monthly.publish(run)
         get_current_context()["outlet_events"][PUBLICITY].extra = {

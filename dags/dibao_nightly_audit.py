@@ -7,7 +7,7 @@ Tasks pass paths only; tables go through Parquet files in <output_dir>/.work/<as
 Outputs land in <output_dir>/<as_of>/ and are declared as assets; the publish task also records
 the audit in the warehouse (history by as-of date), and the changes asset triggers the monthly
 publicity DAG. A re-run for the same date
-replaces that date's folder. Wiring only: every task body is one call into pipelines.nightly,
+replaces that date's folder. Wiring only: every task body is one call into pipelines.run.nightly,
 imported inside the task so that parsing this file loads no data library.
 
 Schedule: $DIBAO_NIGHTLY_CRON (default 02:00) in Asia/Shanghai.
@@ -30,7 +30,7 @@ from airflow.sdk import (
     task,
 )
 
-from pipelines.task_defaults import task_defaults
+from pipelines.run.task_defaults import task_defaults
 
 TIMEZONE = "Asia/Shanghai"
 SCHEDULE = os.environ.get("DIBAO_NIGHTLY_CRON", "0 2 * * *")
@@ -55,7 +55,7 @@ def _variable(key: str) -> str | None:
 
 
 def _on_failure(context: Any) -> None:
-    from pipelines import nightly
+    from pipelines.run import nightly
 
     nightly.on_failure(context, _variable)
 
@@ -91,7 +91,7 @@ with DAG(
 
     @task
     def locate() -> dict[str, str]:
-        from pipelines import nightly
+        from pipelines.run import nightly
 
         context = get_current_context()
         when = context.get("logical_date") or context["dag_run"].run_after
@@ -99,45 +99,45 @@ with DAG(
 
     @task
     def plan(run: dict[str, str]) -> list[str]:
-        from pipelines import nightly
+        from pipelines.run import nightly
 
         return nightly.plan(run)
 
     @task(map_index_template="{{ dataset_name }}")
     def ingest(run: dict[str, str], dataset: str) -> str:
-        from pipelines import nightly
+        from pipelines.run import nightly
 
         get_current_context()["dataset_name"] = dataset  # type: ignore[typeddict-unknown-key]
         return nightly.ingest(run, dataset)
 
     @task
     def validate(run: dict[str, str], ingested: list[str]) -> str:
-        from pipelines import nightly
+        from pipelines.run import nightly
 
         return nightly.validate(run)
 
     @task
     def normalise(run: dict[str, str], quality: str) -> list[str]:
-        from pipelines import nightly
+        from pipelines.run import nightly
 
         return nightly.normalise(run)
 
     @task(map_index_template="{{ dataset_name }}")
     def link(run: dict[str, str], dataset: str) -> str:
-        from pipelines import nightly
+        from pipelines.run import nightly
 
         get_current_context()["dataset_name"] = dataset  # type: ignore[typeddict-unknown-key]
         return nightly.link(run, dataset)
 
     @task(trigger_rule=TriggerRule.NONE_FAILED)  # runs when there is nothing to link
     def rules(run: dict[str, str], linkable: list[str]) -> str:
-        from pipelines import nightly
+        from pipelines.run import nightly
 
         return nightly.rules(run)
 
     @task(outlets=list(OUTPUTS.values()))
     def publish(run: dict[str, str], findings: str) -> dict[str, str]:
-        from pipelines import nightly
+        from pipelines.run import nightly
 
         paths = nightly.publish(run)
         events = get_current_context()["outlet_events"]
@@ -150,7 +150,7 @@ with DAG(
     def review_import(run: dict[str, str], published: dict[str, str]) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from pipelines import nightly
+        from pipelines.run import nightly
 
         result = nightly.review_import(run)
         if result is None:

@@ -12,22 +12,22 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "run_audit": "pipelines.run",
-    "stages": "pipelines",
+    "run_audit": "pipelines.run.audit",
+    "stages": "pipelines.run.stages",
     "load_config": "pipelines.config",
-    "load_rules": "pipelines.policy",
+    "load_rules": "pipelines.rules.policy",
     "InputError": "pipelines.errors",
-    "ingest_dataset": "pipelines.ingest",
-    "find_inputs": "pipelines.ingest",
-    "validate": "pipelines.quality",
-    "link_all": "pipelines.linkage.linker",
-    "apply_rules": "pipelines.rules",
-    "write_outputs": "pipelines.findings",
+    "ingest_dataset": "pipelines.ingest.dataset",
+    "find_inputs": "pipelines.ingest.dataset",
+    "validate": "pipelines.validate.quality",
+    "link_all": "pipelines.link.linker",
+    "apply_rules": "pipelines.rules.runner",
+    "write_outputs": "pipelines.rules.findings",
     "generate_city": "pipelines.synth",
-    "evaluate_run": "pipelines.evaluation",
-    "PublicityRow": "pipelines.publicity",
-    "write_publicity": "pipelines.publicity",
-    "publish_audit": "pipelines.publication",
+    "evaluate_run": "pipelines.synth.evaluation",
+    "PublicityRow": "pipelines.publicity.lists",
+    "write_publicity": "pipelines.publicity.lists",
+    "publish_audit": "pipelines.publicity.publish",
     "open_warehouse": "pipelines.io.warehouse",
     "ServiceUnavailable": "pipelines.errors",
     "UsageError": "pipelines.errors",
@@ -41,6 +41,6 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'pipelines' has no attribute {name!r}")
-    if module == "pipelines":
-        return importlib.import_module(f"pipelines.{name}")
+    if module.endswith(f".{name}"):  # a module exported as a whole (stages)
+        return importlib.import_module(module)
     return getattr(importlib.import_module(module), name)

@@ -20,7 +20,7 @@ _AS_OF_HELP = ("YYYY-MM-DD (also written 2026/10/31, 2026.10.31, 20261031 or 202
 
 def _as_of(args: argparse.Namespace) -> dt.date:
     """--as-of as a date (argparse keeps the text, so a mistake is reported like the others)."""
-    from pipelines.dates import parse_as_of
+    from pipelines.ingest.dates import parse_as_of
 
     return parse_as_of(args.as_of, "--as-of")
 
@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     args.as_of = _as_of(args)
     _check_run(args)
-    from pipelines.run import run_audit
+    from pipelines.run.audit import run_audit
 
     manifest = run_audit(args.input, args.output, args.as_of, args.config, args.debug_dir,
                          args.warehouse)
@@ -112,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     args.as_of = _as_of(args)
     _check_publish(args)
-    from pipelines.publication import publish_audit
+    from pipelines.publicity.publish import publish_audit
 
     result = publish_audit(args.output, args.as_of, args.warehouse, args.community, args.config)
     log.info("publicity for %s: %d files in %s", args.as_of, len(result["publicity_files"]),

@@ -86,7 +86,7 @@ class AuditConfig(_Model):
     warehouse: WarehouseConfig = WarehouseConfig()
     datasets: dict[str, DatasetSpec]
     values: dict[str, dict[str, str]]
-    # sections read by their own loaders (pipelines.policy, pipelines.linkage), kept verbatim
+    # sections read by their own loaders (pipelines.rules.policy, pipelines.link), kept verbatim
     rules: dict[str, Any] = Field(default_factory=dict)
     linkage: dict[str, Any] = Field(default_factory=dict)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ids import check_digit
+from pipelines.ingest.ids import check_digit
 
 
 def make_id(region: str = "420102", birth: str = "19800101", seq: str = "123") -> str:

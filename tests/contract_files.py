@@ -11,7 +11,7 @@ A folder is drawn in three layers, all through a `Chooser` so the same code serv
 (`folders()`, shrinkable) and plain seeded randomness (`baseline_folder()`, for the regression
 tests):
 
-1. a small synthetic city (`World`): people with valid IDs built with `pipelines.ids.check_digit`,
+1. a small synthetic city (`World`): people with valid IDs built with `pipelines.ingest.ids.check_digit`,
    roll households, staff; other datasets draw some of their people from the roll so that the
    linker and the rules have something to find;
 2. logical records per dataset (`Value`s: this person's name, that date, an amount ...);
@@ -51,9 +51,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.config import AuditConfig, ColumnSpec, load_config, normalise_header
-from pipelines.findings import finding_id
-from pipelines.ids import check_digit
-from pipelines.quality import load_suite
+from pipelines.ingest.ids import check_digit
+from pipelines.rules.findings import finding_id
+from pipelines.validate.quality import load_suite
 
 T = TypeVar("T")
 AS_OF = "2026-10-31"

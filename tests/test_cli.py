@@ -204,7 +204,7 @@ AS_OF_HINT = "write it as YYYY-MM-DD, e.g. 2026-10-31"
 def test_as_of_accepts_the_written_forms_of_a_date(written: str) -> None:
     import datetime as dt
 
-    from pipelines.dates import parse_as_of
+    from pipelines.ingest.dates import parse_as_of
 
     assert parse_as_of(written) == dt.date(2026, 10, 31)
     assert parse_as_of("2026/1/5") == parse_as_of("2026.01.05") == dt.date(2026, 1, 5)

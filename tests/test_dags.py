@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DAGS = ROOT / "dags"
 AS_OF = "2026-10-31"
 OUTPUTS = ("findings.csv", "remove_list.csv", "add_list.csv")
-HEAVY = ("pandas", "duckdb", "pyarrow", "great_expectations", "numpy", "pipelines.stages")
+HEAVY = ("pandas", "duckdb", "pyarrow", "great_expectations", "numpy", "pipelines.run.stages")
 
 RUN_DAG = """
 import json, sys
@@ -128,7 +128,7 @@ def test_monthly_dag_is_triggered_by_the_audit_and_wires_pipelines(
 
 
 def test_monthly_publication_acts_on_month_end_audits_only() -> None:
-    from pipelines.monthly import resolve_publication
+    from pipelines.run.monthly import resolve_publication
 
     mid = [{"as_of": "2026-11-15", "output_dir": "/data/out"}]
     assert resolve_publication({}, mid) is None          # a nightly run mid-month: skip
@@ -148,7 +148,7 @@ def test_monthly_publication_acts_on_month_end_audits_only() -> None:
 
 def test_monthly_as_of_param_is_refused_with_the_command_line_message() -> None:
     from pipelines.errors import UsageError
-    from pipelines.monthly import resolve_publication
+    from pipelines.run.monthly import resolve_publication
 
     for bad in ("2026-09-31", "30/09/2026", "45930"):
         with pytest.raises(UsageError) as caught:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.dates import parse_date, parse_dates
+from pipelines.ingest.dates import parse_date, parse_dates
 
 JAN5 = dt.date(2023, 1, 5)
 

@@ -12,7 +12,7 @@ import yaml
 
 from pipelines.config import load_config
 from pipelines.errors import InputError
-from pipelines.ingest import REASON, check_headers, ingest_dataset
+from pipelines.ingest.dataset import REASON, check_headers, ingest_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "department_files"
 CASES = sorted(FIXTURES.glob("*.expected.yaml"))

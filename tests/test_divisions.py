@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.divisions import (
+from pipelines.ingest.divisions import (
     city_districts,
     district_code,
     district_codes,

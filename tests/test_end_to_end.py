@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from pipelines.evaluation import evaluate_run, table
+from pipelines.synth.evaluation import evaluate_run, table
 
 AS_OF = "2026-10-31"
 OUTPUTS = ("findings.csv", "remove_list.csv", "add_list.csv")

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.findings import (
+from pipelines.rules.findings import (
     ADD_COLUMNS,
     FINDINGS_COLUMNS,
     REMOVE_COLUMNS,
     finding_id,
     write_outputs,
 )
-from pipelines.policy import FINDING_CODES
+from pipelines.rules.policy import FINDING_CODES
 from tests.test_rules import AS_OF, STAFF, member, run, world
 
 

@@ -19,7 +19,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.errors import InputError
 from pipelines.io.warehouse import TABLES, describe, is_month_end, open_warehouse, resolve_url
-from pipelines.run import run_audit
+from pipelines.run.audit import run_audit
 from pipelines.synth import generate_city
 from pipelines.synth.months import evolve_month
 
@@ -249,7 +249,7 @@ def test_publish_lists_changes_and_decided_cases_and_leaks_nothing(
         warehouse: str | None) -> None:
     from openpyxl import load_workbook
 
-    from pipelines.names import mask_name, normalise_name
+    from pipelines.ingest.names import mask_name, normalise_name
     from tests.test_publicity import Secrets, leaks
 
     out = tmp_path / "out"

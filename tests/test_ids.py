@@ -7,7 +7,7 @@ from typing import cast
 
 import pytest
 
-from pipelines.ids import (
+from pipelines.ingest.ids import (
     STATUSES,
     IdRepair,
     check_digit,

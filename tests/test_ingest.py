@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.config import load_config
 from pipelines.errors import InputError
-from pipelines.ingest import check_headers, find_inputs, ingest_dataset, map_headers
+from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset, map_headers
 from pipelines.io.readers import RawTable
 from tests.conftest import ROLL_HEADER, make_id, write_csv
 

@@ -12,10 +12,10 @@ import duckdb
 import pytest
 
 from pipelines.config import load_config
-from pipelines.ids import check_digit
-from pipelines.ingest import ingest_dataset
+from pipelines.ingest.dataset import ingest_dataset
+from pipelines.ingest.ids import check_digit
 from pipelines.io.duck import connect, load_table
-from pipelines.linkage.linker import link_all, load_params
+from pipelines.link.linker import link_all, load_params
 from tests.conftest import make_id, write_csv
 
 CONFIG = load_config()

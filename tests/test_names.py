@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.names import (
+from pipelines.ingest.names import (
     char_confusable,
     homophones,
     load_confusions,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import nightly
 from pipelines.errors import InputError, UsageError
+from pipelines.run import nightly
 
 
 def test_params_win_over_variables_and_defaults(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.phones import mask_phone, normalise_phone, normalise_phones, phone_kind
+from pipelines.ingest.phones import mask_phone, normalise_phone, normalise_phones, phone_kind
 
 MOBILE = "13812345678"
 LANDLINE = "02785551234"

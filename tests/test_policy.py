@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pipelines.errors import InputError
-from pipelines.policy import FINDING_CODES, RulesConfig, load_rules, policy_tables
+from pipelines.rules.policy import FINDING_CODES, RulesConfig, load_rules, policy_tables
 
 HONGSHAN, JIANGAN = "420111", "420102"
 DAY = dt.date(2026, 10, 31)

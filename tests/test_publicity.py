@@ -25,10 +25,10 @@ from openpyxl import load_workbook
 
 from pipelines.config import PublicityConfig, load_config, normalise_header
 from pipelines.errors import InputError
+from pipelines.ingest.names import mask_name, normalise_name
 from pipelines.io.publicity_pdf import face_index
 from pipelines.io.publicity_xlsx import sheet_names
-from pipelines.names import mask_name, normalise_name
-from pipelines.publicity import (
+from pipelines.publicity.lists import (
     COLUMNS,
     PublicityRow,
     community_lists,

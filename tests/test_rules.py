@@ -15,8 +15,8 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.config import load_config
-from pipelines.policy import RulesConfig, load_rules
-from pipelines.rules import apply_rules, rule_checks
+from pipelines.rules.policy import RulesConfig, load_rules
+from pipelines.rules.runner import apply_rules, rule_checks
 
 AS_OF = dt.date(2026, 10, 31)
 JIANGAN, HONGSHAN = "420102", "420111"

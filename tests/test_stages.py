@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import stages
 from pipelines.errors import InputError
+from pipelines.run import stages
 from tests.conftest import ROLL_HEADER, write_csv
 
 AS_OF = "2026-10-31"

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from pipelines.ids import check_digit
+from pipelines.ingest.ids import check_digit
 from pipelines.io.readers import ROW, read_any
 from pipelines.resources import resource_dir
 from pipelines.synth import generate_city
@@ -219,7 +219,7 @@ def test_same_seed_same_bytes_other_seed_other_city(city: Path, tmp_path: Path) 
 
 def test_quarantine_truth_matches_ingest(city: Path) -> None:
     from pipelines.config import load_config
-    from pipelines.ingest import ingest_dataset
+    from pipelines.ingest.dataset import ingest_dataset
 
     config = load_config()
     q = truth(city, "quarantine").astype({"row": int})
@@ -593,7 +593,7 @@ def test_records_of_roll_members_are_damaged_hard(big_city: Path) -> None:
 
 
 def test_decoys_of_every_kind_are_planted_unlinked(big_city: Path) -> None:
-    from pipelines.names import char_confusable
+    from pipelines.ingest.names import char_confusable
 
     members = roll_members(big_city).drop_duplicates("true_id_number")
     members["norm"] = members["name"].map(norm_name)

@@ -28,7 +28,13 @@ from pathlib import Path
 from fpdf import FPDF
 
 from pipelines.errors import InputError
-from pipelines.publicity import COLUMNS, STOPPED_HEADING, ListedHousehold, PublicityList, money
+from pipelines.publicity.lists import (
+    COLUMNS,
+    STOPPED_HEADING,
+    ListedHousehold,
+    PublicityList,
+    money,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipelines.publicity import (
+from pipelines.publicity.lists import (
     COLUMNS,
     STOPPED_HEADING,
     ListedHousehold,

@@ -20,8 +20,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.errors import InputError
-from pipelines.findings import FINDINGS_COLUMNS
 from pipelines.review.models import Finding, Member, Run, RunFinding
+from pipelines.rules.findings import FINDINGS_COLUMNS
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from collections import Counter
 import numpy as np
 import opencc
 
-from pipelines.ids import check_digit
+from pipelines.ingest.ids import check_digit
 from pipelines.synth import vocab
 from pipelines.synth.people import ymd
 from pipelines.synth.reference import Reference

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.ids import check_digit
+from pipelines.ingest.ids import check_digit
 from pipelines.synth import vocab
 from pipelines.synth.reference import Reference
 

@@ -11,10 +11,10 @@ import pandas as pd
 
 from pipelines import __version__
 from pipelines.config import AuditConfig
-from pipelines.ingest import REASON, IngestResult
+from pipelines.ingest.dataset import REASON, IngestResult
 from pipelines.io.readers import LINE, ROW, SHEET
-from pipelines.quality import ExpectationOutcome
-from pipelines.workdir import read_json, timings
+from pipelines.run.workdir import read_json, timings
+from pipelines.validate.quality import ExpectationOutcome
 
 STEPS = ("ingest", "validate", "normalise", "link", "rules", "outputs")
 

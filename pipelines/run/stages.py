@@ -20,30 +20,25 @@ from typing import Any
 
 import yaml
 
-from pipelines import decisions, history
 from pipelines.config import load_config
 from pipelines.errors import InputError
-from pipelines.evidence import build_review_bundle
-from pipelines.ingest import check_headers, find_inputs, ingest_dataset
+from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
 from pipelines.io.duck import connect, materialise, stage_tables
 from pipelines.io.output import publish_dir, staging_dir
 from pipelines.io.warehouse import describe, open_warehouse, resolve_url
-from pipelines.linkage import linker
-from pipelines.manifest import (
+from pipelines.link import linker
+from pipelines.outputs import history
+from pipelines.outputs.evidence import build_review_bundle
+from pipelines.outputs.manifest import (
     build_manifest,
     ingest_facts,
     write_quarantine_rows,
     write_quarantine_summary,
 )
-from pipelines.policy import load_rules
-from pipelines.quality import (
-    ExpectationOutcome,
-    columns_needed,
-    raise_on_critical,
-    validate,
-)
-from pipelines.rules import apply_rules, column_notes, rule_checks
-from pipelines.workdir import (
+from pipelines.rules import decisions
+from pipelines.rules.policy import load_rules
+from pipelines.rules.runner import apply_rules, column_notes, rule_checks
+from pipelines.run.workdir import (
     load_parquet,
     read_frame,
     read_json,
@@ -51,6 +46,12 @@ from pipelines.workdir import (
     save_table,
     write_frame,
     write_json,
+)
+from pipelines.validate.quality import (
+    ExpectationOutcome,
+    columns_needed,
+    raise_on_critical,
+    validate,
 )
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,7 @@ def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Pat
     a DuckDB file or PostgreSQL URL; default $DIBAO_WAREHOUSE, the configuration, else
     `<output_dir parent>/warehouse.duckdb`.
     """
-    from pipelines.findings import write_outputs
+    from pipelines.rules.findings import write_outputs
 
     started = time.perf_counter()
     work, target = Path(work_dir), Path(output_dir)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.ids import repair_id
+from pipelines.ingest.ids import repair_id
 
 HOUSEHOLD_CODES = frozenset({"INCOME_OVER_STANDARD", "STAFF_LINKED", "APPROVER_CONFLICT"})
 CODES = ("DECEASED", "DUPLICATE_RECEIPT", "PUBLIC_EMPLOYEE", "VEHICLE", "PROPERTY", "BUSINESS",

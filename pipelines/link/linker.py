@@ -21,10 +21,10 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from pipelines import ids, names
 from pipelines.config import merge
+from pipelines.ingest import ids, names
 from pipelines.io.duck import execute, scalar, table_names
-from pipelines.linkage.scoring import (
+from pipelines.link.scoring import (
     ID_EDIT1,
     ID_EXACT,
     PLACE_COMMUNITY,

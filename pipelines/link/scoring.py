@@ -14,7 +14,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 
-from pipelines import names
+from pipelines.ingest import names
 
 # comparison levels
 ID_EXACT, ID_EDIT1, ID_EDIT2, ID_DIFFERENT, ID_MISSING, ID_VETO = range(6)

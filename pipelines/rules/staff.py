@@ -10,8 +10,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from pipelines.names import normalise_name
-from pipelines.rules_tables import create_table, load_arrow
+from pipelines.ingest.names import normalise_name
+from pipelines.rules.tables import create_table, load_arrow
 
 DECLARED_SCHEMA = pa.schema([
     ("member_key", pa.int64()), ("household_id", pa.string()), ("staff_id", pa.string()),

@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from pipelines import stages
-from pipelines.dates import parse_as_of
 from pipelines.errors import InputError, ServiceUnavailable
+from pipelines.ingest.dates import parse_as_of
 from pipelines.logs import mask_all_handlers
+from pipelines.run import stages
 
 log = logging.getLogger(__name__)
 
 TIMEZONE = "Asia/Shanghai"
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_INPUT = PROJECT / "sample" / "city"
 DEFAULT_OUTPUT = PROJECT / "sample" / "out"
 T = TypeVar("T")
@@ -194,7 +194,7 @@ OUTPUT_FILES = ("findings.csv", "remove_list.csv", "add_list.csv", "changes.csv"
 def review_import(run: Mapping[str, str]) -> dict[str, Any] | None:
     """Import the published audit into the review app when $DIBAO_REVIEW_DATABASE_URL is set
     (idempotent by finding_id); None when no review database is configured."""
-    from pipelines.decisions import ENV_REVIEW_DB
+    from pipelines.rules.decisions import ENV_REVIEW_DB
 
     url = os.environ.get(ENV_REVIEW_DB)
     if not url:

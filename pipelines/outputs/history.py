@@ -17,9 +17,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines.findings import FINDINGS_COLUMNS
 from pipelines.io.duck import execute
 from pipelines.io.warehouse import TABLES, Warehouse, is_month_end
+from pipelines.rules.findings import FINDINGS_COLUMNS
 from pipelines.sql import load_sql
 
 log = logging.getLogger(__name__)

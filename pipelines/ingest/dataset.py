@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.columns import type_columns
 from pipelines.config import AuditConfig, DatasetSpec, normalise_header
 from pipelines.errors import InputError
+from pipelines.ingest.columns import type_columns
 from pipelines.io.readers import (
     LAYOUT,
     LINE,

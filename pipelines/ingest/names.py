@@ -11,15 +11,16 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pipelines.resources import resource_dir
+
 logger = logging.getLogger(__name__)
 
-_DATA = Path(__file__).parent / "data"
+_DATA = resource_dir("data")
 DOT = "·"  # U+00B7, the standard separator in transliterated (minority, foreign) names
 
 # After NFKC: middle-dot look-alikes (． U+FF0E becomes '.', ･ U+FF65 becomes ・ U+30FB).

@@ -18,11 +18,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines import findings, rules_staff
 from pipelines.config import AuditConfig
 from pipelines.io.duck import table_names
-from pipelines.policy import FINDING_CODES, RulesConfig, policy_tables
-from pipelines.rules_tables import create_table, load_arrow, row_count, union_tables
+from pipelines.rules import findings
+from pipelines.rules import staff as rules_staff
+from pipelines.rules.policy import FINDING_CODES, RulesConfig, policy_tables
+from pipelines.rules.tables import create_table, load_arrow, row_count, union_tables
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines.config import PublicityConfig
 from pipelines.errors import UsageError
-from pipelines.names import mask_name
+from pipelines.ingest.names import mask_name
 
 if TYPE_CHECKING:
     from pipelines.io.publicity_pdf import PdfFonts

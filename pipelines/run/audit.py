@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipelines import stages
 from pipelines.errors import InputError
 from pipelines.io.output import staging_dir
 from pipelines.progress import progress
-from pipelines.workdir import read_json
+from pipelines.run import stages
+from pipelines.run.workdir import read_json
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from pipelines import dates, divisions, ids, names, phones
 from pipelines.config import AuditConfig, DatasetSpec
+from pipelines.ingest import dates, divisions, ids, names, phones
 from pipelines.io.readers import ROW
 
 DATE = pd.ArrowDtype(pa.date32())

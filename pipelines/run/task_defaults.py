@@ -1,6 +1,6 @@
 """Task defaults shared by the project's DAGs: owner, retries and backoff.
 
-Kept apart from the task bodies (pipelines.nightly imports the data libraries) so that a DAG
+Kept apart from the task bodies (pipelines.run.nightly imports the data libraries) so that a DAG
 file can import it at parse time for nothing but a few standard-library names.
 """
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipelines.dates import parse_as_of
+from pipelines.ingest.dates import parse_as_of
 from pipelines.io.warehouse import is_month_end
 from pipelines.logs import mask_all_handlers
-from pipelines.nightly import DEFAULT_OUTPUT, fail_fast
+from pipelines.run.nightly import DEFAULT_OUTPUT, fail_fast
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def select(params: Mapping[str, Any], extras: Iterable[Mapping[str, Any]],
 
 def publish(run: Mapping[str, str]) -> dict[str, Any]:
     """Write <target>/publicity/ and <target>/decided/ for the audit; what was written."""
-    from pipelines.publication import publish_audit
+    from pipelines.publicity.publish import publish_audit
 
     mask_all_handlers()
     config = Path(run["config_file"]) if run.get("config_file") else None

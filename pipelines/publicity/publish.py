@@ -2,7 +2,7 @@
 
 Reads the audit of `as_of` from the warehouse (roll snapshot, changes, findings, decisions),
 never from the input files, so what is published is what was audited:
-- `publicity/`: per community XLSX + PDF and the city-wide workbook (pipelines.publicity),
+- `publicity/`: per community XLSX + PDF and the city-wide workbook (pipelines.publicity.lists),
   with 变动情况 from that audit's changes and the households stopped this month listed apart;
 - `decided/remove_list.csv`, `decided/add_list.csv`: only cases a person decided on (contract
   §6 Decisions): confirmed findings, a confirmation counting only once approved where the review
@@ -24,11 +24,11 @@ from typing import Any
 import pyarrow as pa
 
 from pipelines.config import load_config
-from pipelines.decisions import ENV_REVIEW_DB
 from pipelines.errors import UsageError
 from pipelines.io.output import publish_dir, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
-from pipelines.publicity import PublicityRow, write_publicity
+from pipelines.publicity.lists import PublicityRow, write_publicity
+from pipelines.rules.decisions import ENV_REVIEW_DB
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.decisions import suppress_dismissed
-from pipelines.policy import FINDING_CODES
-from pipelines.rules_tables import create_table, load_arrow
+from pipelines.rules.decisions import suppress_dismissed
+from pipelines.rules.policy import FINDING_CODES
+from pipelines.rules.tables import create_table, load_arrow
 
 log = logging.getLogger(__name__)
 

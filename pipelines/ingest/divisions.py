@@ -12,14 +12,15 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pipelines.resources import resource_dir
+
 logger = logging.getLogger(__name__)
 
-_DATA = Path(__file__).parent / "data"
+_DATA = resource_dir("data")
 DEFAULT_CITY = "4201"  # 武汉市
 
 _DISTRICT_SUFFIXES = ("自治县", "自治旗", "林区", "特区", "新区", "区", "县", "市", "旗")
