@@ -13,14 +13,9 @@ from pipelines.logs import mask_ids
 from pipelines.review.auth import Account
 from pipelines.review.decisions import STATUS_LABELS
 from pipelines.review.models import Finding
+from pipelines.rules import codes
 
-CODE_LABELS = {
-    "DECEASED": "死亡未停保", "DUPLICATE_RECEIPT": "重复享受", "PUBLIC_EMPLOYEE": "财政供养人员",
-    "VEHICLE": "名下车辆", "PROPERTY": "名下房产", "BUSINESS": "工商登记",
-    "INCOME_OVER_STANDARD": "收入超标", "STAFF_RELATIVE_UNFILED": "经办人员近亲属未备案",
-    "STAFF_LINKED": "与经办人员关联", "APPROVER_CONFLICT": "经办人应回避",
-    "ADD_CANDIDATE": "应保未保",
-}
+CODE_LABELS = codes.labels()
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低", "": "—"}
 PAGE_SIZE = 50
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.rules.codes import names as code_names
 from pipelines.rules.decisions import suppress_dismissed
-from pipelines.rules.policy import FINDING_CODES
 from pipelines.rules.tables import create_table, load_arrow
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ def finding_id(code: str, subject: str, dataset: str, record_id: str) -> str:
 def build_findings(con: duckdb.DuckDBPyConnection, have_low_income: bool) -> int:
     """Create `findings`, `findings_remove_list` and `findings_add_list` from the evidence."""
     count = create_table(con, "findings") - suppress_dismissed(con)
+    check_unique_ids(con)
     create_table(con, "findings_remove_list")
     if have_low_income:
         create_table(con, "findings_add_list")
@@ -65,10 +66,19 @@ def build_findings(con: duckdb.DuckDBPyConnection, have_low_income: bool) -> int
     return count
 
 
+def check_unique_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Every finding has its own finding_id (a repeat would merge two cases' decisions)."""
+    repeated = con.execute("SELECT finding_id, count(*) FROM findings GROUP BY finding_id "
+                           "HAVING count(*) > 1 ORDER BY finding_id LIMIT 5").fetchall()
+    if repeated:
+        raise RuntimeError(f"finding_id repeated in findings: {repeated} (a bug: one finding "
+                           "per code, subject, dataset and record)")
+
+
 def counts_by_code(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Findings per code, every code listed (0 when none or skipped)."""
     counts = dict(con.table("findings").aggregate("finding_code, count(*)").fetchall())
-    return {code: int(counts.get(code, 0)) for code in FINDING_CODES}
+    return {code: int(counts.get(code, 0)) for code in code_names()}
 
 
 def _cell(column: str, value: object) -> str:

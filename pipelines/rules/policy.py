@@ -21,14 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipelines.config import _read_yaml, merge
 from pipelines.errors import InputError
 from pipelines.resources import resource_dir
+from pipelines.rules import codes
+from pipelines.rules.codes import AmountBasis, Severity
 
-FINDING_CODES = ("DECEASED", "DUPLICATE_RECEIPT", "PUBLIC_EMPLOYEE", "VEHICLE", "PROPERTY",
-                 "BUSINESS", "INCOME_OVER_STANDARD", "STAFF_RELATIVE_UNFILED", "STAFF_LINKED",
-                 "APPROVER_CONFLICT", "ADD_CANDIDATE")
-HOUSEHOLD_CODES = ("INCOME_OVER_STANDARD", "STAFF_LINKED", "APPROVER_CONFLICT")
-
-Severity = Literal["high", "medium", "low"]
-AmountBasis = Literal["household", "member_share", "gap"]
+FINDING_CODES = codes.names()
 Category = Literal["urban", "rural"]
 _CATEGORY_ALIASES = {"城市低保": "urban", "城市": "urban", "农村低保": "rural", "农村": "rural"}
 _DISTRICT = re.compile(r"\d{6}")
@@ -74,6 +70,20 @@ class CodeRule(_Model):
     action: str
 
 
+def _code_defaults(given: dict[str, Any]) -> dict[str, Any]:
+    """The registry's severity, amount and action per code, with `given` merged over them."""
+    defaults: dict[str, Any] = {c.code: {"severity": c.severity, "amount": c.amount,
+                                         "action": c.action} for c in codes.codes()}
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ValueError(f"findings: unknown code(s) {unknown}; the codes are those of "
+                         f"config/findings.yaml: {list(defaults)}")
+    for code, rule in given.items():
+        rule = rule.model_dump() if isinstance(rule, CodeRule) else rule
+        defaults[code] = {**defaults.get(code, {}), **(rule or {})}
+    return defaults
+
+
 class Policy(_Model):
     """The rules in force for one (district, category) at one date."""
 
@@ -82,7 +92,14 @@ class Policy(_Model):
     business: BusinessRule = BusinessRule()
     income: IncomeRule = IncomeRule()
     staff: StaffRule = StaffRule()
-    findings: dict[str, CodeRule]
+    # per code: severity, amount basis, action; defaults from config/findings.yaml, any part
+    # of which config/rules.yaml (defaults or an override) may change
+    findings: dict[str, CodeRule] = Field(default_factory=dict, validate_default=True)
+
+    @field_validator("findings", mode="before")
+    @classmethod
+    def _with_defaults(cls, value: Any) -> Any:
+        return _code_defaults(value or {})
 
     @field_validator("findings")
     @classmethod

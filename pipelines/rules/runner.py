@@ -10,9 +10,8 @@ codes ran, which were skipped and why, and notes on what the rules could not res
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -22,7 +21,8 @@ from pipelines.config import AuditConfig
 from pipelines.io.duck import table_names
 from pipelines.rules import findings
 from pipelines.rules import staff as rules_staff
-from pipelines.rules.policy import FINDING_CODES, RulesConfig, policy_tables
+from pipelines.rules.codes import FindingCode, codes, evidence_columns
+from pipelines.rules.policy import RulesConfig, policy_tables
 from pipelines.rules.tables import create_table, load_arrow, row_count, union_tables
 
 log = logging.getLogger(__name__)
@@ -31,44 +31,6 @@ CHECKS_SCHEMA = pa.schema([
     ("finding_code", pa.string()), ("code_order", pa.int64()), ("status", pa.string()),
     ("reason", pa.string()), ("notes", pa.string()), ("findings", pa.int64()),
 ])
-
-
-@dataclass(frozen=True)
-class Check:
-    """A finding code: the datasets it needs (all of `needs`, one of `any_of`)."""
-
-    code: str
-    needs: tuple[str, ...] = ()
-    any_of: tuple[str, ...] = ()
-
-    @property
-    def relation(self) -> str:
-        return f"findings_{self.code.lower()}"
-
-    def missing(self, present: set[str]) -> str | None:
-        """Why the check cannot run with the datasets `present`, or None when it can."""
-        absent = [d for d in self.needs if d not in present]
-        if absent:
-            return "dataset not provided: " + ", ".join(absent)
-        if self.any_of and not any(d in present for d in self.any_of):
-            return "none of these datasets provided: " + ", ".join(self.any_of)
-        return None
-
-
-CHECKS = (
-    Check("DECEASED", needs=("deaths",)),
-    Check("DUPLICATE_RECEIPT"),
-    Check("PUBLIC_EMPLOYEE", needs=("public_employees",)),
-    Check("VEHICLE", needs=("vehicles",)),
-    Check("PROPERTY", needs=("property",)),
-    Check("BUSINESS", needs=("businesses",)),
-    Check("INCOME_OVER_STANDARD", any_of=("pensions", "public_employees")),
-    Check("STAFF_RELATIVE_UNFILED", needs=("staff_relatives", "kin_filings")),
-    Check("STAFF_LINKED", needs=("staff",)),
-    Check("APPROVER_CONFLICT", needs=("staff",)),
-    Check("ADD_CANDIDATE", needs=("low_income",)),
-)
-assert tuple(c.code for c in CHECKS) == FINDING_CODES
 
 
 def present_datasets(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -86,62 +48,44 @@ def _policy_keys(con: duckdb.DuckDBPyConnection,
     return [(d, c) for d, c in keys]
 
 
-def _income(con: duckdb.DuckDBPyConnection, present: set[str], as_of: dt.date) -> list[str]:
-    sources, notes = [], []
-    for dataset, relation, words in (("pensions", "findings_income_pensions", "pensions"),
-                                     ("public_employees", "findings_income_pay", "public pay")):
-        if dataset in present:
-            create_table(con, relation)
-            sources.append(relation)
+def _prepare(con: duckdb.DuckDBPyConnection, code: FindingCode, present: set[str]) -> list[str]:
+    """The steps before a code's SQL (registry `prepare` and `union`); notes from them."""
+    notes: list[str] = []
+    for step in code.prepare:
+        if step.startswith("python:"):
+            _, module, function = step.split(":")
+            notes += getattr(importlib.import_module(module), function)(con)
         else:
-            notes.append(f"{dataset} not provided: income counts without {words}")
-    union_tables(con, "findings_income_records", sources)
-    create_table(con, "findings_income_over_standard")
+            create_table(con, step)
+    if code.union is not None:
+        sources = [relation for dataset, relation in code.union.sources.items()
+                   if dataset in present]
+        for relation in sources:
+            create_table(con, relation)
+        union_tables(con, code.union.into, sources)
     return notes
 
 
-def _staff_linked(con: duckdb.DuckDBPyConnection, present: set[str], as_of: dt.date) -> list[str]:
-    create_table(con, "findings_staff_linked")
-    if "staff_relatives" not in present:
-        return ["staff_relatives not provided: no household is excluded as a declared relative"]
-    return []
+def check_evidence(con: duckdb.DuckDBPyConnection, code: FindingCode) -> None:
+    """The code's evidence rows have exactly the declared columns and types (registry)."""
+    declared = evidence_columns()
+    found = {str(row[0]): str(row[1])
+             for row in con.execute(f'DESCRIBE "{code.sql}"').fetchall()}
+    if found != declared:
+        missing = sorted(set(declared) - set(found))
+        extra = sorted(set(found) - set(declared))
+        retyped = sorted(c for c in set(found) & set(declared) if found[c] != declared[c])
+        raise RuntimeError(
+            f"{code.code}: sql/rules/{code.sql}.sql does not give the evidence row of "
+            f"config/findings.yaml: missing {missing}, unknown {extra}, other types "
+            f"{[(c, found[c], declared[c]) for c in retyped]}")
 
 
-def _approver(con: duckdb.DuckDBPyConnection, present: set[str], as_of: dt.date) -> list[str]:
-    notes = rules_staff.create_approvers(con)
-    create_table(con, "findings_approver_conflict")
-    if "staff_relatives" not in present:
-        notes.append("staff_relatives not provided: only shared phones/accounts are checked")
-    return notes
-
-
-Runner = Callable[[duckdb.DuckDBPyConnection, set[str], dt.date], list[str]]
-
-
-def _simple(relation: str, dated: bool = False) -> Runner:
-    """A check that is one statement (bound to the audit date when `dated`)."""
-    def run(con: duckdb.DuckDBPyConnection, present: set[str], as_of: dt.date) -> list[str]:
-        if dated:
-            create_table(con, relation, as_of=as_of)
-        else:
-            create_table(con, relation)
-        return []
-    return run
-
-
-_RUNNERS: dict[str, Runner] = {
-    "DECEASED": _simple("findings_deceased", dated=True),
-    "DUPLICATE_RECEIPT": _simple("findings_duplicate_receipt"),
-    "PUBLIC_EMPLOYEE": _simple("findings_public_employee"),
-    "VEHICLE": _simple("findings_vehicle"),
-    "PROPERTY": _simple("findings_property"),
-    "BUSINESS": _simple("findings_business"),
-    "INCOME_OVER_STANDARD": _income,
-    "STAFF_RELATIVE_UNFILED": _simple("findings_staff_relative_unfiled"),
-    "STAFF_LINKED": _staff_linked,
-    "APPROVER_CONFLICT": _approver,
-    "ADD_CANDIDATE": _simple("findings_add_candidate"),
-}
+def _union_evidence(con: duckdb.DuckDBPyConnection, relations: list[str]) -> None:
+    """`findings_evidence`: every code's evidence rows, in the declared column order."""
+    columns = ", ".join(f'"{c}"' for c in evidence_columns())
+    union = " UNION ALL ".join(f'SELECT {columns} FROM "{r}"' for r in relations)
+    con.execute(f'CREATE OR REPLACE TABLE findings_evidence AS {union}').fetchall()
 
 
 def _standard_notes(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[str]:
@@ -188,31 +132,34 @@ def apply_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy_config: R
     create_table(con, "findings_households")
     create_table(con, "findings_members")
     create_table(con, "findings_standard", as_of=as_of)
-    policy, codes = policy_tables(policy_config, _policy_keys(con, present), as_of)
+    policy, code_table = policy_tables(policy_config, _policy_keys(con, present), as_of)
     load_arrow(con, "findings_policy", policy)
-    load_arrow(con, "findings_policy_codes", codes)
+    load_arrow(con, "findings_policy_codes", code_table)
     create_table(con, "findings_member_links")
     rules_staff.create_declared(con, "staff_relatives" in present)
     standard_notes = _standard_notes(con, present)
 
     checks: list[dict[str, Any]] = []
     ran: list[str] = []
-    for order, check in enumerate(CHECKS):
-        reason = check.missing(present)
+    for order, code in enumerate(codes()):
+        reason = code.missing(present)
         notes: list[str] = []
         if reason is None:
-            notes = _RUNNERS[check.code](con, present, as_of)
-            if check.code in ("INCOME_OVER_STANDARD", "ADD_CANDIDATE"):
+            notes = _prepare(con, code, present)
+            create_table(con, code.sql, **({"as_of": as_of} if code.dated else {}))
+            check_evidence(con, code)
+            notes += code.notes_without(present)
+            if code.standard:
                 notes += standard_notes
-            notes += (without or {}).get(check.code, [])
-            ran.append(check.relation)
-            log.info("%s: %d evidence rows", check.code, row_count(con, check.relation))
+            notes += (without or {}).get(code.code, [])
+            ran.append(code.sql)
+            log.info("%s: %d evidence rows", code.code, row_count(con, code.sql))
         else:
-            log.info("%s skipped: %s", check.code, reason)
-        checks.append({"finding_code": check.code, "code_order": order,
+            log.info("%s skipped: %s", code.code, reason)
+        checks.append({"finding_code": code.code, "code_order": order,
                        "status": "skipped" if reason else "ran", "reason": reason,
                        "notes": "; ".join(notes) or None, "findings": 0})
-    union_tables(con, "findings_evidence", ran)
+    _union_evidence(con, ran)
     findings.build_findings(con, have_low_income="low_income" in present)
     counts = findings.counts_by_code(con)
     for row in checks:

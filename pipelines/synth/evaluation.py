@@ -14,11 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.ingest.ids import repair_id
+from pipelines.rules import codes
 
-HOUSEHOLD_CODES = frozenset({"INCOME_OVER_STANDARD", "STAFF_LINKED", "APPROVER_CONFLICT"})
-CODES = ("DECEASED", "DUPLICATE_RECEIPT", "PUBLIC_EMPLOYEE", "VEHICLE", "PROPERTY", "BUSINESS",
-         "INCOME_OVER_STANDARD", "STAFF_RELATIVE_UNFILED", "STAFF_LINKED", "APPROVER_CONFLICT",
-         "ADD_CANDIDATE")
+HOUSEHOLD_CODES = codes.household_codes()
+CODES = codes.names()
 
 
 @dataclass(frozen=True)

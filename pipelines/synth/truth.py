@@ -10,13 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.rules import codes
 from pipelines.synth import vocab
 from pipelines.synth.world import World
 
-CODES = ("DECEASED", "DUPLICATE_RECEIPT", "PUBLIC_EMPLOYEE", "VEHICLE", "PROPERTY", "BUSINESS",
-         "INCOME_OVER_STANDARD", "STAFF_RELATIVE_UNFILED", "STAFF_LINKED", "APPROVER_CONFLICT",
-         "ADD_CANDIDATE")
-HOUSEHOLD_CODES = ("INCOME_OVER_STANDARD", "STAFF_LINKED", "APPROVER_CONFLICT")
+CODES = codes.names()
+HOUSEHOLD_CODES = tuple(sorted(codes.household_codes()))
 MAX_SHARED = 3  # a number shared by more households is not personal
 FINDING_COLUMNS = ["code", "hh", "pid", "dataset", "record_id", "note"]
 
