@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
 from pipelines.errors import InputError
-from pipelines.run import stages
+from pipelines.run import settings, stages
 from tests.conftest import ROLL_HEADER, write_csv
 
 AS_OF = "2026-10-31"
@@ -57,3 +58,39 @@ def test_validate_all_raises_the_plain_message(minimal_input: Path, tmp_path: Pa
     saved = json.loads(report.read_text(encoding="utf-8"))
     assert saved["dataset"] == "roll" and saved["task_id"] == "validate"
     assert (tmp_path / "_failed" / f"{AS_OF}.quality" / "validation.json").exists()
+
+
+def test_a_mistake_in_any_configuration_section_stops_the_run_before_any_data_is_read(
+        minimal_input: Path, tmp_path: Path) -> None:
+    user = tmp_path / "local.yaml"
+    user.write_text("linkage:\n  threshold: 1.5\n", encoding="utf-8")  # a probability above 1
+    work = tmp_path / "work"
+    with pytest.raises(InputError, match=r"(?s)matcher configuration .* is not valid.*threshold"):
+        stages.discover(minimal_input, work, AS_OF, user)
+    assert not work.exists()
+
+
+def test_later_stages_use_the_configuration_the_run_started_with(minimal_input: Path,
+                                                                 tmp_path: Path) -> None:
+    user = tmp_path / "local.yaml"
+    user.write_text("publicity:\n  office: 甲区民政局\n", encoding="utf-8")
+    work = tmp_path / "work"
+    stages.discover(minimal_input, work, AS_OF, user)
+    user.write_text("publicity:\n  office: 乙区民政局\n", encoding="utf-8")  # edited mid-run
+    assert settings.of_run(work).audit.publicity.office == "甲区民政局"
+
+
+def test_a_failure_while_writing_outputs_leaves_no_new_warehouse_and_reports_it(
+        minimal_input: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.outputs import history
+    from pipelines.run.audit import run_audit
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise InputError("the previous audit cannot be compared (test)")
+
+    monkeypatch.setattr(history, "compare_and_write", broken)
+    output = tmp_path / "out" / AS_OF
+    with pytest.raises(InputError):
+        run_audit(minimal_input, output, dt.date.fromisoformat(AS_OF))
+    assert sorted(p.name for p in output.parent.iterdir()) == ["_failed"]  # no warehouse.duckdb
+    assert (output.parent / "_failed" / f"{AS_OF}.json").exists()

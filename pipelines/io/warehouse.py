@@ -216,11 +216,22 @@ def is_month_end(day: dt.date) -> bool:
 
 @contextlib.contextmanager
 def open_warehouse(url: str) -> Iterator[Warehouse]:
-    """Open (and create if new) the warehouse at `url`; closed on exit."""
+    """Open (and create if new) the warehouse at `url`; closed on exit.
+
+    A DuckDB file this call created is removed again when the block fails: a run that stops
+    leaves no empty warehouse behind.
+    """
+    new_file = None if is_postgres(url) or Path(url).exists() else Path(url)
     warehouse = Warehouse(url)
     try:
         yield warehouse
-    finally:
+    except BaseException:
+        warehouse.close()
+        if new_file is not None:
+            for leftover in (new_file, new_file.with_name(new_file.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    else:
         warehouse.close()
 
 

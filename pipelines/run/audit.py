@@ -43,19 +43,19 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
             with _step("ingest"):
                 found = stages.discover(input_dir, work, day, config_file)
                 for dataset in progress(found, desc="ingest", unit="file"):
-                    stages.ingest_one(dataset, work, config_file)
+                    stages.ingest_one(dataset, work)
             with _step("validate"):
-                stages.validate_all(work, day, config_file)
-        except InputError as exc:
+                stages.validate_all(work, day)
+            with _step("link"):
+                stages.normalise(work)
+                for dataset in stages.linkable(work):
+                    stages.link_one(dataset, work)
+            with _step("rules"):
+                stages.apply_rules_stage(work, day, debug_dir)
+            with _step("outputs"):
+                published = stages.publish(work, output_dir, warehouse)
+        except InputError as exc:  # at any stage: the report goes beside the output folder
             stages.record_failure(output_dir.parent / "_failed", day, exc, work)
             raise
-        with _step("link"):
-            stages.normalise(work, config_file)
-            for dataset in stages.linkable(work):
-                stages.link_one(dataset, work, config_file)
-        with _step("rules"):
-            stages.apply_rules_stage(work, day, config_file, debug_dir)
-        with _step("outputs"):
-            published = stages.publish(work, output_dir, config_file, warehouse)
     manifest: dict[str, Any] = read_json(Path(published) / "manifest.json")
     return manifest

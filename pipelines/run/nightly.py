@@ -147,44 +147,42 @@ def post_json(url: str, body: bytes, timeout: float = 10.0) -> bool:
     return ok
 
 
-def _config(run: Mapping[str, str]) -> str | None:
+def _work(run: Mapping[str, str]) -> str:
     mask_all_handlers()  # every task body passes here or through fail_fast: no full IDs in logs
-    return run.get("config_file") or None
+    return run["work_dir"]
 
 
 def plan(run: Mapping[str, str]) -> list[str]:
     """Check the input folder and begin the run's work folder; the datasets present."""
     log.info("audit %s: input %s, output %s", run["as_of"], run["input_dir"], run["target"])
-    return fail_fast(run, "plan", stages.discover, run["input_dir"], run["work_dir"],
-                     run["as_of"], _config(run))
+    return fail_fast(run, "plan", stages.discover, run["input_dir"], _work(run),
+                     run["as_of"], run.get("config_file") or None)
 
 
 def ingest(run: Mapping[str, str], dataset: str) -> str:
     """Ingest one dataset; the path of its norm_ Parquet file."""
-    return fail_fast(run, "ingest", stages.ingest_one, dataset, run["work_dir"], _config(run),
-                     dataset=dataset)
+    return fail_fast(run, "ingest", stages.ingest_one, dataset, _work(run), dataset=dataset)
 
 
 def validate(run: Mapping[str, str]) -> str:
     """Great Expectations on every ingested dataset; the quality folder."""
-    return fail_fast(run, "validate", stages.validate_all, run["work_dir"], run["as_of"],
-                     _config(run))
+    return fail_fast(run, "validate", stages.validate_all, _work(run), run["as_of"])
 
 
 def normalise(run: Mapping[str, str]) -> list[str]:
     """Prepare the roll's people; the evidence datasets to link (one mapped task each)."""
-    stages.normalise(run["work_dir"], _config(run))
+    stages.normalise(_work(run))
     return stages.linkable(run["work_dir"])
 
 
 def link(run: Mapping[str, str], dataset: str) -> str:
     """Link one evidence dataset; the path of its links_ Parquet file."""
-    return stages.link_one(dataset, run["work_dir"], _config(run))
+    return stages.link_one(dataset, _work(run))
 
 
 def rules(run: Mapping[str, str]) -> str:
     """Apply the finding rules; the path of findings.parquet."""
-    return stages.apply_rules_stage(run["work_dir"], run["as_of"], _config(run))
+    return stages.apply_rules_stage(_work(run), run["as_of"])
 
 
 OUTPUT_FILES = ("findings.csv", "remove_list.csv", "add_list.csv", "changes.csv",
@@ -210,8 +208,8 @@ def review_import(run: Mapping[str, str]) -> dict[str, Any] | None:
 def publish(run: Mapping[str, str]) -> dict[str, str]:
     """Write the outputs, record the audit in the warehouse and publish the files as
     <output_dir>/<as_of>/; path per output file."""
-    folder = Path(fail_fast(run, "publish", stages.publish, run["work_dir"], run["target"],
-                            _config(run), run.get("warehouse") or None))
+    folder = Path(fail_fast(run, "publish", stages.publish, _work(run), run["target"],
+                            run.get("warehouse") or None))
     with contextlib.suppress(OSError):  # <output_dir>/.work, unless another date uses it
         Path(run["work_dir"]).parent.rmdir()
     return {name: str(folder / name) for name in OUTPUT_FILES}

@@ -20,7 +20,6 @@ from typing import Any
 
 import yaml
 
-from pipelines.config import load_config
 from pipelines.errors import InputError
 from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
 from pipelines.io.duck import connect, materialise, stage_tables
@@ -36,8 +35,8 @@ from pipelines.outputs.manifest import (
     write_quarantine_summary,
 )
 from pipelines.rules import decisions
-from pipelines.rules.policy import load_rules
 from pipelines.rules.runner import apply_rules, column_notes, rule_checks
+from pipelines.run import settings
 from pipelines.run.workdir import (
     load_parquet,
     read_frame,
@@ -65,10 +64,6 @@ REVIEW_FILES = {"findings_review_members": "members.parquet",
                 "findings_review_evidence": "evidence.parquet"}
 
 
-def _config_path(config_file: str | Path | None) -> Path | None:
-    return Path(config_file) if config_file else None
-
-
 def _plan(work_dir: Path) -> dict[str, Any]:
     plan = work_dir / "run.json"
     if not plan.exists():
@@ -90,7 +85,8 @@ def discover(input_dir: str | Path, work_dir: str | Path, as_of: str,
     Raises InputError when a required dataset is missing (or a dataset comes in two files).
     """
     work = Path(work_dir)
-    config = load_config(_config_path(config_file))
+    run_settings = settings.load(config_file)  # every section checked before any data is read
+    config = run_settings.audit
     found, ignored = find_inputs(Path(input_dir), config)
     check_headers(found, config)
     for name in ignored:
@@ -101,17 +97,18 @@ def discover(input_dir: str | Path, work_dir: str | Path, as_of: str,
         "as_of": dt.date.fromisoformat(as_of).isoformat(), "input_dir": str(input_dir),
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": {d: str(p) for d, p in found.items()}, "ignored_files": ignored})
+    settings.save(run_settings, work)
     # decisions as they stand when the run starts (contract §6)
     decisions.capture(work)
     return list(found)
 
 
-def ingest_one(dataset: str, work_dir: str | Path, config_file: str | Path | None = None) -> str:
+def ingest_one(dataset: str, work_dir: str | Path) -> str:
     """Read, type, normalise and quarantine one dataset; the path of norm_<dataset>.parquet."""
     started = time.perf_counter()
     work = Path(work_dir)
     path = Path(_plan(work)["files"][dataset])
-    result = ingest_dataset(dataset, path, load_config(_config_path(config_file)))
+    result = ingest_dataset(dataset, path, settings.of_run(work).audit)
     target = write_frame(work / f"norm_{dataset}.parquet", result.loaded)
     write_quarantine_rows(result, work / "quality")
     write_json(work / f"ingest_{dataset}.json", ingest_facts(result))
@@ -123,15 +120,14 @@ def _facts(work: Path) -> dict[str, dict[str, Any]]:
     return {d: read_json(work / f"ingest_{d}.json") for d in datasets(work)}
 
 
-def validate_all(work_dir: str | Path, as_of: str, config_file: str | Path | None = None
-                 ) -> str:
+def validate_all(work_dir: str | Path, as_of: str) -> str:
     """Run the expectations on every ingested dataset; the path of the quality folder.
 
     Raises InputError naming every failed critical expectation (the CLI's message).
     """
     started = time.perf_counter()
     work = Path(work_dir)
-    config = load_config(_config_path(config_file))
+    config = settings.of_run(work).audit
     facts = _facts(work)
     # only the columns the suites read: reading whole tables back costs seconds at city scale
     frames = {d: read_frame(work / f"norm_{d}.parquet", columns_needed(d)) for d in facts}
@@ -149,12 +145,12 @@ def _load_norm(con: Any, work: Path, names: list[str] | None = None) -> dict[str
             for d in sorted(wanted)}
 
 
-def normalise(work_dir: str | Path, config_file: str | Path | None = None) -> str:
+def normalise(work_dir: str | Path) -> str:
     """Prepare the roll's people once: roll_people, name frequencies, ID variants, the roll
     linked with itself and its persons merged. The path of roll_people.parquet."""
     started = time.perf_counter()
     work = Path(work_dir)
-    params = linker.load_params(_config_path(config_file))
+    params = settings.of_run(work).params
     con = connect()
     _load_norm(con, work)
     linker.prepare(con)
@@ -176,11 +172,11 @@ def linkable(work_dir: str | Path) -> list[str]:
     return [d for d, (_, _, needs) in linker.SOURCES.items() if all(t in present for t in needs)]
 
 
-def link_one(dataset: str, work_dir: str | Path, config_file: str | Path | None = None) -> str:
+def link_one(dataset: str, work_dir: str | Path) -> str:
     """Link one evidence dataset to the prepared roll; the path of links_<dataset>.parquet."""
     started = time.perf_counter()
     work = Path(work_dir)
-    params = linker.load_params(_config_path(config_file))
+    params = settings.of_run(work).params
     con = connect()
     _load_norm(con, work, [t[len("norm_"):] for t in linker.SOURCES[dataset][2]])
     for name in PREPARED:
@@ -194,7 +190,7 @@ def link_one(dataset: str, work_dir: str | Path, config_file: str | Path | None 
     return str(target)
 
 
-def apply_rules_stage(work_dir: str | Path, as_of: str, config_file: str | Path | None = None,
+def apply_rules_stage(work_dir: str | Path, as_of: str,
                       debug_dir: str | Path | None = None) -> str:
     """Apply the finding rules to the linked roll; the path of findings.parquet.
 
@@ -212,10 +208,10 @@ def apply_rules_stage(work_dir: str | Path, as_of: str, config_file: str | Path 
     con.execute("CREATE OR REPLACE TABLE links AS SELECT * FROM read_parquet(?)",
                 [[p.as_posix() for p in parts]]).fetchall()
     decisions.load(con, work)
-    config = load_config(_config_path(config_file))
+    run_settings = settings.of_run(work)
+    config = run_settings.audit
     without = column_notes(config, _facts(work))
-    apply_rules(con, dt.date.fromisoformat(as_of), load_rules(_config_path(config_file)),
-                without)
+    apply_rules(con, dt.date.fromisoformat(as_of), run_settings.rules, without)
     build_review_bundle(con, config)
     history.build_snapshot(con)
     for name in RESULTS:
@@ -226,8 +222,7 @@ def apply_rules_stage(work_dir: str | Path, as_of: str, config_file: str | Path 
     return str(work / "findings.parquet")
 
 
-def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Path | None = None,
-            warehouse: str | None = None) -> str:
+def publish(work_dir: str | Path, output_dir: str | Path, warehouse: str | None = None) -> str:
     """Write the output files, record the audit in the warehouse, and move the files into
     `output_dir` at once; remove the work folder.
 
@@ -240,8 +235,8 @@ def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Pat
 
     started = time.perf_counter()
     work, target = Path(work_dir), Path(output_dir)
-    config_path = _config_path(config_file)
-    config = load_config(config_path)
+    run_settings = settings.of_run(work)
+    config = run_settings.audit
     facts = _facts(work)
     outcomes = [ExpectationOutcome(**o)
                 for o in read_json(work / "quality" / "validation.json")]
@@ -264,9 +259,7 @@ def publish(work_dir: str | Path, output_dir: str | Path, config_file: str | Pat
         manifest["findings"] = counts
         manifest["linkage"] = [read_json(work / f"links_{d}.json")
                                for d in ["roll", *linkable(work)]]
-        effective = {"audit": config.model_dump(mode="json"),
-                     "rules": load_rules(config_path).model_dump(mode="json"),
-                     "matcher": linker.load_params(config_path)}
+        effective = run_settings.effective()
         (stage / "config.effective.yaml").write_text(
             yaml.safe_dump(effective, allow_unicode=True, sort_keys=True), encoding="utf-8")
         manifest["history"] = {"warehouse": describe(url), **compared}
