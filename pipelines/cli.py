@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines.config import review_database_url
 from pipelines.errors import InputError, ServiceUnavailable, UsageError
 from pipelines.logs import configure, mask_ids
 from pipelines.review import cli as review_cli
@@ -101,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
     from pipelines.run.audit import run_audit
 
     manifest = run_audit(args.input, args.output, args.as_of, args.config, args.debug_dir,
-                         args.warehouse)
+                         args.warehouse, review_database_url())
     totals = manifest["totals"]
     log.info("audit %s written to %s: %d rows read, %d loaded, %d quarantined",
              args.as_of, args.output, totals["input_rows"], totals["loaded_rows"],
@@ -114,7 +115,8 @@ def _publish(args: argparse.Namespace) -> int:
     _check_publish(args)
     from pipelines.publicity.publish import publish_audit
 
-    result = publish_audit(args.output, args.as_of, args.warehouse, args.community, args.config)
+    result = publish_audit(args.output, args.as_of, args.warehouse, args.community, args.config,
+                           review_database_url())
     log.info("publicity for %s: %d files in %s", args.as_of, len(result["publicity_files"]),
              args.output / "publicity")
     return 0

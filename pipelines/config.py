@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import unicodedata
 from pathlib import Path
 from typing import Any, Literal
@@ -99,6 +100,16 @@ class AuditConfig(_Model):
             for label in (column, *col.aliases, *extra.get(column, [])):
                 mapping[normalise_header(label)] = column
         return mapping
+
+
+#: Where the review app's database is named (contract §6): the store of record for decisions.
+REVIEW_DATABASE_ENV = "DIBAO_REVIEW_DATABASE_URL"
+
+
+def review_database_url() -> str | None:
+    """The review database's URL, or None when there is none: the only place the audit reads
+    it; callers pass it on (`run_audit`, `discover`, `publish_audit`, the review import)."""
+    return os.environ.get(REVIEW_DATABASE_ENV) or None
 
 
 def normalise_header(label: str) -> str:

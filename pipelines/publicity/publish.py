@@ -28,7 +28,6 @@ from pipelines.errors import UsageError
 from pipelines.io.output import publish_dir, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
 from pipelines.publicity.lists import PublicityRow, write_publicity
-from pipelines.rules.decisions import ENV_REVIEW_DB
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +39,8 @@ DECIDED_ADD = ("finding_id", "record_id", "name", "id_number", "amount_at_stake"
                "decided_at", "approved_by")
 
 
-def _decisions(store: Warehouse, as_of: dt.date) -> dict[str, dict[str, Any]]:
-    url = os.environ.get(ENV_REVIEW_DB)
+def _decisions(store: Warehouse, as_of: dt.date, url: str | None
+               ) -> dict[str, dict[str, Any]]:
     if url:
         from pipelines.review.export import export_decisions
 
@@ -103,9 +102,11 @@ def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> 
     return len(rows)
 
 
-def decided_lists(store: Warehouse, as_of: dt.date, folder: Path) -> dict[str, int]:
-    """Write decided/remove_list.csv and decided/add_list.csv; rows in each."""
-    decided = _decisions(store, as_of)
+def decided_lists(store: Warehouse, as_of: dt.date, folder: Path,
+                  review_database: str | None = None) -> dict[str, int]:
+    """Write decided/remove_list.csv and decided/add_list.csv; rows in each. Decisions come
+    from `review_database` when given, else from those the audit read (the warehouse)."""
+    decided = _decisions(store, as_of, review_database)
     confirmed = _confirmed(store.read("findings", as_of), decided)
     households = {h["household_id"]: h for h in store.read("roll_households", as_of).to_pylist()}
     remove: dict[str, dict[str, Any]] = {}
@@ -135,8 +136,8 @@ def decided_lists(store: Warehouse, as_of: dt.date, folder: Path) -> dict[str, i
 
 
 def publish_audit(output_dir: Path, as_of: dt.date, warehouse: str | None = None,
-                  community: str | None = None, config_file: Path | None = None
-                  ) -> dict[str, Any]:
+                  community: str | None = None, config_file: Path | None = None,
+                  review_database: str | None = None) -> dict[str, Any]:
     """Write `output_dir/publicity/` and `output_dir/decided/` for the audit of `as_of`.
 
     Raises UsageError (an InputError) when the warehouse has no audit of that date, or the
@@ -164,7 +165,7 @@ def publish_audit(output_dir: Path, as_of: dt.date, warehouse: str | None = None
                 for path in written:
                     os.replace(path, target / path.name)
         with staging_dir(output_dir / "decided") as stage:
-            counts = decided_lists(store, as_of, stage)
+            counts = decided_lists(store, as_of, stage, review_database)
             publish_dir(stage, output_dir / "decided")
     files = sorted(p.name for p in written)
     log.info("published %d publicity files and decided lists (%d to remove, %d to add) into %s",

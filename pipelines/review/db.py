@@ -19,19 +19,20 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipelines.config import REVIEW_DATABASE_ENV, review_database_url
 from pipelines.errors import InputError
 from pipelines.review.models import Setting
 
 log = logging.getLogger(__name__)
 
-ENV_VAR = "DIBAO_REVIEW_DATABASE_URL"
+ENV_VAR = REVIEW_DATABASE_ENV
 DEFAULT_SQLITE = Path("var") / "review.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def resolve_url(option: str | None = None) -> str:
     """`option` > $DIBAO_REVIEW_DATABASE_URL > sqlite:///var/review.sqlite3 (created)."""
-    url = option or os.environ.get(ENV_VAR)
+    url = option or review_database_url()
     if url:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")

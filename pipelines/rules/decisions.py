@@ -12,19 +12,18 @@ record (the finding_id names code, subject, dataset and record).
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.config import REVIEW_DATABASE_ENV
 from pipelines.errors import InputError, ServiceUnavailable
 from pipelines.io.duck import execute, table_names
 
 log = logging.getLogger(__name__)
 
-ENV_REVIEW_DB = "DIBAO_REVIEW_DATABASE_URL"
 TABLE = "findings_decisions"
 FILE = "decisions_review.parquet"
 CODES = ("confirmed", "dismissed_wrong_person", "dismissed_legitimate", "escalated")
@@ -33,9 +32,8 @@ SCHEMA = pa.schema([("finding_id", pa.string()), ("decision", pa.string()),
                     ("reason", pa.string()), ("approved_by", pa.string())])
 
 
-def capture(work: Path) -> Path | None:
-    """Copy the review app's decisions into the work folder when a review database is set."""
-    url = os.environ.get(ENV_REVIEW_DB)
+def capture(work: Path, url: str | None) -> Path | None:
+    """Copy the review app's decisions into the work folder when there is a review database."""
     if not url:
         return None
     from pipelines.review.export import export_decisions
@@ -44,7 +42,7 @@ def capture(work: Path) -> Path | None:
         rows = export_decisions(url)
     except Exception as exc:  # the driver's error, with which database
         raise ServiceUnavailable(
-            f"review database ({ENV_REVIEW_DB}) cannot be read: {exc}") from exc
+            f"review database ({REVIEW_DATABASE_ENV}) cannot be read: {exc}") from exc
     table = pa.Table.from_pylist(
         [{k: (None if r.get(k) is None else str(r.get(k))) for k in SCHEMA.names} for r in rows],
         schema=SCHEMA)

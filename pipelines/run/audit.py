@@ -32,16 +32,19 @@ def _step(name: str) -> Iterator[None]:
 
 
 def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Path | None = None,
-              debug_dir: Path | None = None, warehouse: str | None = None) -> dict[str, Any]:
+              debug_dir: Path | None = None, warehouse: str | None = None,
+              review_database: str | None = None) -> dict[str, Any]:
     """Run the audit end to end and return the manifest. Raises InputError on unusable input.
 
     With `debug_dir`, every stage table is also written there as Parquet with its row count.
+    `review_database`: the review app's database, whose decisions the audit reads (none: a
+    decisions.csv in the input folder, if any).
     """
     day = as_of.isoformat()
     with staging_dir(output_dir.with_name(f"{output_dir.name}.work")) as work:
         try:
             with _step("ingest"):
-                found = stages.discover(input_dir, work, day, config_file)
+                found = stages.discover(input_dir, work, day, config_file, review_database)
                 for dataset in progress(found, desc="ingest", unit="file"):
                     stages.ingest_one(dataset, work)
             with _step("validate"):

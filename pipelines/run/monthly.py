@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pipelines.config import review_database_url
 from pipelines.ingest.dates import parse_as_of
 from pipelines.io.warehouse import is_month_end
 from pipelines.logs import mask_all_handlers
@@ -66,4 +67,4 @@ def publish(run: Mapping[str, str]) -> dict[str, Any]:
     config = Path(run["config_file"]) if run.get("config_file") else None
     return fail_fast(run, "publicity", publish_audit, Path(run["target"]),
                      dt.date.fromisoformat(run["as_of"]), run.get("warehouse") or None,
-                     run.get("community") or None, config)
+                     run.get("community") or None, config, review_database_url())

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from pipelines.config import REVIEW_DATABASE_ENV, review_database_url
 from pipelines.errors import InputError, ServiceUnavailable
 from pipelines.ingest.dates import parse_as_of
 from pipelines.logs import mask_all_handlers
@@ -156,7 +157,7 @@ def plan(run: Mapping[str, str]) -> list[str]:
     """Check the input folder and begin the run's work folder; the datasets present."""
     log.info("audit %s: input %s, output %s", run["as_of"], run["input_dir"], run["target"])
     return fail_fast(run, "plan", stages.discover, run["input_dir"], _work(run),
-                     run["as_of"], run.get("config_file") or None)
+                     run["as_of"], run.get("config_file") or None, review_database_url())
 
 
 def ingest(run: Mapping[str, str], dataset: str) -> str:
@@ -192,11 +193,10 @@ OUTPUT_FILES = ("findings.csv", "remove_list.csv", "add_list.csv", "changes.csv"
 def review_import(run: Mapping[str, str]) -> dict[str, Any] | None:
     """Import the published audit into the review app when $DIBAO_REVIEW_DATABASE_URL is set
     (idempotent by finding_id); None when no review database is configured."""
-    from pipelines.rules.decisions import ENV_REVIEW_DB
-
-    url = os.environ.get(ENV_REVIEW_DB)
+    url = review_database_url()
     if not url:
-        log.info("no review database configured (%s): findings not imported", ENV_REVIEW_DB)
+        log.info("no review database configured (%s): findings not imported",
+                 REVIEW_DATABASE_ENV)
         return None
     from pipelines.review.importer import import_audit
 

@@ -79,7 +79,8 @@ def datasets(work_dir: str | Path) -> list[str]:
 
 
 def discover(input_dir: str | Path, work_dir: str | Path, as_of: str,
-             config_file: str | Path | None = None) -> list[str]:
+             config_file: str | Path | None = None, review_database: str | None = None
+             ) -> list[str]:
     """Start a run: check the input folder, begin a fresh work folder; the datasets present.
 
     Raises InputError when a required dataset is missing (or a dataset comes in two files).
@@ -99,7 +100,7 @@ def discover(input_dir: str | Path, work_dir: str | Path, as_of: str,
         "files": {d: str(p) for d, p in found.items()}, "ignored_files": ignored})
     settings.save(run_settings, work)
     # decisions as they stand when the run starts (contract §6)
-    decisions.capture(work)
+    decisions.capture(work, review_database)
     return list(found)
 
 
