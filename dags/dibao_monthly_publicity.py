@@ -70,7 +70,7 @@ with DAG(
     def publicity(run: dict[str, str]) -> dict[str, Any]:
         from pipelines.run import monthly
 
-        result = monthly.publish(run)
+        result = monthly.publicity(run)
         get_current_context()["outlet_events"][PUBLICITY].extra = {
             "as_of": run["as_of"], "path": f"{run['target']}/publicity"}
         return result

@@ -1,10 +1,11 @@
 """Nightly 低保 audit: the stages of `dibao-audit run` as Airflow tasks.
 
 locate -> plan -> ingest (one mapped task per dataset present) -> validate (Great Expectations) ->
-normalise -> link (one mapped task per cross-reference dataset) -> rules -> publish ->
+link_roll (the roll linked with itself) -> link (one mapped task per cross-reference dataset) ->
+rules -> write_audit ->
 review_import (into the review app when $DIBAO_REVIEW_DATABASE_URL is set; skipped otherwise).
 Tasks pass paths only; tables go through Parquet files in <output_dir>/.work/<as_of>/.
-Outputs land in <output_dir>/<as_of>/ and are declared as assets; the publish task also records
+Outputs land in <output_dir>/<as_of>/ and are declared as assets; the write_audit task also records
 the audit in the warehouse (history by as-of date), and the changes asset triggers the monthly
 publicity DAG. A re-run for the same date
 replaces that date's folder. Wiring only: every task body is one call into pipelines.run.nightly,
@@ -117,10 +118,10 @@ with DAG(
         return nightly.validate(run)
 
     @task
-    def normalise(run: dict[str, str], quality: str) -> list[str]:
+    def link_roll(run: dict[str, str], quality: str) -> list[str]:
         from pipelines.run import nightly
 
-        return nightly.normalise(run)
+        return nightly.link_roll(run)
 
     @task(map_index_template="{{ dataset_name }}")
     def link(run: dict[str, str], dataset: str) -> str:
@@ -136,10 +137,10 @@ with DAG(
         return nightly.rules(run)
 
     @task(outlets=list(OUTPUTS.values()))
-    def publish(run: dict[str, str], findings: str) -> dict[str, str]:
+    def write_audit(run: dict[str, str], findings: str) -> dict[str, str]:
         from pipelines.run import nightly
 
-        paths = nightly.publish(run)
+        paths = nightly.write_audit(run)
         events = get_current_context()["outlet_events"]
         for name, asset in OUTPUTS.items():
             events[asset].extra = {"path": paths[name], "as_of": run["as_of"],
@@ -159,7 +160,7 @@ with DAG(
 
     run = locate()
     ingested = ingest.partial(run=run).expand(dataset=plan(run))
-    linkable = normalise(run, validate(run, ingested))
+    linkable = link_roll(run, validate(run, ingested))
     findings = rules(run, linkable)
     link.partial(run=run).expand(dataset=linkable) >> findings
-    review_import(run, publish(run, findings))
+    review_import(run, write_audit(run, findings))

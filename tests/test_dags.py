@@ -95,14 +95,14 @@ def test_dag_imports_cleanly_with_its_contract(airflow_env: dict[str, str]) -> N
     graph = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
     assert graph["plan"] == ["ingest"]
     assert graph["ingest"] == ["validate"]
-    assert graph["validate"] == ["normalise"]
-    assert graph["normalise"] == ["link", "rules"]
+    assert graph["validate"] == ["link_roll"]
+    assert graph["link_roll"] == ["link", "rules"]
     assert graph["link"] == ["rules"]
-    assert graph["rules"] == ["publish"]
-    assert graph["publish"] == ["review_import"]
+    assert graph["rules"] == ["write_audit"]
+    assert graph["write_audit"] == ["review_import"]
     mapped = {t.task_id for t in dag.tasks if getattr(t, "is_mapped", False)}
     assert mapped == {"ingest", "link"}
-    publish = dag.get_task("publish")
+    publish = dag.get_task("write_audit")
     assert {a.name for a in publish.outlets} >= {"dibao_audit_findings",
                                                  "dibao_audit_remove_list"}
 
@@ -117,7 +117,7 @@ def test_monthly_dag_is_triggered_by_the_audit_and_wires_pipelines(
     nightly = bag.dags["dibao_nightly_audit"]
     assert {"dibao", "publicity", "monthly"} <= set(dag.tags)
     assert dag.max_active_runs == 1 and not dag.catchup
-    changes = next(a for a in nightly.get_task("publish").outlets
+    changes = next(a for a in nightly.get_task("write_audit").outlets
                    if a.name == "dibao_audit_changes")
     assert list(dag.timetable.asset_condition.objects) == [changes]
     assert set(dag.params.keys()) >= {"as_of", "output_dir", "warehouse", "community"}

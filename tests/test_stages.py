@@ -27,11 +27,11 @@ def test_stages_hand_over_named_parquet_files_and_publish(minimal_input: Path,
     assert Path(path).read_bytes() == first
     stages.ingest_one("standards", work)
     assert Path(stages.validate_all(work, AS_OF)) == work / "quality"
-    assert Path(stages.normalise(work)).name == "roll_people.parquet"
+    assert Path(stages.link_roll(work)).name == "roll_people.parquet"
     assert (work / "links_roll.parquet").exists()
     assert stages.linkable(work) == []
     assert Path(stages.apply_rules_stage(work, AS_OF)).name == "findings.parquet"
-    published = Path(stages.publish(work, tmp_path / "out" / AS_OF))
+    published = Path(stages.write_audit(work, tmp_path / "out" / AS_OF))
     assert (published / "findings.csv").exists()
     assert (published / "quality" / "validation.json").exists()
     assert not work.exists(), "the work folder goes once the outputs are published"

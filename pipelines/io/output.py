@@ -21,7 +21,7 @@ def staging_dir(target: Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def publish_dir(stage: Path, target: Path) -> None:
+def move_into_place(stage: Path, target: Path) -> None:
     """Replace `target` with `stage`: the old folder is moved aside first, then removed."""
     old = None
     if target.exists():

@@ -16,7 +16,7 @@ from pipelines.io.readers import LINE, ROW, SHEET
 from pipelines.run.workdir import read_json, timings
 from pipelines.validate.quality import ExpectationOutcome
 
-STEPS = ("ingest", "validate", "normalise", "link", "rules", "outputs")
+STEPS = ("ingest", "validate", "link_roll", "link", "rules", "outputs")
 
 
 def ingest_facts(result: IngestResult) -> dict[str, Any]:

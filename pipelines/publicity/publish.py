@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from pipelines.config import load_config
 from pipelines.errors import UsageError
-from pipelines.io.output import publish_dir, staging_dir
+from pipelines.io.output import move_into_place, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
 from pipelines.publicity.lists import PublicityRow, write_publicity
 
@@ -159,14 +159,14 @@ def publish_audit(output_dir: Path, as_of: dt.date, warehouse: str | None = None
                                       community, workers=config.publicity.workers)
             target = output_dir / "publicity"
             if community is None:
-                publish_dir(stage, target)
+                move_into_place(stage, target)
             else:  # only this community's files are replaced
                 target.mkdir(exist_ok=True)
                 for path in written:
                     os.replace(path, target / path.name)
         with staging_dir(output_dir / "decided") as stage:
             counts = decided_lists(store, as_of, stage, review_database)
-            publish_dir(stage, output_dir / "decided")
+            move_into_place(stage, output_dir / "decided")
     files = sorted(p.name for p in written)
     log.info("published %d publicity files and decided lists (%d to remove, %d to add) into %s",
              len(files), counts["remove"], counts["add"], output_dir)

@@ -50,13 +50,13 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
             with _step("validate"):
                 stages.validate_all(work, day)
             with _step("link"):
-                stages.normalise(work)
+                stages.link_roll(work)
                 for dataset in stages.linkable(work):
                     stages.link_one(dataset, work)
             with _step("rules"):
                 stages.apply_rules_stage(work, day, debug_dir)
             with _step("outputs"):
-                published = stages.publish(work, output_dir, warehouse)
+                published = stages.write_audit(work, output_dir, warehouse)
         except InputError as exc:  # at any stage: the report goes beside the output folder
             stages.record_failure(output_dir.parent / "_failed", day, exc, work)
             raise

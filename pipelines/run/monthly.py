@@ -59,7 +59,7 @@ def select(params: Mapping[str, Any], extras: Iterable[Mapping[str, Any]],
     return fail_fast({}, "select", resolve_publication, params, extras, variable)
 
 
-def publish(run: Mapping[str, str]) -> dict[str, Any]:
+def publicity(run: Mapping[str, str]) -> dict[str, Any]:
     """Write <target>/publicity/ and <target>/decided/ for the audit; what was written."""
     from pipelines.publicity.publish import publish_audit
 

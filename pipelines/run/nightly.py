@@ -99,7 +99,7 @@ def failure_report(context: Mapping[str, Any], cause: BaseException) -> dict[str
     dataset = getattr(cause, "dataset", None)
     map_index = int(getattr(ti, "map_index", -1) or -1)
     if dataset is None and map_index >= 0 and ti.task_id in ("ingest", "link"):
-        names = ti.xcom_pull(task_ids="plan" if ti.task_id == "ingest" else "normalise")
+        names = ti.xcom_pull(task_ids="plan" if ti.task_id == "ingest" else "link_roll")
         dataset = list(names)[map_index] if names and map_index < len(names) else None
     return {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id,
             "map_index": map_index, "try_number": getattr(ti, "try_number", None),
@@ -170,9 +170,9 @@ def validate(run: Mapping[str, str]) -> str:
     return fail_fast(run, "validate", stages.validate_all, _work(run), run["as_of"])
 
 
-def normalise(run: Mapping[str, str]) -> list[str]:
+def link_roll(run: Mapping[str, str]) -> list[str]:
     """Prepare the roll's people; the evidence datasets to link (one mapped task each)."""
-    stages.normalise(_work(run))
+    stages.link_roll(_work(run))
     return stages.linkable(run["work_dir"])
 
 
@@ -205,10 +205,10 @@ def review_import(run: Mapping[str, str]) -> dict[str, Any] | None:
     return {"as_of": result.as_of, "findings": result.total, "new": result.new}
 
 
-def publish(run: Mapping[str, str]) -> dict[str, str]:
+def write_audit(run: Mapping[str, str]) -> dict[str, str]:
     """Write the outputs, record the audit in the warehouse and publish the files as
     <output_dir>/<as_of>/; path per output file."""
-    folder = Path(fail_fast(run, "publish", stages.publish, _work(run), run["target"],
+    folder = Path(fail_fast(run, "write_audit", stages.write_audit, _work(run), run["target"],
                             run.get("warehouse") or None))
     with contextlib.suppress(OSError):  # <output_dir>/.work, unless another date uses it
         Path(run["work_dir"]).parent.rmdir()

@@ -4,7 +4,7 @@ Each stage takes plain paths and strings, reads its inputs from the run's work f
 workdir.py) and writes its results there, returning paths (JSON-serialisable, for XCom). A stage
 replaces what it writes, so a retry or a re-run gives the same files. Order:
 
-    discover -> ingest_one (per dataset) -> validate_all -> normalise -> link_one (per
+    discover -> ingest_one (per dataset) -> validate_all -> link_roll -> link_one (per
     dataset in linkable()) -> apply_rules_stage -> publish
 """
 
@@ -23,7 +23,7 @@ import yaml
 from pipelines.errors import InputError
 from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
 from pipelines.io.duck import connect, materialise, stage_tables
-from pipelines.io.output import publish_dir, staging_dir
+from pipelines.io.output import move_into_place, staging_dir
 from pipelines.io.warehouse import describe, open_warehouse, resolve_url
 from pipelines.link import linker
 from pipelines.outputs import history
@@ -146,7 +146,7 @@ def _load_norm(con: Any, work: Path, names: list[str] | None = None) -> dict[str
             for d in sorted(wanted)}
 
 
-def normalise(work_dir: str | Path) -> str:
+def link_roll(work_dir: str | Path) -> str:
     """Prepare the roll's people once: roll_people, name frequencies, ID variants, the roll
     linked with itself and its persons merged. The path of roll_people.parquet."""
     started = time.perf_counter()
@@ -163,7 +163,7 @@ def normalise(work_dir: str | Path) -> str:
         save_table(con, name, work / f"{name}.parquet")
     save_table(con, "links", work / "links_roll.parquet")
     write_json(work / "links_roll.json", asdict(stats))
-    record_time(work, "normalise", "all", time.perf_counter() - started)
+    record_time(work, "link_roll", "all", time.perf_counter() - started)
     return str(work / "roll_people.parquet")
 
 
@@ -223,7 +223,8 @@ def apply_rules_stage(work_dir: str | Path, as_of: str,
     return str(work / "findings.parquet")
 
 
-def publish(work_dir: str | Path, output_dir: str | Path, warehouse: str | None = None) -> str:
+def write_audit(work_dir: str | Path, output_dir: str | Path, warehouse: str | None = None
+                ) -> str:
     """Write the output files, record the audit in the warehouse, and move the files into
     `output_dir` at once; remove the work folder.
 
@@ -267,7 +268,7 @@ def publish(work_dir: str | Path, output_dir: str | Path, warehouse: str | None 
         write_json(stage / "manifest.json", manifest)
         # the warehouse last: a date is recorded only once its files are complete
         store.replace(as_of, history.history_tables(con, as_of, target))
-        publish_dir(stage, target)
+        move_into_place(stage, target)
     shutil.rmtree(work, ignore_errors=True)
     log.info("audit published to %s", target)
     return str(target)
@@ -293,4 +294,4 @@ def record_failure(failed_dir: str | Path, as_of: str, exc: BaseException,
 
 
 __all__ = ["InputError", "apply_rules_stage", "datasets", "discover", "ingest_one", "link_one",
-           "linkable", "normalise", "publish", "record_failure", "validate_all"]
+           "link_roll", "linkable", "record_failure", "validate_all", "write_audit"]
