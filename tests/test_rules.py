@@ -495,7 +495,7 @@ def test_member_links_one_row_per_link_with_the_members_policy() -> None:
     run(con)
     rows = con.execute(
         "SELECT member_key, dataset, record_id, score, amount_household, amount_member, "
-        "policy.district_code, policy.category_code FROM findings_member_links "
+        "policy.district_code, policy.category_code FROM rules_member_links "
         "ORDER BY member_key, dataset").fetchall()
     assert rows == [(1, "deaths", "D1", 0.97, 1200.0, 600.0, JIANGAN, "urban"),
                     (1, "vehicles", "V1", 0.9, 1200.0, 600.0, JIANGAN, "urban"),

@@ -80,7 +80,7 @@ def materialise(con: duckdb.DuckDBPyConnection, names: list[str], folder: Path) 
     return counts
 
 
-STAGE_PREFIXES = ("norm_", "roll_people", "links", "pairs", "findings")
+STAGE_PREFIXES = ("norm_", "roll_people", "links", "pairs", "rules_", "findings", "history_")
 
 
 def stage_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -78,7 +78,7 @@ def _register_confirmed(con: duckdb.DuckDBPyConnection, warehouse: Warehouse,
         SELECT DISTINCT f.household_id, f.id_number, f.finding_code
         FROM (SELECT finding_id, household_id, id_number, finding_code FROM findings
               UNION ALL SELECT * FROM _prev_findings) AS f
-        JOIN findings_decisions AS d USING (finding_id)
+        JOIN rules_decisions AS d USING (finding_id)
         WHERE d.decision = 'confirmed'""")
     con.unregister("_prev_findings")
 
@@ -106,7 +106,7 @@ def compare_and_write(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, as_o
                       out_dir: Path) -> dict[str, Any]:
     """Write changes.csv and the two summaries into `out_dir`; what was compared with.
 
-    Needs history_households, history_members, findings and findings_decisions in `con`.
+    Needs history_households, history_members, findings and rules_decisions in `con`.
     """
     previous = warehouse.previous_month_end(as_of)
     _register_previous(con, warehouse, previous)
@@ -139,7 +139,7 @@ def history_tables(con: duckdb.DuckDBPyConnection, as_of: dt.date, output_dir: P
         "roll_members": _with_as_of(_arrow(con, "SELECT * FROM history_members"), as_of,
                                     "roll_members"),
         "findings": _with_as_of(findings, as_of, "findings"),
-        "decisions": _with_as_of(_arrow(con, "SELECT * FROM findings_decisions"), as_of,
+        "decisions": _with_as_of(_arrow(con, "SELECT * FROM rules_decisions"), as_of,
                                  "decisions"),
         "changes": _with_as_of(_arrow(con, "SELECT * FROM history_changes"), as_of, "changes"),
     }

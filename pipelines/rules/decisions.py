@@ -4,7 +4,7 @@ The review app's database is the store of record: when `DIBAO_REVIEW_DATABASE_UR
 run copies the decisions that count (pipelines.review.export) into its work folder when it starts,
 so the audit uses them as they stood then. Without the app, a `decisions.csv` in the input folder
 serves (ingested like any dataset, as norm_decisions). Either way the rules see one table,
-`findings_decisions`: the effective decision per finding_id (the latest by decided_at, then by
+`rules_decisions`: the effective decision per finding_id (the latest by decided_at, then by
 file order). A finding dismissed as the wrong person is not reported again for the same evidence
 record (the finding_id names code, subject, dataset and record).
 """
@@ -24,7 +24,7 @@ from pipelines.io.duck import execute, table_names
 
 log = logging.getLogger(__name__)
 
-TABLE = "findings_decisions"
+TABLE = "rules_decisions"
 FILE = "decisions_review.parquet"
 CODES = ("confirmed", "dismissed_wrong_person", "dismissed_legitimate", "escalated")
 SCHEMA = pa.schema([("finding_id", pa.string()), ("decision", pa.string()),
@@ -66,7 +66,7 @@ _EFFECTIVE = f"""
 
 
 def load(con: duckdb.DuckDBPyConnection, work: Path) -> int:
-    """Create `findings_decisions` (effective decision per finding); its row count."""
+    """Create `rules_decisions` (effective decision per finding); its row count."""
     review = work / FILE
     if review.exists():
         execute(con, "CREATE OR REPLACE TEMP TABLE _decisions_in AS "

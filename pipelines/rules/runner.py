@@ -40,7 +40,7 @@ def present_datasets(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def _policy_keys(con: duckdb.DuckDBPyConnection,
                  present: set[str]) -> list[tuple[str | None, str | None]]:
-    keys = con.table("findings_households").select("district_code, category_code") \
+    keys = con.table("rules_households").select("district_code, category_code") \
         .distinct().fetchall()
     if "low_income" in present:
         keys += con.table("norm_low_income").select("district_code, category_code") \
@@ -90,7 +90,7 @@ def _union_evidence(con: duckdb.DuckDBPyConnection, relations: list[str]) -> Non
 
 def _standard_notes(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[str]:
     """Households and register people whose district/category has no standard in force."""
-    standards = set(con.table("findings_standard").select("district_code, category_code")
+    standards = set(con.table("rules_standard").select("district_code, category_code")
                     .fetchall())
     missing = [k for k in _policy_keys(con, present) if k not in standards]
     if not missing:
@@ -123,19 +123,19 @@ def apply_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy_config: R
     """Run every finding rule whose datasets are present and create table `findings`.
 
     Also creates `findings_<code>` (evidence rows per code that ran), the stage tables they
-    use (`findings_households`, `findings_members`, `findings_standard`, `findings_policy`,
-    `findings_policy_codes`, `findings_member_links`, ...), `findings_remove_list`, `findings_add_list` and
+    use (`rules_households`, `rules_members`, `rules_standard`, `rules_policy`,
+    `rules_policy_codes`, `rules_member_links`, ...), `findings_remove_list`, `findings_add_list` and
     `findings_checks`. The policy in force at `as_of` is resolved per district and category.
     `without`: per code, notes on optional input columns its check ran without (column_notes).
     """
     present = present_datasets(con)
-    create_table(con, "findings_households")
-    create_table(con, "findings_members")
-    create_table(con, "findings_standard", as_of=as_of)
+    create_table(con, "rules_households")
+    create_table(con, "rules_members")
+    create_table(con, "rules_standard", as_of=as_of)
     policy, code_table = policy_tables(policy_config, _policy_keys(con, present), as_of)
-    load_arrow(con, "findings_policy", policy)
-    load_arrow(con, "findings_policy_codes", code_table)
-    create_table(con, "findings_member_links")
+    load_arrow(con, "rules_policy", policy)
+    load_arrow(con, "rules_policy_codes", code_table)
+    create_table(con, "rules_member_links")
     rules_staff.create_declared(con, "staff_relatives" in present)
     standard_notes = _standard_notes(con, present)
 

@@ -22,21 +22,21 @@ NAMES_SCHEMA = pa.schema([("approved_by", pa.string()), ("name_norm", pa.string(
 
 
 def create_declared(con: duckdb.DuckDBPyConnection, have_declarations: bool) -> int:
-    """`findings_declared`: roll members declared by staff; empty without staff_relatives."""
+    """`rules_declared`: roll members declared by staff; empty without staff_relatives."""
     if have_declarations:
-        return create_table(con, "findings_declared")
-    load_arrow(con, "findings_declared", DECLARED_SCHEMA.empty_table())
+        return create_table(con, "rules_declared")
+    load_arrow(con, "rules_declared", DECLARED_SCHEMA.empty_table())
     return 0
 
 
 def create_approvers(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """`findings_approver`: approved_by resolved to staff; return notes on what did not match."""
-    values = con.table("findings_households").filter("approved_by IS NOT NULL") \
+    """`rules_approver`: approved_by resolved to staff; return notes on what did not match."""
+    values = con.table("rules_households").filter("approved_by IS NOT NULL") \
         .select("approved_by").distinct().fetchall()
     rows = [{"approved_by": v, "name_norm": normalise_name(v)} for (v,) in sorted(values)]
-    load_arrow(con, "findings_approver_names", pa.Table.from_pylist(rows, schema=NAMES_SCHEMA))
-    create_table(con, "findings_approver")
-    counts = dict(con.table("findings_approver").aggregate("matched_by, count(*)").fetchall())
+    load_arrow(con, "rules_approver_names", pa.Table.from_pylist(rows, schema=NAMES_SCHEMA))
+    create_table(con, "rules_approver")
+    counts = dict(con.table("rules_approver").aggregate("matched_by, count(*)").fetchall())
     notes = []
     if counts.get("ambiguous name"):
         notes.append(f"{counts['ambiguous name']} household(s) approved by a name shared by "

@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 
 PREPARED = ("roll_people", "name_frequency", "rp_variants")
 RESULTS = ("findings", "findings_remove_list", "findings_add_list", "findings_checks",
-           "findings_review_members", "findings_review_evidence", "findings_decisions",
+           "findings_review_members", "findings_review_evidence", "rules_decisions",
            "history_households", "history_members")
 # result table -> file of the review bundle in the output folder (pipelines/evidence.py)
 REVIEW_FILES = {"findings_review_members": "members.parquet",

@@ -1,5 +1,5 @@
 -- The roll's households as this audit saw them: the snapshot kept in the warehouse.
--- Inputs: findings_households. Grain: one row per household. Key: household_id.
+-- Inputs: rules_households. Grain: one row per household. Key: household_id.
 -- category is the roll's label (城市低保/农村低保); members = roll rows (保障人数).
 SELECT
     household_id,
@@ -11,5 +11,5 @@ SELECT
     household_size,
     members,
     round(monthly_amount, 2) AS monthly_amount
-FROM findings_households
+FROM rules_households
 ORDER BY household_id

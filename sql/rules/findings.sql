@@ -1,7 +1,7 @@
 -- Findings: one row per (finding_code, subject) with its strongest evidence, score, severity,
 -- amount at stake, ranking priority and a stable finding_id.
 -- Inputs: findings_evidence (the union of every findings_<code> table that ran),
--- findings_policy_codes (severity, weight, amount basis, action per district/category/code).
+-- rules_policy_codes (severity, weight, amount basis, action per district/category/code).
 -- Grain: one row per (finding_code, subject). Key: finding_id (also finding_code, subject).
 -- The member row shown is the smallest member_pick (person codes: the earlier enrolment;
 -- DUPLICATE_RECEIPT: the later one). The evidence record is the first by ev_key1 desc, ev_key2
@@ -68,7 +68,7 @@ valued AS (
            CASE WHEN c.member_pick IS NULL THEN c.subject
                 ELSE coalesce(nullif(c.id_number, ''), c.subject) END AS hash_subject
     FROM chosen AS c
-    LEFT JOIN findings_policy_codes AS pc
+    LEFT JOIN rules_policy_codes AS pc
       ON pc.finding_code = c.finding_code
      AND pc.district_code IS NOT DISTINCT FROM c.district_code
      AND pc.category_code IS NOT DISTINCT FROM c.category_code

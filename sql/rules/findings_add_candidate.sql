@@ -1,5 +1,5 @@
 -- ADD_CANDIDATE evidence: low-income register people below their standard and not on the roll.
--- Inputs: norm_low_income, findings_standard, links (dataset low_income).
+-- Inputs: norm_low_income, rules_standard, links (dataset low_income).
 -- Grain: one row per register record. Key: record_id.
 -- Covered: the record, or another record of the same person (repaired ID), is linked to a
 -- roll member. Below: per_capita_income < the standard of the register's district/category.
@@ -39,7 +39,7 @@ SELECT
     NULL::DOUBLE AS amount_member,
     ((s.standard - li.per_capita_income) * coalesce(li.household_size, 1))::DOUBLE AS amount_gap
 FROM norm_low_income AS li
-JOIN findings_standard AS s
+JOIN rules_standard AS s
   ON s.district_code = li.district_code AND s.category_code = li.category_code
 WHERE li.per_capita_income < s.standard
   AND NOT EXISTS (SELECT 1 FROM covered_records AS c WHERE c.record_id = li.record_id)

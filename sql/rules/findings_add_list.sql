@@ -1,5 +1,5 @@
 -- The addition list (应保尽保): low-income register people proposed for (re)assessment.
--- Inputs: findings (ADD_CANDIDATE), norm_low_income, findings_standard.
+-- Inputs: findings (ADD_CANDIDATE), norm_low_income, rules_standard.
 -- Grain: one row per ADD_CANDIDATE finding. Key: finding_id (and rank).
 -- Ranked by priority desc, then amount at stake (the gap, by default) desc, then record_id.
 SELECT
@@ -20,7 +20,7 @@ FROM findings AS f
 JOIN (SELECT * FROM norm_low_income
       QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY _row) = 1) AS li
   ON li.record_id = f.record_id
-LEFT JOIN findings_standard AS s
+LEFT JOIN rules_standard AS s
   ON s.district_code = li.district_code AND s.category_code = li.category_code
 WHERE f.finding_code = 'ADD_CANDIDATE'
 ORDER BY rank

@@ -1,6 +1,6 @@
 -- APPROVER_CONFLICT evidence: households whose case handler declared a member as a near
 -- relative (filed or not), or is STAFF_LINKED to the household.
--- Inputs: findings_approver, findings_declared, findings_members, findings_households,
+-- Inputs: rules_approver, rules_declared, rules_members, rules_households,
 -- findings_staff_linked.
 -- Grain: one row per (household, evidence record). Key: household_id, dataset, record_id.
 -- A declaration is preferred as evidence over a shared phone/account (ev_key1), then the score.
@@ -9,15 +9,15 @@ WITH by_declaration AS (
            1.0 AS kind,
            'approved by ' || a.staff_id || ', who declared member ' || m.name || ' as '
                || d.relation || ' (' || coalesce(d.evidence, 'linked') || ')' AS note
-    FROM findings_approver AS a
-    JOIN findings_declared AS d ON d.household_id = a.household_id AND d.staff_id = a.staff_id
-    JOIN findings_members AS m ON m.member_key = d.member_key
+    FROM rules_approver AS a
+    JOIN rules_declared AS d ON d.household_id = a.household_id AND d.staff_id = a.staff_id
+    JOIN rules_members AS m ON m.member_key = d.member_key
     WHERE d.near_relative
 ),
 by_link AS (
     SELECT a.household_id, a.staff_id, 'staff' AS dataset, s.record_id, s.score, 0.0 AS kind,
            'approved by ' || a.staff_id || ', who ' || s.note AS note
-    FROM findings_approver AS a
+    FROM rules_approver AS a
     JOIN findings_staff_linked AS s ON s.household_id = a.household_id AND s.record_id = a.staff_id
 ),
 evidence AS (
@@ -46,4 +46,4 @@ SELECT
     h.monthly_amount / h.household_size AS amount_member,
     NULL::DOUBLE AS amount_gap
 FROM evidence AS e
-JOIN findings_households AS h USING (household_id)
+JOIN rules_households AS h USING (household_id)

@@ -1,5 +1,5 @@
 -- BUSINESS evidence: roll members holding a counted role in a company of a counted status.
--- Inputs: findings_member_links (dataset businesses, with the policy), norm_businesses.
+-- Inputs: rules_member_links (dataset businesses, with the policy), norm_businesses.
 -- Grain: one row per (member, business record). Key: member_key, record_id.
 -- Counted: role in business_counted_roles and status in business_counted_statuses (codes or
 -- as written); subscribed_capital (万元) above business_min_subscribed_capital where both given.
@@ -15,7 +15,7 @@ SELECT
         || coalesce(', subscribed capital ' || printf('%.2f', b.subscribed_capital) || ' 万元', '')
         || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
     NULL::DOUBLE AS amount_gap
-FROM findings_member_links AS ml
+FROM rules_member_links AS ml
 JOIN norm_businesses AS b ON b.record_id = ml.record_id
 WHERE ml.dataset = 'businesses'
   AND (list_contains(ml.policy.business_counted_roles, b.role_code)

@@ -1,5 +1,5 @@
 -- DECEASED evidence: roll members linked to a death record dated on or before the audit date.
--- Inputs: findings_member_links (dataset deaths), norm_deaths; $as_of.
+-- Inputs: rules_member_links (dataset deaths), norm_deaths; $as_of.
 -- Grain: one row per (member, death record). Key: member_key, record_id.
 -- Columns are the common evidence shape every findings_<code> table has (see findings.sql).
 SELECT
@@ -12,7 +12,7 @@ SELECT
     'death recorded on ' || strftime(d.death_date, '%Y-%m-%d')
         || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
     NULL::DOUBLE AS amount_gap
-FROM findings_member_links AS ml
+FROM rules_member_links AS ml
 JOIN norm_deaths AS d ON d.record_id = ml.record_id
 WHERE ml.dataset = 'deaths'
   AND d.death_date <= $as_of

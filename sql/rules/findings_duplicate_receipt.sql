@@ -1,5 +1,5 @@
 -- DUPLICATE_RECEIPT evidence: a member linked to the same person in another roll household.
--- Inputs: findings_members, links (dataset roll: record_id = the other member_key).
+-- Inputs: rules_members, links (dataset roll: record_id = the other member_key).
 -- Grain: one row per (later member, earlier member) pair. Key: member_key, record_id.
 -- The subject row is the later enrolment (later start date, ties: larger household_id); the
 -- evidence record is the other household_id; the amount is the later household's share.
@@ -26,8 +26,8 @@ SELECT
     m.monthly_amount AS amount_household,
     m.member_share AS amount_member,
     NULL::DOUBLE AS amount_gap
-FROM findings_members AS m
+FROM rules_members AS m
 JOIN links AS l ON l.member_key = m.member_key AND l.dataset = 'roll'
-JOIN findings_members AS o ON o.member_key = TRY_CAST(l.record_id AS BIGINT)
+JOIN rules_members AS o ON o.member_key = TRY_CAST(l.record_id AS BIGINT)
 WHERE o.household_id <> m.household_id
   AND m.member_seq > o.member_seq

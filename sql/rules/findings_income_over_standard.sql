@@ -1,12 +1,12 @@
 -- INCOME_OVER_STANDARD evidence: households whose counted income per member exceeds the standard.
--- Inputs: findings_income_records (counted pension and pay records of members),
--- findings_households, findings_standard.
+-- Inputs: rules_income_records (counted pension and pay records of members),
+-- rules_households, rules_standard.
 -- Grain: one row per (household, income record). Key: household_id, dataset, record_id.
 -- A record linked to two members of one household counts once. Per-capita income is compared
 -- at fen precision (rounded to 2 decimals): equal to the standard is not over. The evidence
 -- record is the largest amount; the finding's score is the best link among its records.
 WITH records AS (
-    SELECT * FROM findings_income_records
+    SELECT * FROM rules_income_records
     QUALIFY row_number() OVER (PARTITION BY household_id, dataset, record_id
                                ORDER BY score DESC, member_key) = 1
 ),
@@ -22,8 +22,8 @@ over AS (
     SELECT h.*, i.income, i.best_score, i.records, s.standard,
            round(i.income / h.household_size, 2) AS per_capita
     FROM households AS i
-    JOIN findings_households AS h USING (household_id)
-    JOIN findings_standard AS s
+    JOIN rules_households AS h USING (household_id)
+    JOIN rules_standard AS s
       ON s.district_code = h.district_code AND s.category_code = h.category_code
     WHERE round(i.income / h.household_size, 2) > s.standard
 )

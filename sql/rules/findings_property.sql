@@ -1,5 +1,5 @@
 -- PROPERTY evidence: units of roll members who own too many homes or any non-residential unit.
--- Inputs: findings_member_links (dataset property, with the policy), norm_property.
+-- Inputs: rules_member_links (dataset property, with the policy), norm_property.
 -- Grain: one row per (member, counted unit). Key: member_key, record_id.
 -- Counted per member: property_min_residential_units or more residential units (and, when
 -- property_min_area_per_capita is set and areas are given, residential area per household
@@ -11,7 +11,7 @@ WITH units AS (
            ml.policy.property_min_residential_units AS min_units,
            ml.policy.property_min_area_per_capita AS min_area,
            ml.policy.property_count_non_residential AS count_non_residential
-    FROM findings_member_links AS ml
+    FROM rules_member_links AS ml
     JOIN norm_property AS pr ON pr.record_id = ml.record_id
     WHERE ml.dataset = 'property'
       AND pr.usage_code IN ('residential', 'non_residential')
@@ -52,7 +52,7 @@ SELECT
         || coalesce(', ' || printf('%.2f', pr.area) || ' m²', '')
         || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
     NULL::DOUBLE AS amount_gap
-FROM findings_member_links AS ml
+FROM rules_member_links AS ml
 JOIN norm_property AS pr ON pr.record_id = ml.record_id
 JOIN judged AS j ON j.member_key = ml.member_key
 WHERE ml.dataset = 'property'

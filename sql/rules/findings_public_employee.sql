@@ -1,5 +1,5 @@
 -- PUBLIC_EMPLOYEE evidence: roll members linked to the public-payroll roster.
--- Inputs: findings_member_links (dataset public_employees), norm_public_employees.
+-- Inputs: rules_member_links (dataset public_employees), norm_public_employees.
 -- Grain: one row per (member, payroll record). Key: member_key, record_id.
 SELECT
     'PUBLIC_EMPLOYEE' AS finding_code,
@@ -12,6 +12,6 @@ SELECT
         || coalesce(', monthly pay ' || printf('%.2f', e.monthly_pay), '')
         || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
     NULL::DOUBLE AS amount_gap
-FROM findings_member_links AS ml
+FROM rules_member_links AS ml
 JOIN norm_public_employees AS e ON e.record_id = ml.record_id
 WHERE ml.dataset = 'public_employees'

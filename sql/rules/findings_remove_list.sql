@@ -1,5 +1,5 @@
 -- The removal list (应退尽退): households with any removal-type finding, ranked.
--- Inputs: findings (every code but ADD_CANDIDATE), findings_households.
+-- Inputs: findings (every code but ADD_CANDIDATE), rules_households.
 -- Grain: one row per household. Key: household_id (and rank).
 -- priority = the household's highest finding priority (severity weight x amount x score);
 -- rank by priority desc, then household_id. The proposed action is that of the
@@ -28,5 +28,5 @@ SELECT
     p.finding_codes,
     p.finding_ids
 FROM per_household AS p
-JOIN findings_households AS h USING (household_id)
+JOIN rules_households AS h USING (household_id)
 ORDER BY rank

@@ -1,5 +1,5 @@
 -- STAFF_LINKED evidence: households sharing a personal phone or bank account with a staff member.
--- Inputs: roll_people, norm_staff, findings_households, findings_policy, findings_declared.
+-- Inputs: roll_people, norm_staff, rules_households, rules_policy, rules_declared.
 -- Grain: one row per (household, staff member). Key: household_id, record_id (staff_id).
 -- Personal: used by no more roll households than staff_max_shared_households. Phones compare
 -- as phone_norm, bank accounts as bank_account_norm (ingest's digits). A household where any
@@ -33,8 +33,8 @@ pairs AS (
            string_agg(via || ' ending ' || right(value, 4) || ' (used by ' || households
                       || ' roll household(s))', ', ' ORDER BY via, value) AS shared_values
     FROM shared AS s
-    JOIN findings_households AS h USING (household_id)
-    JOIN findings_policy AS p
+    JOIN rules_households AS h USING (household_id)
+    JOIN rules_policy AS p
       ON p.district_code IS NOT DISTINCT FROM h.district_code
      AND p.category_code IS NOT DISTINCT FROM h.category_code
     WHERE s.households <= p.staff_max_shared_households
@@ -63,9 +63,9 @@ SELECT
     h.monthly_amount / h.household_size AS amount_member,
     NULL::DOUBLE AS amount_gap
 FROM pairs AS pr
-JOIN findings_households AS h USING (household_id)
+JOIN rules_households AS h USING (household_id)
 LEFT JOIN (SELECT * FROM norm_staff
            QUALIFY row_number() OVER (PARTITION BY staff_id ORDER BY _row) = 1) AS st
   USING (staff_id)
-WHERE NOT EXISTS (SELECT 1 FROM findings_declared AS d
+WHERE NOT EXISTS (SELECT 1 FROM rules_declared AS d
                   WHERE d.household_id = pr.household_id AND d.staff_id = pr.staff_id)

@@ -1,5 +1,5 @@
 -- STAFF_RELATIVE_UNFILED evidence: near relatives declared by staff with no kin filing.
--- Inputs: findings_declared, findings_member_links (the declaration's link), findings_members,
+-- Inputs: rules_declared, rules_member_links (the declaration's link), rules_members,
 -- norm_kin_filings, links (dataset kin_filings: record_id = 'kin:' || the filing's _row).
 -- Grain: one row per (member, declaration). Key: member_key, record_id.
 -- A filing covers a (member, staff) pair when it names that staff_id and either the member's
@@ -7,7 +7,7 @@
 WITH filed AS (
     SELECT m.member_key, k.staff_id
     FROM norm_kin_filings AS k
-    JOIN findings_members AS m ON m.household_id = k.household_id AND m.p_id18 = k.p_id18
+    JOIN rules_members AS m ON m.household_id = k.household_id AND m.p_id18 = k.p_id18
     UNION
     SELECT l.member_key, k.staff_id
     FROM links AS l
@@ -23,8 +23,8 @@ SELECT
     'declared as ' || d.relation || ' by staff ' || d.staff_id
         || ', no kin filing with that staff member (' || coalesce(ml.evidence, 'linked') || ')' AS note,
     NULL::DOUBLE AS amount_gap
-FROM findings_declared AS d
-JOIN findings_member_links AS ml
+FROM rules_declared AS d
+JOIN rules_member_links AS ml
   ON ml.member_key = d.member_key AND ml.dataset = 'staff_relatives' AND ml.record_id = d.record_id
 WHERE d.near_relative
   AND NOT EXISTS (SELECT 1 FROM filed AS f

@@ -1,5 +1,5 @@
 -- VEHICLE evidence: roll members linked to a counted vehicle under their household's policy.
--- Inputs: findings_member_links (dataset vehicles, with the policy), norm_vehicles.
+-- Inputs: rules_member_links (dataset vehicles, with the policy), norm_vehicles.
 -- Grain: one row per (member, vehicle record). Key: member_key, record_id.
 -- Counted: status in vehicle_counted_statuses (code or as written); type containing none of
 -- vehicle_exempt_types; purchase_price above vehicle_min_purchase_price where both are given.
@@ -16,7 +16,7 @@ SELECT
         || coalesce(', purchase price ' || printf('%.2f', v.purchase_price), '')
         || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
     NULL::DOUBLE AS amount_gap
-FROM findings_member_links AS ml
+FROM rules_member_links AS ml
 JOIN norm_vehicles AS v ON v.record_id = ml.record_id
 WHERE ml.dataset = 'vehicles'
   AND (list_contains(ml.policy.vehicle_counted_statuses, v.status_code)

@@ -1,5 +1,5 @@
 -- Who handled each household's case: approved_by resolved to a staff member.
--- Inputs: findings_households, norm_staff, findings_approver_names (approved_by -> normalised
+-- Inputs: rules_households, norm_staff, rules_approver_names (approved_by -> normalised
 -- name, made in Python with the names module).
 -- Grain: one row per household with an approved_by value. Key: household_id.
 -- approved_by is a staff_id (compared case-insensitively), else a name matched to staff of the
@@ -7,8 +7,8 @@
 -- district matches nobody (matched_by 'ambiguous name'), an unknown value 'not found'.
 WITH cases AS (
     SELECT h.household_id, h.district_code, h.approved_by, n.name_norm
-    FROM findings_households AS h
-    LEFT JOIN findings_approver_names AS n USING (approved_by)
+    FROM rules_households AS h
+    LEFT JOIN rules_approver_names AS n USING (approved_by)
     WHERE h.approved_by IS NOT NULL
 ),
 staff AS (

@@ -1,12 +1,12 @@
 -- Counted pension income of roll members: linked pension records of a type not excluded.
--- Inputs: findings_member_links (dataset pensions, with the policy), norm_pensions.
+-- Inputs: rules_member_links (dataset pensions, with the policy), norm_pensions.
 -- Grain: one row per (member, pension record). Key: member_key, record_id.
 SELECT
     ml.member_key, ml.household_id, ml.dataset, ml.record_id, ml.score,
     s.monthly_amount::DOUBLE AS amount,
     coalesce(s.benefit_type, 'pension') || ' ' || printf('%.2f', s.monthly_amount)
         || ' for ' || ml.name || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note
-FROM findings_member_links AS ml
+FROM rules_member_links AS ml
 JOIN norm_pensions AS s ON s.record_id = ml.record_id
 WHERE ml.dataset = 'pensions'
   AND s.monthly_amount IS NOT NULL

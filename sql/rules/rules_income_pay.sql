@@ -1,5 +1,5 @@
 -- Counted public-payroll income of roll members, where the policy counts public pay.
--- Inputs: findings_member_links (dataset public_employees, with the policy),
+-- Inputs: rules_member_links (dataset public_employees, with the policy),
 -- norm_public_employees.
 -- Grain: one row per (member, payroll record). Key: member_key, record_id.
 SELECT
@@ -7,7 +7,7 @@ SELECT
     e.monthly_pay::DOUBLE AS amount,
     'public pay ' || printf('%.2f', e.monthly_pay) || coalesce(' at ' || e.employer, '')
         || ' for ' || ml.name || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note
-FROM findings_member_links AS ml
+FROM rules_member_links AS ml
 JOIN norm_public_employees AS e ON e.record_id = ml.record_id
 WHERE ml.dataset = 'public_employees'
   AND e.monthly_pay IS NOT NULL

@@ -1,5 +1,5 @@
 -- Declared relatives on the roll: roll members linked from a staff member's declaration.
--- Inputs: findings_member_links (dataset staff_relatives, with the policy), norm_staff_relatives.
+-- Inputs: rules_member_links (dataset staff_relatives, with the policy), norm_staff_relatives.
 -- Grain: one row per (member, declaration). Key: member_key, record_id.
 -- near_relative: the relation is one of the policy's staff_near_relations (NULL: unknown).
 SELECT
@@ -11,7 +11,7 @@ SELECT
     list_contains(ml.policy.staff_near_relations, r.relation) AS near_relative,
     ml.score,
     ml.evidence
-FROM findings_member_links AS ml
+FROM rules_member_links AS ml
 JOIN norm_staff_relatives AS r ON r.record_id = ml.record_id
 WHERE ml.dataset = 'staff_relatives'
   AND r.staff_id IS NOT NULL

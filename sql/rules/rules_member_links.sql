@@ -1,11 +1,11 @@
 -- Roll members joined to their links and to the policy in force for their district/category.
--- Inputs: findings_members, links (every dataset), findings_policy.
+-- Inputs: rules_members, links (every dataset), rules_policy.
 -- Grain: one row per (member, linked record). Key: member_key, dataset, record_id.
 -- The first twelve columns are the evidence shape's (see findings.sql) for a finding raised on
 -- the member over that record; a member-level rule selects them with
 -- `ml.* EXCLUDE (member_key, household_size, evidence, policy)` and adds its own. evidence is
--- the linker's text (NULL: the note says 'linked'); policy is the member's findings_policy row
--- as a struct. findings_policy has one row per (district_code, category_code) of every roll
+-- the linker's text (NULL: the note says 'linked'); policy is the member's rules_policy row
+-- as a struct. rules_policy has one row per (district_code, category_code) of every roll
 -- household, so the policy join neither drops nor repeats a link.
 SELECT
     m.subject,
@@ -24,8 +24,8 @@ SELECT
     m.household_size,
     l.evidence,
     p AS policy
-FROM findings_members AS m
+FROM rules_members AS m
 JOIN links AS l ON l.member_key = m.member_key
-JOIN findings_policy AS p
+JOIN rules_policy AS p
   ON p.district_code IS NOT DISTINCT FROM m.district_code
  AND p.category_code IS NOT DISTINCT FROM m.category_code

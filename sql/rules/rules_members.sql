@@ -1,5 +1,5 @@
 -- Roll members with their household's facts, the repaired ID and a deterministic order.
--- Inputs: roll_people, findings_households, norm_roll (p_id18).
+-- Inputs: roll_people, rules_households, norm_roll (p_id18).
 -- Grain: one row per roll member. Key: member_key.
 -- member_seq orders all members by (start date, household_id, member_key), the member's own
 -- start date falling back to the household's, an unknown date counting as the earliest: a
@@ -22,5 +22,5 @@ SELECT
     row_number() OVER (ORDER BY coalesce(rp.start_date, h.start_date) NULLS FIRST,
                                 rp.household_id, rp.member_key) AS member_seq
 FROM roll_people AS rp
-JOIN findings_households AS h USING (household_id)
+JOIN rules_households AS h USING (household_id)
 LEFT JOIN norm_roll AS nr ON nr._row = rp.member_key
