@@ -94,3 +94,13 @@ def test_a_failure_while_writing_outputs_leaves_no_new_warehouse_and_reports_it(
         run_audit(minimal_input, output, dt.date.fromisoformat(AS_OF))
     assert sorted(p.name for p in output.parent.iterdir()) == ["_failed"]  # no warehouse.duckdb
     assert (output.parent / "_failed" / f"{AS_OF}.json").exists()
+
+
+def test_the_stored_configuration_keeps_every_order(minimal_input: Path, tmp_path: Path) -> None:
+    """Column order is meaning (outputs list a dataset's columns in the contract's order)."""
+    work = tmp_path / "work"
+    stages.discover(minimal_input, work, AS_OF)
+    stored, fresh = settings.of_run(work), settings.load()
+    assert stored == fresh
+    assert list(stored.audit.datasets["roll"].columns) == list(fresh.audit.datasets["roll"].columns)
+    assert list(stored.linkage["prior"]) == list(fresh.linkage["prior"])

@@ -8,7 +8,6 @@ writes it. changes.csv compares this audit with the most recent earlier month-en
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipelines.io.csvfiles import write_csv
 from pipelines.io.duck import execute
 from pipelines.io.warehouse import TABLES, Warehouse, is_month_end
 from pipelines.rules.findings import FINDINGS_COLUMNS
@@ -83,23 +83,11 @@ def _register_confirmed(con: duckdb.DuckDBPyConnection, warehouse: Warehouse,
     con.unregister("_prev_findings")
 
 
-def _cell(column: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if column in _AMOUNTS:
-        return f"{float(value):.2f}"
-    return str(value)
-
-
 def _write_csv(con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...],
                path: Path) -> int:
     rows = con.table(relation).select(", ".join(f'"{c}"' for c in columns)).fetchall()
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_cell(c, v) for c, v in zip(columns, row, strict=True)])
-    return len(rows)
+    return write_csv(path, columns, rows, decimals=dict.fromkeys(_AMOUNTS, 2),
+                     float_decimals=None)
 
 
 def compare_and_write(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, as_of: dt.date,

@@ -12,6 +12,7 @@ import pandas as pd
 from pipelines import __version__
 from pipelines.config import AuditConfig
 from pipelines.ingest.dataset import REASON, IngestResult
+from pipelines.io.csvfiles import write_csv
 from pipelines.io.readers import LINE, ROW, SHEET
 from pipelines.run.workdir import read_json, timings
 from pipelines.validate.quality import ExpectationOutcome
@@ -46,9 +47,12 @@ def write_quarantine_rows(result: IngestResult, quality_dir: Path) -> None:
     folder = quality_dir / "quarantine"
     folder.mkdir(parents=True, exist_ok=True)
     first = (ROW, LINE, SHEET, REASON)
-    ordered = frame[[*first, *[c for c in frame.columns if c not in first]]]
-    ordered.rename(columns={ROW: "row", LINE: "line", SHEET: "sheet", REASON: "reason"}).to_csv(
-        folder / f"{result.dataset}.csv", index=False, encoding="utf-8")
+    columns = [*first, *[c for c in frame.columns if c not in first]]
+    rows = frame[columns].astype(object).where(frame[columns].notna(), None)
+    names = [{ROW: "row", LINE: "line", SHEET: "sheet", REASON: "reason"}.get(c, c)
+             for c in columns]
+    write_csv(folder / f"{result.dataset}.csv", names, rows.itertuples(index=False, name=None),
+              float_decimals=None)
 
 
 def write_quarantine_summary(facts: dict[str, dict[str, Any]], quality_dir: Path) -> None:
@@ -56,11 +60,10 @@ def write_quarantine_summary(facts: dict[str, dict[str, Any]], quality_dir: Path
     quality_dir.mkdir(parents=True, exist_ok=True)
     summary = [{"dataset": dataset, "reason": reason, "rows": rows}
                for dataset, f in sorted(facts.items()) for reason, rows in f["reasons"].items()]
-    pd.DataFrame(summary, columns=["dataset", "reason", "rows"]).to_csv(
-        quality_dir / "quarantine_summary.csv", index=False, encoding="utf-8")
+    write_csv(quality_dir / "quarantine_summary.csv", ("dataset", "reason", "rows"), summary)
     notes = [n for f in facts.values() for n in f["notes"]]
-    pd.DataFrame(notes, columns=["dataset", "column", "issue", "rows", "example_rows"]).to_csv(
-        quality_dir / "value_issues.csv", index=False, encoding="utf-8")
+    write_csv(quality_dir / "value_issues.csv",
+              ("dataset", "column", "issue", "rows", "example_rows"), notes)
 
 
 def versions() -> dict[str, str]:

@@ -14,7 +14,6 @@ replaces only that community's files).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 import os
@@ -25,6 +24,7 @@ import pyarrow as pa
 
 from pipelines.config import load_config
 from pipelines.errors import UsageError
+from pipelines.io.csvfiles import write_csv
 from pipelines.io.output import move_into_place, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
 from pipelines.publicity.lists import PublicityRow, write_publicity
@@ -90,18 +90,6 @@ def _confirmed(findings: pa.Table, decided: dict[str, dict[str, Any]]) -> list[d
     return out
 
 
-def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        for r in rows:
-            writer.writerow(["" if r.get(c) is None else
-                             (f"{r[c]:.2f}" if isinstance(r[c], float) else str(r[c]))
-                             for c in columns])
-    return len(rows)
-
-
 def decided_lists(store: Warehouse, as_of: dt.date, folder: Path,
                   review_database: str | None = None) -> dict[str, int]:
     """Write decided/remove_list.csv and decided/add_list.csv; rows in each. Decisions come
@@ -129,10 +117,10 @@ def decided_lists(store: Warehouse, as_of: dt.date, folder: Path,
             entry[key] = ";".join(entry[key])
         for key in ("decided_by", "decided_at", "approved_by"):
             entry[key] = ";".join(sorted(entry[key]))
-    add = [f for f in confirmed if f["finding_code"] == "ADD_CANDIDATE"]
-    return {"remove": _write(folder / "remove_list.csv", DECIDED_REMOVE, list(remove.values())),
-            "add": _write(folder / "add_list.csv", DECIDED_ADD,
-                          sorted(add, key=lambda f: f["finding_id"]))}
+    add = sorted((f for f in confirmed if f["finding_code"] == "ADD_CANDIDATE"),
+                 key=lambda f: str(f["finding_id"]))
+    return {"remove": write_csv(folder / "remove_list.csv", DECIDED_REMOVE, list(remove.values())),
+            "add": write_csv(folder / "add_list.csv", DECIDED_ADD, add)}
 
 
 def publish_audit(output_dir: Path, as_of: dt.date, warehouse: str | None = None,

@@ -8,15 +8,14 @@ inputs and as-of date writes the same bytes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import logging
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from pipelines.io.csvfiles import write_csv
 from pipelines.rules.codes import names as code_names
 from pipelines.rules.decisions import suppress_dismissed
 from pipelines.rules.tables import create_table, load_arrow
@@ -81,22 +80,6 @@ def counts_by_code(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {code: int(counts.get(code, 0)) for code in code_names()}
 
 
-def _cell(column: str, value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float | Decimal):
-        return f"{value:.{_DECIMALS.get(column, 2)}f}"
-    return str(value)
-
-
-def _write(path: Path, columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_cell(c, v) for c, v in zip(columns, row, strict=True)])
-
-
 def _select(columns: tuple[str, ...]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
@@ -111,12 +94,12 @@ def write_outputs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, in
     rows = con.table("findings") \
         .order("code_order, priority DESC, household_id NULLS LAST, record_id, finding_id") \
         .select(_select(FINDINGS_COLUMNS)).fetchall()
-    _write(out_dir / "findings.csv", FINDINGS_COLUMNS, rows)
+    write_csv(out_dir / "findings.csv", FINDINGS_COLUMNS, rows, decimals=_DECIMALS)
     remove = con.table("findings_remove_list").order("rank").select(_select(REMOVE_COLUMNS)) \
         .fetchall()
-    _write(out_dir / "remove_list.csv", REMOVE_COLUMNS, remove)
+    write_csv(out_dir / "remove_list.csv", REMOVE_COLUMNS, remove, decimals=_DECIMALS)
     add = con.table("findings_add_list").order("rank").select(_select(ADD_COLUMNS)).fetchall()
-    _write(out_dir / "add_list.csv", ADD_COLUMNS, add)
+    write_csv(out_dir / "add_list.csv", ADD_COLUMNS, add, decimals=_DECIMALS)
     log.info("wrote %d findings, %d households to remove, %d people to add", len(rows),
              len(remove), len(add))
     return counts_by_code(con)

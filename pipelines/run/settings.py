@@ -115,7 +115,8 @@ def save(settings: Settings, work_dir: str | Path) -> Path:
     body = {"audit": settings.audit.model_dump(mode="json"),
             "rules": settings.rules.model_dump(mode="json", by_alias=True),
             "linkage": settings.linkage}
-    target.write_text(json.dumps(body, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    # key order is meaning (a dataset's columns in contract order): never sorted
+    target.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
     return target
 
 
