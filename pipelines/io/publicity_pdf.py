@@ -24,13 +24,16 @@ from datetime import datetime, time, timedelta, timezone
 from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 
 from pipelines.errors import InputError
 from pipelines.publicity.lists import (
     COLUMNS,
+    LIST_COLUMNS,
     STOPPED_HEADING,
+    ListColumn,
     ListedHousehold,
     PublicityList,
     money,
@@ -43,8 +46,10 @@ DEFAULT_REGULAR = NOTO_DIR / "NotoSansCJK-Regular.ttc"
 DEFAULT_BOLD = NOTO_DIR / "NotoSansCJK-Bold.ttc"
 FAMILY = "cjk"
 MARGIN = 10  # mm, left and right
-COL_WIDTHS = (12, 26, 18, 18, 30, 22, 34, 30)  # mm; 190 = A4 portrait less 10 mm margins
-ALIGN = ("C", "C", "C", "C", "R", "C", "C", "C")
+TABLE_WIDTH = 190  # mm: A4 portrait less 10 mm margins
+COL_WIDTHS = tuple(c.width * TABLE_WIDTH / sum(c.width for c in LIST_COLUMNS)
+                   for c in LIST_COLUMNS)  # mm
+ALIGN = tuple(c.align for c in LIST_COLUMNS)
 COL_X = tuple(MARGIN + sum(COL_WIDTHS[:i]) for i in range(len(COL_WIDTHS)))  # left edges, mm
 CELL_SIZE = 9  # pt, table text
 LINE_HEIGHT = 6  # mm per line of a table cell
@@ -177,7 +182,7 @@ def _chars(lists: Sequence[PublicityList], extra: str, *, bold: bool = False) ->
             continue
         seen.update(plist.subtitle + "".join(plist.notes()))
         for house in (*plist.listed, *plist.stopped):
-            seen.update(house.name + house.category + house.community + house.change)
+            seen.update("".join(str(c.cell(0, house)) for c in LIST_COLUMNS))
     return "".join(sorted(seen))
 
 
@@ -313,18 +318,23 @@ def row_height(layout: Sequence[Sequence[str]]) -> float:
     return LINE_HEIGHT * max(1, *map(len, layout))
 
 
+def _text(column: ListColumn, value: Any) -> str:
+    if value is None:
+        return ""
+    return money(value) if column.money else str(value)
+
+
 def _table(pdf: _Document, houses: Sequence[ListedHousehold], *, totals: bool,
            caption: str = "") -> None:
     """A table under the heading row COLUMNS, repeated at the top of every page it continues
     on; a row is never split across pages. The caption (if any), the heading and the first
     row start a page together."""
-    rows = [((str(number), house.name, str(house.household_size), str(house.covered),
-              money(house.amount), house.category, house.community, house.change), False)
+    rows = [(tuple(_text(c, c.cell(number, house)) for c in LIST_COLUMNS), False)
             for number, house in enumerate(houses, start=1)]
     if totals:
         plist = pdf.plist
-        rows.append((("合计", f"{plist.households}户", "", str(plist.covered),
-                      money(plist.amount), "", "", ""), True))
+        rows.append((tuple(_text(c, c.total(plist) if c.total else None)
+                           for c in LIST_COLUMNS), True))
     heading = pdf.cell_lines(COLUMNS, bold=True)
     layouts = [pdf.cell_lines(cells, bold=bold) for cells, bold in rows]
     first = row_height(heading) + (row_height(layouts[0]) if layouts else 0)

@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.publicity.lists import (
     COLUMNS,
+    LIST_COLUMNS,
     STOPPED_HEADING,
     ListedHousehold,
     PublicityList,
@@ -45,8 +46,7 @@ def _width(value: Any) -> int:
 
 
 def _row_values(number: int, house: ListedHousehold) -> tuple[Any, ...]:
-    return (number, house.name, house.household_size, house.covered, house.amount,
-            house.category, house.community, house.change)
+    return tuple(c.cell(number, house) for c in LIST_COLUMNS)
 
 
 class _Sheet:
@@ -110,12 +110,12 @@ def _fill_list(ws: Worksheet, plist: PublicityList) -> None:
     sheet.banner(plist.title, size=16, bold=True, align="center", height=30)
     sheet.banner(plist.subtitle, align="center")
     header_row = sheet.row
-    amount_col = COLUMNS.index("月保障金额(元)") + 1
+    amount_col = next(i for i, c in enumerate(LIST_COLUMNS, start=1) if c.money)
     sheet.table_row(COLUMNS, head=True)
     for number, house in enumerate(plist.listed, start=1):
         sheet.table_row(_row_values(number, house), amount_col=amount_col)
-    sheet.table_row(("合计", f"{plist.households}户", None, plist.covered, plist.amount,
-                     None, None, None), bold=True, amount_col=amount_col)
+    sheet.table_row(tuple(c.total(plist) if c.total else None for c in LIST_COLUMNS),
+                    bold=True, amount_col=amount_col)
     if plist.stopped:
         sheet.skip()
         sheet.banner(f"{STOPPED_HEADING}（{len(plist.stopped)}户，不计入合计）", bold=True)

@@ -15,11 +15,17 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from pipelines.ingest import names
+from pipelines.link import levels
 
-# comparison levels
-ID_EXACT, ID_EDIT1, ID_EDIT2, ID_DIFFERENT, ID_MISSING, ID_VETO = range(6)
-NAME_EXACT, NAME_PINYIN, NAME_CONFUSABLE, NAME_ONE_CHAR, NAME_DIFFERENT, NAME_MISSING = range(6)
-PLACE_COMMUNITY, PLACE_STREET, PLACE_DISTRICT, PLACE_OTHER_DISTRICT, PLACE_MISSING = range(5)
+# the level codes the comparisons below assign (their weights and words: levels.py)
+ID_EXACT, ID_EDIT1, ID_EDIT2, ID_DIFFERENT, ID_MISSING, ID_VETO = (
+    levels.ID.code(n) for n in ("exact", "edit1", "edit2", "different", "missing", "veto"))
+NAME_EXACT, NAME_PINYIN, NAME_CONFUSABLE, NAME_ONE_CHAR, NAME_DIFFERENT, NAME_MISSING = (
+    levels.NAME.code(n) for n in ("exact", "pinyin", "confusable", "one_char", "different",
+                                  "missing"))
+PLACE_COMMUNITY, PLACE_STREET, PLACE_DISTRICT, PLACE_OTHER_DISTRICT, PLACE_MISSING = (
+    levels.PLACE.code(n) for n in ("community", "street", "district", "other_district",
+                                   "missing"))
 
 
 @dataclass(frozen=True)
@@ -124,21 +130,16 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     id_level, swapped = id_levels(frame)
     name_level, kinds = name_levels(frame)
     place_level = place_levels(frame)
-    p_id, p_name = params["id"], params["name"]
+    p_name = params["name"]
     weight = np.full(n, prior, dtype=np.float64)
-    weight += np.select([id_level == ID_EXACT, id_level == ID_EDIT1, id_level == ID_EDIT2,
-                         id_level == ID_DIFFERENT],
-                        [p_id["exact"], p_id["edit1"], p_id["edit2"], p_id["different"]], 0.0)
+    weight += levels.ID.weights(id_level, params)
     # name agreement, weighted by how common the roll member's name (or its pinyin) is
     u_name = np.maximum(frame["name_n"].to_numpy(dtype=np.float64), 1.0) / population
     u_pinyin = np.maximum(frame["pinyin_n"].to_numpy(dtype=np.float64), 1.0) / population
     exact_bits = np.minimum(np.log2(p_name["m_exact"] / u_name), p_name["max_bits"])
     pinyin_bits = np.clip(np.log2(p_name["m_pinyin"] / u_pinyin), 0.0, p_name["max_bits"])
-    weight += np.select([name_level == NAME_EXACT, name_level == NAME_PINYIN,
-                         name_level == NAME_CONFUSABLE, name_level == NAME_ONE_CHAR,
-                         name_level == NAME_DIFFERENT],
-                        [exact_bits, pinyin_bits, p_name["confusable"], p_name["one_char"],
-                         p_name["different"]], 0.0)
+    weight += levels.NAME.weights(name_level, params,
+                                  {"exact": exact_bits, "pinyin": pinyin_bits})
     # birth date: informative unless both dates come from the very IDs already compared
     birth_present = _present(frame, "e_birth") & _present(frame, "r_birth")
     birth_same = birth_present & (frame["e_birth"].to_numpy(dtype=object)
@@ -151,18 +152,13 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     from_damaged = (frame["e_birth_source"].to_numpy(dtype=object) == "clean") | (
         frame["r_birth_source"].to_numpy(dtype=object) == "clean")
     birth_level[from_damaged & (birth_level == -1)] = 0
-    weight += np.select([birth_level == 1, birth_level == -1],
-                        [params["birth"]["exact"], params["birth"]["different"]], 0.0)
+    weight += levels.BIRTH.weights(birth_level, params)
     sex_present = _present(frame, "e_sex") & _present(frame, "r_sex")
     sex_same = sex_present & (frame["e_sex"].to_numpy(dtype=object)
                               == frame["r_sex"].to_numpy(dtype=object))
-    weight += np.where(sex_same, params["sex"]["same"],
-                       np.where(sex_present, params["sex"]["different"], 0.0))
-    p_place = params["place"]
-    weight += np.select([place_level == PLACE_COMMUNITY, place_level == PLACE_STREET,
-                         place_level == PLACE_DISTRICT, place_level == PLACE_OTHER_DISTRICT],
-                        [p_place["community"], p_place["street"], p_place["district"],
-                         p_place["different_district"]], 0.0)
+    sex_level = np.where(sex_same, 1, np.where(sex_present, -1, 0)).astype(np.int8)
+    weight += levels.SEX.weights(sex_level, params)
+    weight += levels.PLACE.weights(place_level, params)
     score = 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))
     score[id_level == ID_VETO] = 0.0
     name_agrees = np.isin(name_level, (NAME_EXACT, NAME_PINYIN, NAME_CONFUSABLE))
@@ -180,66 +176,49 @@ _ID_WORDS = {
     "valid": "ID matches", "repaired_format": "ID matches after format repair",
     "expanded_15": "ID matches after 15->18 repair",
 }
+_ID_MISSING = {"blank": "ID blank on the record",
+               "mangled": "ID spreadsheet-damaged on the record"}
+
+
+def _context(i: int, cols: dict[str, Any], id_level: np.ndarray, swapped: np.ndarray,
+             name_level: np.ndarray, kinds: list[str]) -> dict[str, Any]:
+    """What the evidence words of pair `i` are made of (levels.py templates)."""
+    e_status, r_status = cols["e_status"][i], cols["r_status"][i]
+    e_name, r_name, e_raw = cols["e_name"][i], cols["r_name"][i], cols["e_raw"][i]
+    worst = e_status if e_status != "valid" else r_status
+    ctx: dict[str, Any] = {
+        "e_name": e_name, "r_name": r_name,
+        "id_exact": _ID_WORDS.get(worst, "ID matches"),
+        "id_edit": "two adjacent digits swapped" if swapped[i] else (
+            "one digit differs" if id_level[i] == ID_EDIT1 else "two digits differ"),
+        "id_missing": _ID_MISSING.get(e_status, "ID not comparable"),
+        "kind": "homophone" if kinds[i] == "homophone" else "shape-alike",
+        "name_exact": "",
+    }
+    if name_level[i] == NAME_EXACT:
+        if e_name != r_name:
+            words = f"name same in traditional script {e_name}/{r_name}"
+        elif e_raw and e_raw.replace(" ", "") != e_name:
+            words = f"name same after normalising {e_raw}/{r_name}"
+        else:
+            words = f"name same {r_name}"
+        if cols["name_n"][i] >= 20:
+            words += f"; common name ({int(cols['name_n'][i])} people)"
+        ctx["name_exact"] = words
+    return ctx
 
 
 def explain(frame: pd.DataFrame, id_level: np.ndarray, swapped: np.ndarray,
             name_level: np.ndarray, kinds: list[str], birth_level: np.ndarray,
             place_level: np.ndarray, sex_same: np.ndarray) -> list[str]:
-    """Plain words a caseworker can check in seconds: which fields agreed, and how."""
-    e_status = _text(frame, "e_status")
-    r_status = _text(frame, "r_status")
-    e_raw, r_name = _text(frame, "e_name_raw"), _text(frame, "r_name")
-    e_name = _text(frame, "e_name")
-    name_n = frame["name_n"].to_numpy()
-    out = []
-    for i in range(len(frame)):
-        parts: list[str] = []
-        lvl = id_level[i]
-        if lvl == ID_EXACT:
-            worst = e_status[i] if e_status[i] != "valid" else r_status[i]
-            parts.append(_ID_WORDS.get(worst, "ID matches"))
-        elif lvl in (ID_EDIT1, ID_EDIT2):
-            what = "two adjacent digits swapped" if swapped[i] else (
-                "one digit differs" if lvl == ID_EDIT1 else "two digits differ")
-            parts.append(f"ID {what}, check digit fails")
-        elif lvl == ID_DIFFERENT:
-            parts.append("ID differs")
-        else:
-            blank = e_status[i] if e_status[i] in ("blank", "mangled") else "missing"
-            parts.append({"blank": "ID blank on the record",
-                          "mangled": "ID spreadsheet-damaged on the record"}.get(blank,
-                                                                                "ID not comparable"))
-        nl = name_level[i]
-        if nl == NAME_EXACT:
-            if e_name[i] != r_name[i]:
-                parts.append(f"name same in traditional script {e_name[i]}/{r_name[i]}")
-            elif e_raw[i] and e_raw[i].replace(" ", "") != e_name[i]:
-                parts.append(f"name same after normalising {e_raw[i]}/{r_name[i]}")
-            else:
-                parts.append(f"name same {r_name[i]}")
-            if name_n[i] >= 20:
-                parts.append(f"common name ({int(name_n[i])} people)")
-        elif nl == NAME_PINYIN:
-            parts.append(f"name same pinyin {e_name[i]}/{r_name[i]}")
-        elif nl == NAME_CONFUSABLE:
-            word = "homophone" if kinds[i] == "homophone" else "shape-alike"
-            parts.append(f"name one {word} character {e_name[i]}/{r_name[i]}")
-        elif nl == NAME_ONE_CHAR:
-            parts.append(f"name one character differs {e_name[i]}/{r_name[i]}")
-        elif nl == NAME_DIFFERENT:
-            parts.append(f"name differs {e_name[i]}/{r_name[i]}")
-        if birth_level[i] == 1:
-            parts.append("birth date same")
-        elif birth_level[i] == -1:
-            parts.append("birth date differs")
-        if sex_same[i]:
-            parts.append("sex same")
-        pl = place_level[i]
-        if pl == PLACE_COMMUNITY:
-            parts.append("same community")
-        elif pl == PLACE_STREET:
-            parts.append("same street")
-        elif pl == PLACE_DISTRICT:
-            parts.append("same district")
-        out.append("; ".join(parts))
-    return out
+    """Plain words a caseworker can check in seconds: which fields agreed, and how (each
+    field's level, in the words of pipelines/link/levels.py)."""
+    cols = {"e_status": _text(frame, "e_status"), "r_status": _text(frame, "r_status"),
+            "e_raw": _text(frame, "e_name_raw"), "r_name": _text(frame, "r_name"),
+            "e_name": _text(frame, "e_name"), "name_n": frame["name_n"].to_numpy()}
+    sex_level = np.where(sex_same, 1, 0)  # only agreement is worth a word
+    codes = {"id": id_level, "name": name_level, "birth": birth_level, "sex": sex_level,
+             "place": place_level}
+    contexts = [_context(i, cols, id_level, swapped, name_level, kinds)
+                for i in range(len(frame))]
+    return levels.evidence(codes, contexts)

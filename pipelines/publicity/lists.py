@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("序号", "户主姓名", "家庭人口", "保障人数", "月保障金额(元)", "保障类别", "所在社区", "变动情况")
 CHANGES = ("新增", "调整", "成员增加", "成员减少", "停保")  # display order within 变动情况
 STOPPED = "停保"
 TITLE_SUFFIX = "城乡最低生活保障公示名单"
@@ -117,6 +116,32 @@ class PublicityList:
             f"公示期内对名单有异议的，可向{self.office}反映。监督电话：{self.complaint_phone}",
             f"日期：{cn_date(self.as_of)}",
         )
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """A column of the published lists (contract §3), in the XLSX and the PDF alike."""
+
+    heading: str
+    width: float  # share of the PDF table's width (scaled to the printable 190 mm)
+    align: str  # PDF alignment: L, C or R
+    cell: Callable[[int, ListedHousehold], Any]  # the value, from the line number and household
+    total: Callable[[PublicityList], Any] | None = None  # in the 合计 row (None: empty)
+    money: bool = False  # yuan with two decimals
+
+
+#: The lists' columns, in order: adding a column means one entry here.
+LIST_COLUMNS: tuple[ListColumn, ...] = (
+    ListColumn("序号", 12, "C", lambda n, h: n, lambda p: "合计"),
+    ListColumn("户主姓名", 26, "C", lambda n, h: h.name, lambda p: f"{p.households}户"),
+    ListColumn("家庭人口", 18, "C", lambda n, h: h.household_size),
+    ListColumn("保障人数", 18, "C", lambda n, h: h.covered, lambda p: p.covered),
+    ListColumn("月保障金额(元)", 30, "R", lambda n, h: h.amount, lambda p: p.amount, money=True),
+    ListColumn("保障类别", 22, "C", lambda n, h: h.category),
+    ListColumn("所在社区", 34, "C", lambda n, h: h.community),
+    ListColumn("变动情况", 30, "C", lambda n, h: h.change),
+)
+COLUMNS = tuple(c.heading for c in LIST_COLUMNS)
 
 
 def cn_date(day: date) -> str:
