@@ -18,7 +18,6 @@ from pipelines.config import load_config
 from pipelines.ingest.dataset import find_inputs, ingest_dataset
 from pipelines.io.duck import connect, load_table
 from pipelines.link.linker import (
-    SOURCES,
     decide,
     load_params,
     population,
@@ -42,7 +41,7 @@ def main() -> None:
     for dataset, path in found.items():
         load_table(con, f"norm_{dataset}", ingest_dataset(dataset, path, config).loaded)
     params = load_params()
-    prepare(con)
+    prepare(con, config.linked())
     people = population(con, params)
     # a pair is true when the record's true person is the roll member's true person
     roll = pd.read_csv(folder / "truth" / "roll.csv", dtype=str)
@@ -53,10 +52,10 @@ def main() -> None:
     true_pairs = set(zip(truth["dataset"], truth["record_id"], truth["true_id_number"],
                          strict=True))
     rows = []
-    for dataset in SOURCES:
-        if f"norm_{dataset}" not in {f"norm_{d}" for d in found}:
+    for dataset, spec in config.linked().items():
+        if dataset not in found:
             continue
-        frame, scored, _ = score_candidates(con, dataset, params, people)
+        frame, scored, _ = score_candidates(con, dataset, params, people, spec)
         if scored is None:
             continue
         who = [person.get(int(k)) for k in frame["member_key"]]

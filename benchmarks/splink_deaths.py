@@ -315,10 +315,11 @@ def own_links(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFram
     every dataset's link shares)."""
     started = time.perf_counter()
     params = load_params()
-    prepare(con)
+    linked = load_config().linked()
+    prepare(con, linked)
     people = population(con, params)
     prepared = time.perf_counter()
-    link_dataset(con, "deaths", params, people)
+    link_dataset(con, "deaths", params, people, linked["deaths"])
     done = time.perf_counter()
     links = con.execute("SELECT record_id, member_key FROM links WHERE dataset = 'deaths'"
                         ).fetch_df()

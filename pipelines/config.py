@@ -37,11 +37,22 @@ class PersonSpec(_Model):
     birth_date: str | None = None
 
 
+class LinkSpec(_Model):
+    """How a cross-reference dataset is linked to the roll (sql/link/)."""
+
+    located: str  # the SQL that gives each record a place and the keys to block on
+    pairs: str = "pairs"  # the SQL that pairs records with roll members (blocking)
+    also: tuple[str, ...] = ()  # other datasets its SQL reads (staff for declarations)
+    name_counts: bool = True  # its people count in the name frequencies
+    id_typo_corroborates: bool = False  # an ID one typo away links without more (kin filings)
+
+
 class DatasetSpec(_Model):
     required_dataset: bool = False
     key: str | None = None
     person: PersonSpec | None = None
     columns: dict[str, ColumnSpec]
+    link: LinkSpec | None = None
 
 
 class CityConfig(_Model):
@@ -90,6 +101,10 @@ class AuditConfig(_Model):
     # sections read by their own loaders (pipelines.rules.policy, pipelines.link), kept verbatim
     rules: dict[str, Any] = Field(default_factory=dict)
     linkage: dict[str, Any] = Field(default_factory=dict)
+
+    def linked(self) -> dict[str, LinkSpec]:
+        """The datasets linked to the roll, in the order of config/datasets.yaml."""
+        return {name: spec.link for name, spec in self.datasets.items() if spec.link is not None}
 
     def header_map(self, dataset: str) -> dict[str, str]:
         """Map every accepted header (canonical name or alias, normalised) to its canonical name."""

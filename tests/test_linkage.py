@@ -45,7 +45,7 @@ def link(tmp_path: Path, roll: list[list[str]], datasets: dict[str, tuple[list[s
     for dataset, (header, rows) in files.items():
         path = write_csv(tmp_path / f"{dataset}.csv", header, rows)
         load_table(con, f"norm_{dataset}", ingest_dataset(dataset, path, CONFIG).loaded)
-    link_all(con, load_params())
+    link_all(con, CONFIG.linked(), load_params())
     return con
 
 

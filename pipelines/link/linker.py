@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from pipelines.config import merge
+from pipelines.config import LinkSpec, merge
 from pipelines.ingest import ids, names
 from pipelines.io.duck import execute, scalar, table_names
 from pipelines.link.scoring import (
@@ -40,20 +41,6 @@ log = logging.getLogger(__name__)
 PLACE_LEVELS = {"community": PLACE_COMMUNITY, "street": PLACE_STREET}
 
 # dataset -> (SQL that places the person, base table it reads, tables it needs)
-SOURCES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
-    "deaths": ("located_deaths", None, ("norm_deaths",)),
-    "vehicles": ("located_owner_birth", "norm_vehicles", ("norm_vehicles",)),
-    "property": ("located_owner_birth", "norm_property", ("norm_property",)),
-    "businesses": ("located_plain", "norm_businesses", ("norm_businesses",)),
-    "public_employees": ("located_plain", "norm_public_employees", ("norm_public_employees",)),
-    "pensions": ("located_plain", "norm_pensions", ("norm_pensions",)),
-    "staff_relatives": ("located_staff_relatives", None,
-                        ("norm_staff_relatives", "norm_staff")),
-    "low_income": ("located_low_income", None, ("norm_low_income",)),
-    "kin_filings": ("located_kin_filings", None, ("norm_kin_filings",)),
-}
-
-
 def load_params(user_file: Path | None = None) -> dict[str, Any]:
     """The matcher parameters: config/linkage.yaml, with the user file's `linkage:` merged over."""
     text = (resource_dir("config") / "linkage.yaml").read_text(encoding="utf-8")
@@ -78,15 +65,19 @@ class LinkStats:
     seconds: float = 0.0
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """roll_people, the name frequencies, the variants of check-failing roll IDs, empty links."""
+def prepare(con: duckdb.DuckDBPyConnection, linked: Mapping[str, LinkSpec]) -> None:
+    """roll_people, the name frequencies, the variants of check-failing roll IDs, empty links.
+
+    `linked`: the datasets linked to the roll (AuditConfig.linked()); the people of those
+    present count in the name frequencies unless their spec says otherwise.
+    """
     names.load_confusions()  # homophone and shape sets, read once for every dataset's link
     execute(con, load_sql("link", "roll_people"))
     present = table_names(con)
     parts = ["SELECT p_name, p_name_pinyin FROM roll_people"]
-    for _, (_, _, needs) in SOURCES.items():
-        table = needs[0]
-        if table in present and table != "norm_kin_filings":
+    for dataset, spec in linked.items():
+        table = f"norm_{dataset}"
+        if table in present and spec.name_counts:
             parts.append(f'SELECT p_name, p_name_pinyin FROM "{table}"')
     union = " UNION ALL ".join(parts)
     execute(con, f"""
@@ -130,21 +121,22 @@ def population(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> int:
 
 
 def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
-                     people: int) -> tuple[pd.DataFrame, Scored | None, int]:
-    """Block and score one dataset's candidate pairs: (pair features, scores, records)."""
-    if dataset == "roll":
+                     people: int, spec: LinkSpec | None = None
+                     ) -> tuple[pd.DataFrame, Scored | None, int]:
+    """Block and score one dataset's candidate pairs: (pair features, scores, records).
+    `spec` is the dataset's link spec (None for the roll with itself)."""
+    if spec is None:
         execute(con, load_sql("link", "located_roll"))
     else:
-        located, base, _ = SOURCES[dataset]
-        if base is not None:
-            execute(con, f'CREATE OR REPLACE TEMP VIEW ev_base AS SELECT * FROM "{base}"')
-        execute(con, load_sql("link", located))
+        # SQL shared by several datasets reads the dataset's table as ev_base
+        execute(con, f'CREATE OR REPLACE TEMP VIEW ev_base AS SELECT * FROM "norm_{dataset}"')
+        execute(con, load_sql("link", spec.located))
     execute(con, load_sql("link", "evidence"))
     records = int(scalar(con, "SELECT count(*) FROM evidence"))
     bad = con.execute("SELECT record_id, p_id_clean FROM evidence "
                       "WHERE p_id_status IN ('bad_check', 'bad_date')").fetchall()
     _register_variants(con, "ev_variants", "record_id", bad, pa.string())
-    execute(con, load_sql("link", "pairs_kin" if dataset == "kin_filings" else "pairs"))
+    execute(con, load_sql("link", spec.pairs if spec is not None else "pairs"))
     frame = con.execute(load_sql("link", "pair_features")).fetch_df()
     if frame.empty:
         return frame, None, records
@@ -154,17 +146,18 @@ def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[
 
 
 def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
-                 people: int) -> LinkStats:
-    """Link one evidence dataset (or 'roll' with itself) and append to table `links`."""
+                 people: int, spec: LinkSpec | None = None) -> LinkStats:
+    """Link one evidence dataset (its link `spec`), or the roll with itself (no spec), and
+    append to table `links`."""
     started = time.perf_counter()
     stats = LinkStats(dataset)
-    frame, scored, stats.records = score_candidates(con, dataset, params, people)
+    frame, scored, stats.records = score_candidates(con, dataset, params, people, spec)
     stats.pairs = len(frame)
     if scored is None:
         stats.seconds = time.perf_counter() - started
         return stats
     corroborated = scored.corroborated
-    if dataset == "kin_filings":
+    if spec is not None and spec.id_typo_corroborates:
         # a filing names the household: an ID one typo away within it is corroboration enough
         corroborated = corroborated | (scored.id_level == ID_EDIT1)
     keep, ambiguous = decide(frame, scored.weight, scored.score, corroborated,
@@ -244,18 +237,19 @@ def merge_roll_persons(con: duckdb.DuckDBPyConnection) -> int:
     return changed
 
 
-def link_all(con: duckdb.DuckDBPyConnection, params: dict[str, Any] | None = None
-             ) -> list[LinkStats]:
-    """Link the roll with itself, then every evidence dataset present; fill table `links`."""
+def link_all(con: duckdb.DuckDBPyConnection, linked: Mapping[str, LinkSpec],
+             params: dict[str, Any] | None = None) -> list[LinkStats]:
+    """Link the roll with itself, then every evidence dataset present (`linked`: the datasets'
+    link specs, AuditConfig.linked()); fill table `links`."""
     params = params or load_params()
-    prepare(con)
+    prepare(con, linked)
     people = population(con, params)
     present = table_names(con)
     stats = [link_dataset(con, "roll", params, people)]
     merged = merge_roll_persons(con)
     if merged:
         log.info("roll: %d rows with a damaged ID joined to the same person elsewhere", merged)
-    for dataset, (_, _, needs) in SOURCES.items():
-        if all(table in present for table in needs):
-            stats.append(link_dataset(con, dataset, params, people))
+    for dataset, spec in linked.items():
+        if all(f"norm_{d}" in present for d in (dataset, *spec.also)):
+            stats.append(link_dataset(con, dataset, params, people, spec))
     return stats

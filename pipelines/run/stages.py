@@ -154,7 +154,7 @@ def link_roll(work_dir: str | Path) -> str:
     params = settings.of_run(work).params
     con = connect()
     _load_norm(con, work)
-    linker.prepare(con)
+    linker.prepare(con, settings.of_run(work).audit.linked())
     stats = linker.link_dataset(con, "roll", params, linker.population(con, params))
     merged = linker.merge_roll_persons(con)
     if merged:
@@ -170,7 +170,9 @@ def link_roll(work_dir: str | Path) -> str:
 def linkable(work_dir: str | Path) -> list[str]:
     """The evidence datasets of this run that link to the roll, in the linker's order."""
     present = {f"norm_{d}" for d in datasets(work_dir)}
-    return [d for d, (_, _, needs) in linker.SOURCES.items() if all(t in present for t in needs)]
+    linked = settings.of_run(work_dir).audit.linked()
+    return [d for d, spec in linked.items()
+            if all(f"norm_{t}" in present for t in (d, *spec.also))]
 
 
 def link_one(dataset: str, work_dir: str | Path) -> str:
@@ -179,12 +181,13 @@ def link_one(dataset: str, work_dir: str | Path) -> str:
     work = Path(work_dir)
     params = settings.of_run(work).params
     con = connect()
-    _load_norm(con, work, [t[len("norm_"):] for t in linker.SOURCES[dataset][2]])
+    spec = settings.of_run(work).audit.linked()[dataset]
+    _load_norm(con, work, [dataset, *spec.also])
     for name in PREPARED:
         load_parquet(con, name, work / f"{name}.parquet")
     con.execute("CREATE OR REPLACE TABLE links (dataset VARCHAR, record_id VARCHAR, "
                 "member_key BIGINT, score DOUBLE, evidence VARCHAR)").fetchall()
-    stats = linker.link_dataset(con, dataset, params, linker.population(con, params))
+    stats = linker.link_dataset(con, dataset, params, linker.population(con, params), spec)
     target = save_table(con, "links", work / f"links_{dataset}.parquet")
     write_json(work / f"links_{dataset}.json", asdict(stats))
     record_time(work, "link", dataset, time.perf_counter() - started)
