@@ -69,7 +69,7 @@ def save_table(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> Path:
     return path
 
 
-def materialise(con: duckdb.DuckDBPyConnection, names: list[str], folder: Path) -> dict[str, int]:
+def dump_tables(con: duckdb.DuckDBPyConnection, names: list[str], folder: Path) -> dict[str, int]:
     """Write tables to `folder/<name>.parquet` (debugging); return their row counts."""
     folder.mkdir(parents=True, exist_ok=True)
     counts = {}

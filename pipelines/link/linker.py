@@ -4,7 +4,8 @@ Blocking is SQL (sql/link/), scoring is vectorised (scoring.py), the decision is
 a pair links when its score reaches the threshold, the link is corroborated (a name that agrees
 plus a birth date, a near ID or a shared place, unless the IDs are the same), and the record's
 best person beats every other person by the ambiguity margin. Two valid IDs that differ never
-link. Result: table `links` (dataset, record_id, member_key, score, evidence).
+link. Result: table `links_<dataset>` per dataset (dataset, record_id, member_key, score,
+evidence); `link_all` unites them as `links`.
 """
 
 from __future__ import annotations
@@ -34,13 +35,20 @@ from pipelines.link.scoring import (
     score_pairs,
 )
 from pipelines.resources import resource_dir
-from pipelines.sql import load_sql
+from pipelines.rules.tables import load_arrow
+from pipelines.sql import load_sql, materialise
 
 log = logging.getLogger(__name__)
 
 PLACE_LEVELS = {"community": PLACE_COMMUNITY, "street": PLACE_STREET}
 
 # dataset -> (SQL that places the person, base table it reads, tables it needs)
+#: The links of one dataset: which roll member each record is about, how sure, and why.
+LINKS_SCHEMA = pa.schema([("dataset", pa.string()), ("record_id", pa.string()),
+                          ("member_key", pa.int64()), ("score", pa.float64()),
+                          ("evidence", pa.string())])
+
+
 def load_params(user_file: Path | None = None) -> dict[str, Any]:
     """The matcher parameters: config/linkage.yaml, with the user file's `linkage:` merged over."""
     text = (resource_dir("config") / "linkage.yaml").read_text(encoding="utf-8")
@@ -62,17 +70,19 @@ class LinkStats:
     records_linked: int = 0
     ambiguous_records: int = 0
     by_id_level: dict[str, int] = field(default_factory=dict)
+    # candidate pairs per blocking pass (the first pass that found each pair; sql/link/pairs.sql)
+    pairs_by_pass: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
 
 def prepare(con: duckdb.DuckDBPyConnection, linked: Mapping[str, LinkSpec]) -> None:
-    """roll_people, the name frequencies, the variants of check-failing roll IDs, empty links.
+    """roll_people, the name frequencies, the variants of check-failing roll IDs.
 
     `linked`: the datasets linked to the roll (AuditConfig.linked()); the people of those
     present count in the name frequencies unless their spec says otherwise.
     """
     names.load_confusions()  # homophone and shape sets, read once for every dataset's link
-    execute(con, load_sql("link", "roll_people"))
+    materialise(con, "link", "roll_people")
     present = table_names(con)
     parts = ["SELECT p_name, p_name_pinyin FROM roll_people"]
     for dataset, spec in linked.items():
@@ -91,8 +101,6 @@ def prepare(con: duckdb.DuckDBPyConnection, linked: Mapping[str, LinkSpec]) -> N
     bad = con.execute("SELECT member_key, p_id_clean FROM roll_people "
                       "WHERE p_id_status IN ('bad_check', 'bad_date')").fetchall()
     _register_variants(con, "rp_variants", "member_key", bad, pa.int64())
-    execute(con, "CREATE OR REPLACE TABLE links (dataset VARCHAR, record_id VARCHAR, "
-               "member_key BIGINT, score DOUBLE, evidence VARCHAR)")
 
 
 def _register_variants(con: duckdb.DuckDBPyConnection, name: str, key: str,
@@ -126,17 +134,17 @@ def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[
     """Block and score one dataset's candidate pairs: (pair features, scores, records).
     `spec` is the dataset's link spec (None for the roll with itself)."""
     if spec is None:
-        execute(con, load_sql("link", "located_roll"))
+        materialise(con, "link", "located_roll", name="ev_located", view=True)
     else:
         # SQL shared by several datasets reads the dataset's table as ev_base
         execute(con, f'CREATE OR REPLACE TEMP VIEW ev_base AS SELECT * FROM "norm_{dataset}"')
-        execute(con, load_sql("link", spec.located))
-    execute(con, load_sql("link", "evidence"))
+        materialise(con, "link", spec.located, name="ev_located", view=True)
+    materialise(con, "link", "evidence")
     records = int(scalar(con, "SELECT count(*) FROM evidence"))
     bad = con.execute("SELECT record_id, p_id_clean FROM evidence "
                       "WHERE p_id_status IN ('bad_check', 'bad_date')").fetchall()
     _register_variants(con, "ev_variants", "record_id", bad, pa.string())
-    execute(con, load_sql("link", spec.pairs if spec is not None else "pairs"))
+    materialise(con, "link", spec.pairs if spec is not None else "pairs", name="pairs")
     frame = con.execute(load_sql("link", "pair_features")).fetch_df()
     if frame.empty:
         return frame, None, records
@@ -148,12 +156,16 @@ def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[
 def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
                  people: int, spec: LinkSpec | None = None) -> LinkStats:
     """Link one evidence dataset (its link `spec`), or the roll with itself (no spec), and
-    append to table `links`."""
+    create table `links_<dataset>`."""
     started = time.perf_counter()
     stats = LinkStats(dataset)
     frame, scored, stats.records = score_candidates(con, dataset, params, people, spec)
     stats.pairs = len(frame)
+    stats.pairs_by_pass = {str(p): int(n) for p, n in con.execute(
+        "SELECT pass, count(*) FROM pairs GROUP BY match_key, pass ORDER BY match_key"
+    ).fetchall()}
     if scored is None:
+        load_arrow(con, f"links_{dataset}", LINKS_SCHEMA.empty_table())
         stats.seconds = time.perf_counter() - started
         return stats
     corroborated = scored.corroborated
@@ -171,11 +183,8 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
         "score": np.round(scored.score[rows], 4),
         "evidence": scored.evidence(frame, rows),
     })
-    con.register("_links", pa.Table.from_pandas(links, preserve_index=False))
-    try:
-        execute(con, "INSERT INTO links SELECT * FROM _links")
-    finally:
-        con.unregister("_links")
+    load_arrow(con, f"links_{dataset}",
+               pa.Table.from_pandas(links, schema=LINKS_SCHEMA, preserve_index=False))
     stats.links = len(links)
     stats.records_linked = int(links["record_id"].nunique())
     levels, counts = np.unique(scored.id_level[rows], return_counts=True)
@@ -221,19 +230,11 @@ def decide(frame: pd.DataFrame, weight: np.ndarray, score: np.ndarray, corrobora
 
 
 def merge_roll_persons(con: duckdb.DuckDBPyConnection) -> int:
-    """Give roll rows linked to each other (the same person in two households) one person_key."""
-    execute(con, """
-        CREATE OR REPLACE TEMP TABLE roll_merge AS
-        SELECT r.member_key, min(o.person_key) AS other_key
-        FROM links AS l
-        JOIN roll_people AS r ON r.member_key = l.member_key
-        JOIN roll_people AS o ON o.member_key = CAST(l.record_id AS BIGINT)
-        WHERE l.dataset = 'roll' AND r.p_id18 IS NULL AND o.p_id18 IS NOT NULL
-        GROUP BY r.member_key""")
+    """Give roll rows linked to each other (the same person in two households) one person_key:
+    roll_people is made anew from sql/link/roll_people_merged.sql. How many rows changed."""
+    materialise(con, "link", "roll_merge")
     changed = int(scalar(con, "SELECT count(*) FROM roll_merge"))
-    execute(con, """
-        UPDATE roll_people SET person_key = m.other_key
-        FROM roll_merge AS m WHERE roll_people.member_key = m.member_key""")
+    materialise(con, "link", "roll_people_merged", name="roll_people")
     return changed
 
 
@@ -252,4 +253,6 @@ def link_all(con: duckdb.DuckDBPyConnection, linked: Mapping[str, LinkSpec],
     for dataset, spec in linked.items():
         if all(f"norm_{d}" in present for d in (dataset, *spec.also)):
             stats.append(link_dataset(con, dataset, params, people, spec))
+    union = " UNION ALL ".join(f'SELECT * FROM "links_{s.dataset}"' for s in stats)
+    execute(con, f"CREATE OR REPLACE TABLE links AS {union}")
     return stats

@@ -17,7 +17,7 @@ import duckdb
 
 from pipelines.config import AuditConfig
 from pipelines.io.duck import execute, table_names
-from pipelines.sql import load_sql
+from pipelines.sql import materialise
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _evidence_select(dataset: str, key: str, columns: list[str]) -> str:
 
 def build_review_bundle(con: duckdb.DuckDBPyConnection, config: AuditConfig) -> dict[str, int]:
     """Create the two bundle tables from `findings`, `roll_people` and the norm_ tables."""
-    execute(con, f"CREATE OR REPLACE TABLE {MEMBERS} AS {load_sql('review', MEMBERS)}")
+    materialise(con, "review", MEMBERS)
     present = table_names(con)
     datasets = [d for (d,) in con.execute(
         "SELECT DISTINCT dataset FROM findings ORDER BY dataset").fetchall()]

@@ -20,7 +20,7 @@ from pipelines.io.csvfiles import write_csv
 from pipelines.io.duck import execute
 from pipelines.io.warehouse import TABLES, Warehouse, is_month_end
 from pipelines.rules.findings import FINDINGS_COLUMNS
-from pipelines.sql import load_sql
+from pipelines.sql import materialise
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ _AMOUNTS = {"old_amount", "new_amount", "monthly_amount", "amount_change"}
 
 
 def _create(con: duckdb.DuckDBPyConnection, relation: str) -> None:
-    execute(con, f'CREATE OR REPLACE TABLE "{relation}" AS {load_sql("history", relation)}')
+    materialise(con, "history", relation)
 
 
 def build_snapshot(con: duckdb.DuckDBPyConnection) -> None:
@@ -99,9 +99,7 @@ def compare_and_write(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, as_o
     previous = warehouse.previous_month_end(as_of)
     _register_previous(con, warehouse, previous)
     _register_confirmed(con, warehouse, previous)
-    _create(con, "history_changes")
-    if previous is None:  # a first audit has nothing to compare with: header only
-        execute(con, "DELETE FROM history_changes")
+    materialise(con, "history", "history_changes", params={"compared": previous is not None})
     _create(con, "history_summary_street")
     _create(con, "history_summary_district")
     changes = _write_csv(con, "history_changes", CHANGES_COLUMNS, out_dir / "changes.csv")

@@ -20,7 +20,9 @@ import pyarrow.parquet as pq
 
 from pipelines.config import REVIEW_DATABASE_ENV
 from pipelines.errors import InputError, ServiceUnavailable
-from pipelines.io.duck import execute, table_names
+from pipelines.io.duck import table_names
+from pipelines.rules.tables import load_arrow
+from pipelines.sql import materialise
 
 log = logging.getLogger(__name__)
 
@@ -55,49 +57,38 @@ def capture(work: Path, url: str | None) -> Path | None:
     return target
 
 
-_EFFECTIVE = f"""
-    CREATE OR REPLACE TABLE {TABLE} AS
-    SELECT finding_id, decision, decided_by, decided_at, reason, approved_by
-    FROM (SELECT *, row_number() OVER (PARTITION BY finding_id
-                                       ORDER BY decided_at DESC NULLS LAST, _order DESC) AS n
-          FROM _decisions_in)
-    WHERE n = 1
-    ORDER BY finding_id"""
+#: The shape of every source of decisions (decisions_in), before the effective one is chosen.
+IN_SCHEMA = pa.schema([*SCHEMA, ("_order", pa.int64())])
 
 
 def load(con: duckdb.DuckDBPyConnection, work: Path) -> int:
-    """Create `rules_decisions` (effective decision per finding); its row count."""
+    """Create `rules_decisions` (effective decision per finding); its row count.
+
+    The source is the review app's decisions copied at the start (sql/rules/
+    decisions_from_review.sql), else a decisions.csv ingested as norm_decisions
+    (decisions_from_file.sql), else none; sql/rules/rules_decisions.sql picks the effective one.
+    """
     review = work / FILE
     if review.exists():
-        execute(con, "CREATE OR REPLACE TEMP TABLE _decisions_in AS "
-                     "SELECT *, row_number() OVER () AS _order FROM read_parquet(?)",
-                [review.as_posix()])
+        materialise(con, "rules", "decisions_from_review", name="decisions_in", view=True,
+                    params={"path": review.as_posix()})
     elif "norm_decisions" in table_names(con):
-        execute(con, """
-            CREATE OR REPLACE TEMP TABLE _decisions_in AS
-            SELECT finding_id, decision_code AS decision, decided_by,
-                   strftime(decided_at, '%Y-%m-%d') AS decided_at, reason,
-                   NULL::VARCHAR AS approved_by, _row AS _order
-            FROM norm_decisions""")
+        materialise(con, "rules", "decisions_from_file", name="decisions_in", view=True)
     else:
-        execute(con, "CREATE OR REPLACE TEMP TABLE _decisions_in (finding_id VARCHAR, "
-                     "decision VARCHAR, decided_by VARCHAR, decided_at VARCHAR, reason VARCHAR, "
-                     "approved_by VARCHAR, _order BIGINT)")
-    execute(con, _EFFECTIVE)
-    execute(con, "DROP TABLE _decisions_in")
+        load_arrow(con, "decisions_in", IN_SCHEMA.empty_table())
+    materialise(con, "rules", TABLE)
     count = int(con.table(TABLE).count("*").fetchall()[0][0])
     log.info("decisions in effect: %d", count)
     return count
 
 
-def suppress_dismissed(con: duckdb.DuckDBPyConnection) -> int:
-    """Drop findings a person dismissed as the wrong person; how many were dropped."""
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    """`rules_decisions` exists (empty when the caller loaded no decisions)."""
     if TABLE not in table_names(con):
-        return 0
-    dropped = con.execute(
-        f"DELETE FROM findings WHERE finding_id IN (SELECT finding_id FROM {TABLE} "
-        "WHERE decision = 'dismissed_wrong_person')").fetchall()
-    count = int(dropped[0][0]) if dropped else 0
-    if count:
-        log.info("findings dismissed as the wrong person, not reported again: %d", count)
-    return count
+        load_arrow(con, TABLE, SCHEMA.empty_table())
+
+
+def dismissed_count(con: duckdb.DuckDBPyConnection) -> int:
+    """Findings found again that a person had dismissed as the wrong person (not reported)."""
+    return int(con.execute(f"SELECT count(*) FROM {TABLE} WHERE decision = "
+                           "'dismissed_wrong_person'").fetchall()[0][0])

@@ -16,8 +16,8 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.io.csvfiles import write_csv
+from pipelines.rules import decisions
 from pipelines.rules.codes import names as code_names
-from pipelines.rules.decisions import suppress_dismissed
 from pipelines.rules.tables import create_table, load_arrow
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,12 @@ def finding_id(code: str, subject: str, dataset: str, record_id: str) -> str:
 
 def build_findings(con: duckdb.DuckDBPyConnection, have_low_income: bool) -> int:
     """Create `findings`, `findings_remove_list` and `findings_add_list` from the evidence."""
-    count = create_table(con, "findings") - suppress_dismissed(con)
+    decisions.ensure(con)
+    count = create_table(con, "findings")
+    dismissed = decisions.dismissed_count(con)
+    if dismissed:
+        log.info("decisions dismissing a match as the wrong person (not reported again): %d",
+                 dismissed)
     check_unique_ids(con)
     create_table(con, "findings_remove_list")
     if have_low_income:

@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.io.duck import scalar
-from pipelines.sql import load_sql
+from pipelines.sql import materialise
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,7 @@ def row_count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
 
 def create_table(con: duckdb.DuckDBPyConnection, relation: str, **params: object) -> int:
     """Create or replace `relation` from sql/rules/<relation>.sql; return its row count."""
-    statement = load_sql("rules", relation)
-    con.execute(f'CREATE OR REPLACE TABLE "{relation}" AS {statement}', params).fetchall()
+    materialise(con, "rules", relation, params=params)
     count = row_count(con, relation)
     log.debug("%s: %d rows", relation, count)
     return count

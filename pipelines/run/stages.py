@@ -22,7 +22,7 @@ import yaml
 
 from pipelines.errors import InputError
 from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
-from pipelines.io.duck import connect, materialise, stage_tables
+from pipelines.io.duck import connect, dump_tables, stage_tables
 from pipelines.io.output import move_into_place, staging_dir
 from pipelines.io.warehouse import describe, open_warehouse, resolve_url
 from pipelines.link import linker
@@ -46,6 +46,7 @@ from pipelines.run.workdir import (
     write_frame,
     write_json,
 )
+from pipelines.sql import materialise
 from pipelines.validate.quality import (
     ExpectationOutcome,
     columns_needed,
@@ -161,7 +162,7 @@ def link_roll(work_dir: str | Path) -> str:
         log.info("roll: %d rows with a damaged ID joined to the same person elsewhere", merged)
     for name in PREPARED:
         save_table(con, name, work / f"{name}.parquet")
-    save_table(con, "links", work / "links_roll.parquet")
+    save_table(con, "links_roll", work / "links_roll.parquet")
     write_json(work / "links_roll.json", asdict(stats))
     record_time(work, "link_roll", "all", time.perf_counter() - started)
     return str(work / "roll_people.parquet")
@@ -185,10 +186,8 @@ def link_one(dataset: str, work_dir: str | Path) -> str:
     _load_norm(con, work, [dataset, *spec.also])
     for name in PREPARED:
         load_parquet(con, name, work / f"{name}.parquet")
-    con.execute("CREATE OR REPLACE TABLE links (dataset VARCHAR, record_id VARCHAR, "
-                "member_key BIGINT, score DOUBLE, evidence VARCHAR)").fetchall()
     stats = linker.link_dataset(con, dataset, params, linker.population(con, params), spec)
-    target = save_table(con, "links", work / f"links_{dataset}.parquet")
+    target = save_table(con, f"links_{dataset}", work / f"links_{dataset}.parquet")
     write_json(work / f"links_{dataset}.json", asdict(stats))
     record_time(work, "link", dataset, time.perf_counter() - started)
     return str(target)
@@ -209,8 +208,7 @@ def apply_rules_stage(work_dir: str | Path, as_of: str,
     missing = [p.name for p in parts if not p.exists()]
     if missing:
         raise FileNotFoundError(f"links missing from {work}: {', '.join(missing)}")
-    con.execute("CREATE OR REPLACE TABLE links AS SELECT * FROM read_parquet(?)",
-                [[p.as_posix() for p in parts]]).fetchall()
+    materialise(con, "rules", "links", params={"paths": [p.as_posix() for p in parts]})
     decisions.load(con, work)
     run_settings = settings.of_run(work)
     config = run_settings.audit
@@ -221,7 +219,7 @@ def apply_rules_stage(work_dir: str | Path, as_of: str,
     for name in RESULTS:
         save_table(con, name, work / f"{name}.parquet")
     if debug_dir is not None:
-        materialise(con, stage_tables(con), Path(debug_dir))
+        dump_tables(con, stage_tables(con), Path(debug_dir))
     record_time(work, "rules", "all", time.perf_counter() - started)
     return str(work / "findings.parquet")
 

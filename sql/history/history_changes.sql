@@ -79,4 +79,5 @@ changes AS (
 SELECT household_id, change, old_amount, new_amount, members_before, members_after, reason,
        district, street, community
 FROM changes
+WHERE $compared  -- a first audit has nothing to compare with: no rows
 ORDER BY household_id, change_order

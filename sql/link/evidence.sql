@@ -3,7 +3,6 @@
 -- and household_id added where the dataset has them). grain: evidence record. key: record_id.
 -- birth: the record's own birth date, else the one in its ID; birth_source says which ('clean':
 -- read from an ID that fails its check digit, so possibly from a mistyped digit).
-CREATE OR REPLACE TABLE evidence AS
 SELECT record_id,
        p_name,
        p_name_raw,

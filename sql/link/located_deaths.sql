@@ -1,6 +1,5 @@
 -- ev_located for deaths: its own birth date column and the deceased's address.
 -- inputs: norm_deaths. grain: death record. key: record_id.
-CREATE OR REPLACE TEMP VIEW ev_located AS
 SELECT coalesce(record_id, 'row:' || _row) AS record_id,
        p_name, p_name_raw, p_name_pinyin, p_id18, p_id_clean, p_id_status, p_birth_date, p_sex,
        birth_date AS own_birth,

@@ -1,6 +1,5 @@
 -- ev_located for declared relatives: placed where the declaring staff member works.
 -- inputs: norm_staff_relatives, norm_staff. grain: declaration. key: record_id.
-CREATE OR REPLACE TEMP VIEW ev_located AS
 SELECT coalesce(d.record_id, 'row:' || d._row) AS record_id,
        d.p_name, d.p_name_raw, d.p_name_pinyin, d.p_id18, d.p_id_clean, d.p_id_status,
        d.p_birth_date, d.p_sex,

@@ -3,7 +3,6 @@
 -- Household values (size, amount, start date, approver) may be written on the head's row only:
 -- the head's value wins, else any member's. person_key starts as the valid ID (else the row);
 -- roll-to-roll linking later merges rows that are the same person.
-CREATE OR REPLACE TABLE roll_people AS
 WITH household AS (
     SELECT household_id,
            coalesce(max(household_size) FILTER (WHERE relation IN ('户主', '本人')),

@@ -94,3 +94,6 @@ SELECT
     round(weight * coalesce(amount_at_stake, 0) * coalesce(round(score, 4), 0), 2) AS priority,
     action
 FROM valued
+-- a match a person dismissed as the wrong person is not reported again (contract §6)
+WHERE finding_id NOT IN (SELECT finding_id FROM rules_decisions
+                         WHERE decision = 'dismissed_wrong_person')
