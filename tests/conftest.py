@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,26 @@ def minimal_input(tmp_path: Path) -> Path:
         ["洪山区", "城市低保", "1050"], ["洪山区", "农村低保", "850"],
     ])
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_this_runs_databases() -> Iterator[None]:
+    """PostgreSQL databases of this test process (named with its pid, so that two test runs on
+    one machine stay apart) are dropped when the session ends."""
+    yield
+    try:
+        import psycopg2
+    except ImportError:
+        return
+    try:
+        con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
+                               connect_timeout=5)
+    except psycopg2.OperationalError:
+        return
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                    [f"dibao\\_%\\_{os.getpid()}%"])
+        for (name,) in cur.fetchall():
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    con.close()

@@ -321,7 +321,7 @@ def test_unreachable_warehouse_is_retried_and_the_retry_succeeds(
         migrated: dict[str, str], small_city: Path, tmp_path: Path) -> None:
     """A transient failure: the warehouse database does not exist when publish first runs.
     The test creates it when the first failure shows in the run's log; the retry succeeds."""
-    name = "dibao_retry_test"
+    name = f"dibao_retry_test_{os.getpid()}"
     admin: Any = _pg_admin()
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from pipelines.synth import generate_city
 from pipelines.synth.months import evolve_month
 
 MONTHS = (dt.date(2026, 10, 31), dt.date(2026, 11, 30), dt.date(2026, 12, 31))
-PG_DB = "dibao_history_test"
+PG_DB = f"dibao_history_test_{os.getpid()}"  # per process: parallel runs apart
 
 
 def _pg_admin() -> Any:

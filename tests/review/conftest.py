@@ -4,6 +4,7 @@ every test (file copy / CREATE DATABASE ... TEMPLATE)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -25,8 +26,9 @@ from pipelines.review.models import Finding
 AS_OF = "2026-10-31"
 PASSWORD = "review-test-password"
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-PG_TEMPLATE = "dibao_review_tmpl"
-PG_TEST = "dibao_review_test"
+# per process: two test runs on one machine must not drop each other's databases
+PG_TEMPLATE = f"dibao_review_tmpl_{os.getpid()}"
+PG_TEST = f"dibao_review_test_{os.getpid()}"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
 
 

@@ -5,6 +5,7 @@ changed, and the options checked before any password is asked for."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from pipelines.cli import main
 from tests.review.conftest import BACKENDS, PASSWORD, pg_admin, pg_url
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-PG_DB = "dibao_review_users_cli"
+PG_DB = f"dibao_review_users_cli_{os.getpid()}"
 
 
 @pytest.fixture(params=BACKENDS)
