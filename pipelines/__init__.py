@@ -12,27 +12,35 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    # running the audit: the CLI's run, the stages the DAG tasks call, what the tasks do
     "run_audit": "pipelines.run.audit",
     "stages": "pipelines.run.stages",
+    "nightly": "pipelines.run.nightly",
+    "monthly": "pipelines.run.monthly",
+    "settings": "pipelines.run.settings",
+    "publish_audit": "pipelines.publicity.publish",
+    # configuration and errors
     "load_config": "pipelines.config",
     "load_rules": "pipelines.rules.policy",
+    "codes": "pipelines.rules.codes",
     "InputError": "pipelines.errors",
+    "UsageError": "pipelines.errors",
+    "ServiceUnavailable": "pipelines.errors",
+    # the steps, for tests and benchmarks
     "ingest_dataset": "pipelines.ingest.dataset",
     "find_inputs": "pipelines.ingest.dataset",
     "validate": "pipelines.validate.quality",
     "link_all": "pipelines.link.linker",
     "apply_rules": "pipelines.rules.runner",
     "write_outputs": "pipelines.rules.findings",
-    "generate_city": "pipelines.synth",
-    "evaluate_run": "pipelines.synth.evaluation",
-    "PublicityRow": "pipelines.publicity.lists",
     "write_publicity": "pipelines.publicity.lists",
-    "publish_audit": "pipelines.publicity.publish",
+    "PublicityRow": "pipelines.publicity.lists",
     "open_warehouse": "pipelines.io.warehouse",
-    "ServiceUnavailable": "pipelines.errors",
-    "UsageError": "pipelines.errors",
-    "evolve_month": "pipelines.synth.months",
     "export_decisions": "pipelines.review.export",
+    # generated cities with known answers
+    "generate_city": "pipelines.synth",
+    "evolve_month": "pipelines.synth.months",
+    "evaluate_run": "pipelines.synth.evaluation",
 }
 __all__ = ["__version__", *_EXPORTS]
 
