@@ -186,57 +186,6 @@ def small_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.mark.slow
-def test_dag_gives_the_same_outputs_as_the_cli(migrated: dict[str, str], small_city: Path,
-                                              tmp_path: Path) -> None:
-    cli_out = tmp_path / "cli" / AS_OF
-    assert main(["run", "--input", str(small_city), "--output", str(cli_out),
-                 "--as-of", AS_OF]) == 0
-    dag_root = tmp_path / "dag"
-    conf = {"input_dir": str(small_city), "output_dir": str(dag_root), "as_of": AS_OF}
-    # with a review database configured, the run reads its decisions and imports its findings
-    review_db = f"sqlite:///{tmp_path / 'review.sqlite3'}"
-    state, log = _run_dag({**migrated, "DIBAO_REVIEW_DATABASE_URL": review_db}, conf)
-    assert state == "success", log[-4000:]
-    assert "Skipping registering function" not in log
-    from sqlalchemy import create_engine, text
-
-    with create_engine(review_db).connect() as con:
-        imported = con.execute(text("SELECT count(*) FROM findings")).scalar_one()
-    with (cli_out / "findings.csv").open(encoding="utf-8") as handle:
-        assert imported == sum(1 for _ in handle) - 1 > 0
-    for name in OUTPUTS:
-        assert (cli_out / name).read_bytes() == (dag_root / AS_OF / name).read_bytes(), name
-    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF, "warehouse.duckdb"], \
-        "no work folder left"
-    manifest = json.loads((dag_root / AS_OF / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["findings"] == json.loads(
-        (cli_out / "manifest.json").read_text(encoding="utf-8"))["findings"]
-    # a second successful run for the same date replaces the date's folder with identical files
-    first = {name: (dag_root / AS_OF / name).read_bytes() for name in OUTPUTS}
-    (dag_root / AS_OF / "stale.txt").write_text("left by hand")
-    state, log = _run_dag(migrated, conf)
-    assert state == "success", log[-4000:]
-    for name in OUTPUTS:
-        assert (dag_root / AS_OF / name).read_bytes() == first[name], name
-    assert not (dag_root / AS_OF / "stale.txt").exists()
-    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF, "warehouse.duckdb"]
-
-    # the monthly publicity DAG, by hand for that month-end audit, writes the same files as
-    # `dibao-audit publish`
-    state, log = _run_dag(migrated, {"as_of": AS_OF, "output_dir": str(dag_root)},
-                          "dibao_monthly_publicity")
-    assert state == "success", log[-4000:]
-    assert main(["publish", "--as-of", AS_OF, "--output", str(cli_out)]) == 0
-    dag_files = sorted(p.name for p in (dag_root / AS_OF / "publicity").iterdir())
-    assert dag_files == sorted(p.name for p in (cli_out / "publicity").iterdir())
-    assert len(dag_files) > 2 and any(n.endswith(".pdf") for n in dag_files)
-    for name in dag_files:
-        assert (dag_root / AS_OF / "publicity" / name).read_bytes() == \
-            (cli_out / "publicity" / name).read_bytes(), name
-    assert (dag_root / AS_OF / "decided" / "remove_list.csv").exists()
-
-
 @contextlib.contextmanager
 def _webhook() -> Iterator[tuple[str, list[bytes]]]:
     """A local HTTP server that keeps the bodies POSTed to it."""
@@ -278,14 +227,19 @@ def _mangle_ids(path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_critical_failure_fails_the_run_and_a_fixed_rerun_succeeds(
+def test_a_failed_run_then_the_fixed_rerun_gives_the_same_outputs_as_the_cli(
         migrated: dict[str, str], small_city: Path, tmp_path: Path) -> None:
+    """One sequence of DAG runs over one output folder (each run costs half a minute):
+    a critical expectation fails the run (webhook, report, nothing published); the fixed
+    re-run succeeds with the CLI's outputs and imports into the review database; a second
+    successful run replaces the date's folder with identical files; the monthly DAG writes
+    the same publicity files as `dibao-audit publish`."""
     city = tmp_path / "city"
     shutil.copytree(small_city, city, ignore=shutil.ignore_patterns("truth"))
     good = (city / "roll.csv").read_bytes()
     _mangle_ids(city / "roll.csv")
-    root = tmp_path / "out"
-    conf = {"input_dir": str(city), "output_dir": str(root), "as_of": AS_OF}
+    dag_root = tmp_path / "dag"
+    conf = {"input_dir": str(city), "output_dir": str(dag_root), "as_of": AS_OF}
     with _webhook() as (url, received):
         # the webhook is configured as an Airflow Variable, set through the environment
         env = {**migrated, "AIRFLOW_VAR_DIBAO_FAILURE_WEBHOOK": url}
@@ -295,16 +249,58 @@ def test_critical_failure_fails_the_run_and_a_fixed_rerun_succeeds(
     posted = json.loads(received[0])
     assert posted["task_id"] == "validate" and "roll.id_number.usable" in posted["message"]
     assert "roll.csv: expectation roll.id_number.usable failed" in log
-    assert not (root / AS_OF).exists(), "a failed run publishes nothing"
-    report = json.loads((root / "_failed" / f"{AS_OF}.json").read_text(encoding="utf-8"))
+    assert not (dag_root / AS_OF).exists(), "a failed run publishes nothing"
+    report = json.loads((dag_root / "_failed" / f"{AS_OF}.json").read_text(encoding="utf-8"))
     assert report["task_id"] == "validate" and report["dataset"] == "roll"
-    assert (root / "_failed" / f"{AS_OF}.quality" / "validation.json").exists()
+    assert (dag_root / "_failed" / f"{AS_OF}.quality" / "validation.json").exists()
     assert "roll.id_number.usable" in report["message"]
 
     (city / "roll.csv").write_bytes(good)
+    cli_out = tmp_path / "cli" / AS_OF
+    assert main(["run", "--input", str(city), "--output", str(cli_out),
+                 "--as-of", AS_OF]) == 0
+    # with a review database configured, the run reads its decisions and imports its findings
+    review_db = f"sqlite:///{tmp_path / 'review.sqlite3'}"
+    state, log = _run_dag({**migrated, "DIBAO_REVIEW_DATABASE_URL": review_db}, conf)
+    assert state == "success", log[-4000:]
+    assert (dag_root / AS_OF / "findings.csv").exists()
+    assert "Skipping registering function" not in log
+    from sqlalchemy import create_engine, text
+
+    with create_engine(review_db).connect() as con:
+        imported = con.execute(text("SELECT count(*) FROM findings")).scalar_one()
+    with (cli_out / "findings.csv").open(encoding="utf-8") as handle:
+        assert imported == sum(1 for _ in handle) - 1 > 0
+    for name in OUTPUTS:
+        assert (cli_out / name).read_bytes() == (dag_root / AS_OF / name).read_bytes(), name
+    # no work folder left; the earlier failure's report stays beside the outputs
+    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF, "_failed", "warehouse.duckdb"]
+    manifest = json.loads((dag_root / AS_OF / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["findings"] == json.loads(
+        (cli_out / "manifest.json").read_text(encoding="utf-8"))["findings"]
+    # a second successful run for the same date replaces the date's folder with identical files
+    first = {name: (dag_root / AS_OF / name).read_bytes() for name in OUTPUTS}
+    (dag_root / AS_OF / "stale.txt").write_text("left by hand")
     state, log = _run_dag(migrated, conf)
     assert state == "success", log[-4000:]
-    assert (root / AS_OF / "findings.csv").exists()
+    for name in OUTPUTS:
+        assert (dag_root / AS_OF / name).read_bytes() == first[name], name
+    assert not (dag_root / AS_OF / "stale.txt").exists()
+    assert sorted(p.name for p in dag_root.iterdir()) == [AS_OF, "_failed", "warehouse.duckdb"]
+
+    # the monthly publicity DAG, by hand for that month-end audit, writes the same files as
+    # `dibao-audit publish`
+    state, log = _run_dag(migrated, {"as_of": AS_OF, "output_dir": str(dag_root)},
+                          "dibao_monthly_publicity")
+    assert state == "success", log[-4000:]
+    assert main(["publish", "--as-of", AS_OF, "--output", str(cli_out)]) == 0
+    dag_files = sorted(p.name for p in (dag_root / AS_OF / "publicity").iterdir())
+    assert dag_files == sorted(p.name for p in (cli_out / "publicity").iterdir())
+    assert len(dag_files) > 2 and any(n.endswith(".pdf") for n in dag_files)
+    for name in dag_files:
+        assert (dag_root / AS_OF / "publicity" / name).read_bytes() == \
+            (cli_out / "publicity" / name).read_bytes(), name
+    assert (dag_root / AS_OF / "decided" / "remove_list.csv").exists()
 
 
 def _pg_admin() -> object:

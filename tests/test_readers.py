@@ -107,3 +107,28 @@ def test_damaged_xlsx_is_refused_with_the_file_name(tmp_path: Path) -> None:
     path.write_bytes(b"PK\x03\x04 not really a workbook")
     with pytest.raises(InputError, match=r"low_income\.xlsx: cannot be read as an XLSX"):
         read_any(path)
+
+
+def test_a_header_repeated_under_other_labels_of_the_same_columns_is_no_record(
+        tmp_path: Path) -> None:
+    """Found by the contract fuzz: a sheet's heading repeated with other aliases (人员编号 /
+    staff_id) was loaded as a kin filing (CSV and workbook alike)."""
+    from pipelines.config import load_config
+    from pipelines.ingest.dataset import columns_of
+
+    columns = columns_of("kin_filings", load_config())
+    rows = [["人员编号", "备案日期", "身份证号", "户编号"],
+            ["staff_id", "filed_date", "id_number", "household_id"],  # the heading again
+            ["S01", "2020-01-02", "420102198001011234", "H1"]]
+    path = tmp_path / "kin_filings.csv"
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    book_path = tmp_path / "kin_filings.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    book.save(book_path)
+    for table in (read_any(path, columns), read_any(book_path, columns)):
+        assert table.table.column("_layout").to_pylist() == [
+            "the header row repeated (a printed page's heading), not a record", None]

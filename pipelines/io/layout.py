@@ -130,7 +130,8 @@ def row_reason(cells: Cells, header: HeaderSpan, canonical: Canonical) -> str | 
     """
     raw = next((text for text in (_text(c) for c in cells) if text), "")
     # most rows are people: only a first cell that could match is folded and checked
-    if raw[:1] not in _MAYBE and ":" not in raw and "：" not in raw and raw != header.labels_first:
+    if raw[:1] not in _MAYBE and ":" not in raw and "：" not in raw \
+            and raw != header.labels_first and canonical(raw) is None:
         return None
     return first_cell_reason(fold(raw), cells, header, canonical)
 

@@ -286,6 +286,10 @@ def _reasons(table: pa.Table, header: HeaderSpan, canonical: Canonical) -> list[
     header_first = next((fold(label) for label in header.labels if label), None)
     if header_first:
         candidate = pc.or_(candidate, pc.equal(first, header_first))
+    # a header repeated under other labels of the same columns (any known label first)
+    labels = [v for v in pc.unique(first).to_pylist() if v and canonical(v) is not None]
+    if labels:
+        candidate = pc.or_(candidate, pc.is_in(first, pa.array(labels, pa.string())))
     hits = np.flatnonzero(np.asarray(pc.fill_null(candidate, False).to_numpy(
         zero_copy_only=False), dtype=bool))
     if len(hits):
