@@ -35,6 +35,9 @@ def materialise(con: Any, stage: str, relation: str, *, name: str | None = None,
     data.
     """
     target = name or relation
+    if view and params:
+        raise ValueError(f"{stage}/{relation}: a view cannot take parameters (DuckDB cannot "
+                         "prepare it); materialise it as a table")
     kind = "TEMP VIEW" if view else "TABLE"
     con.execute(f'CREATE OR REPLACE {kind} "{target}" AS {load_sql(stage, relation)}',
                 dict(params or {})).fetchall()

@@ -104,3 +104,28 @@ def test_the_stored_configuration_keeps_every_order(minimal_input: Path, tmp_pat
     assert stored == fresh
     assert list(stored.audit.datasets["roll"].columns) == list(fresh.audit.datasets["roll"].columns)
     assert list(stored.linkage["prior"]) == list(fresh.linkage["prior"])
+
+
+def test_decisions_copied_from_the_review_database_are_read_by_the_rules(
+        minimal_input: Path, tmp_path: Path) -> None:
+    """The review app's decisions arrive as a Parquet copy in the work folder (as when
+    $DIBAO_REVIEW_DATABASE_URL is set); the rules stage reads them (a DuckDB view cannot take
+    the file as a parameter: this path once failed only under Airflow with a review database)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipelines.rules import decisions
+
+    work = tmp_path / "work"
+    stages.discover(minimal_input, work, AS_OF)
+    for dataset in stages.datasets(work):
+        stages.ingest_one(dataset, work)
+    stages.validate_all(work, AS_OF)
+    stages.link_roll(work)
+    rows = [{"finding_id": "F0000000000000001", "decision": "confirmed", "decided_by": "u1",
+             "decided_at": "2026-10-01", "reason": None, "approved_by": "u2"}]
+    pq.write_table(pa.Table.from_pylist(rows, schema=decisions.SCHEMA), work / decisions.FILE)
+    stages.apply_rules_stage(work, AS_OF)
+    read = pq.read_table(work / "rules_decisions.parquet").to_pylist()
+    assert [(r["finding_id"], r["decision"]) for r in read] == [("F0000000000000001",
+                                                                 "confirmed")]

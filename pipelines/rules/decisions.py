@@ -70,10 +70,10 @@ def load(con: duckdb.DuckDBPyConnection, work: Path) -> int:
     """
     review = work / FILE
     if review.exists():
-        materialise(con, "rules", "decisions_from_review", name="decisions_in", view=True,
+        materialise(con, "rules", "decisions_from_review", name="decisions_in",
                     params={"path": review.as_posix()})
     elif "norm_decisions" in table_names(con):
-        materialise(con, "rules", "decisions_from_file", name="decisions_in", view=True)
+        materialise(con, "rules", "decisions_from_file", name="decisions_in")
     else:
         load_arrow(con, "decisions_in", IN_SCHEMA.empty_table())
     materialise(con, "rules", TABLE)
