@@ -105,7 +105,8 @@ def columns_of(dataset: str, config: AuditConfig) -> Columns:
     accepted = config.header_map(dataset)
     spec = config.datasets[dataset]
     return Columns(lambda label: accepted.get(normalise_header(label)),
-                   frozenset(c for c, col in spec.columns.items() if col.required))
+                   frozenset(c for c, col in spec.columns.items() if col.required),
+                   frozenset(accepted))
 
 
 def check_headers(found: dict[str, Path], config: AuditConfig) -> None:

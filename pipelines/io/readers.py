@@ -79,6 +79,9 @@ class Columns:
 
     canonical: Canonical
     required: frozenset[str] = frozenset()
+    # every accepted label, folded as config.normalise_header folds it (NFKC, no white space,
+    # lower case): finds a repeated header row without a lookup per row
+    labels: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -194,7 +197,7 @@ def read_csv(path: Path, columns: Columns | None = None) -> RawTable:
     header_start = head[header.first - 1][1] + 1 if header.first else 1
     body = text[_offset_after(text, header_end):]
     names = unique_names(header.labels)
-    table, rejected, blank = _read_body(body, names, header, canonical, header_end)
+    table, rejected, blank = _read_body(body, names, header, columns, header_end)
     if table is None:
         table, rejected, blank = _read_body_exact(body, names, header, canonical, header_end)
     titles = sum(1 for cells, _ in head[:header.first] if any(c.strip() for c in cells))
@@ -213,9 +216,10 @@ def _classify_text(text: str, header: HeaderSpan, canonical: Canonical,
         f"expected {expected} fields, found {actual}"
 
 
-def _read_body(body: str, names: list[str], header: HeaderSpan, canonical: Canonical,
+def _read_body(body: str, names: list[str], header: HeaderSpan, columns: Columns | None,
                header_end: int) -> tuple[pa.Table | None, list[Rejected], int]:
     """Fast path with Arrow. None as the table when quoted values span lines (exact path)."""
+    canonical = columns.canonical if columns else no_columns
     invalid: list[tuple[int, str | None]] = []  # (line within body, reason or None if blank)
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -243,8 +247,8 @@ def _read_body(body: str, names: list[str], header: HeaderSpan, canonical: Canon
     skipped = sorted(number for number, _ in invalid)
     lines = np.asarray(_row_numbers(table.num_rows, skipped), dtype=np.int64)
     rows = lines  # data row numbers: lines after the header, blank ones included
-    blank_mask = _blank_rows(table)
-    reasons = _reasons(table, header, canonical)
+    first, blank_mask = _first_cells(table)
+    reasons = _reasons(table, first, header, columns)
     keep = ~blank_mask
     blank = int(blank_mask.sum()) + sum(1 for _, r in invalid if r is None)
     table = table.filter(pa.array(keep))
@@ -257,44 +261,52 @@ def _read_body(body: str, names: list[str], header: HeaderSpan, canonical: Canon
     return table, rejected, blank
 
 
-def _blank_rows(table: pa.Table) -> np.ndarray:
-    """Rows whose every cell is empty or white space."""
-    if table.num_columns == 0 or table.num_rows == 0:
-        return np.zeros(table.num_rows, dtype=bool)
-    filled = np.zeros(table.num_rows, dtype=bool)
-    for column in table.columns:
-        length = pc.fill_null(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
-        filled |= np.asarray(length.to_numpy(zero_copy_only=False)) > 0
-    return np.logical_not(filled)
+def _first_cells(table: pa.Table) -> tuple[pa.Array, np.ndarray]:
+    """Each row's first filled cell (white space only counts as empty), and which rows have
+    none (blank rows). One coalesce over the raw columns; the rare rows whose first non-empty
+    cell is only white space are resolved one by one."""
+    n = table.num_rows
+    first = pc.coalesce(*table.columns) if table.num_columns > 1 else table.column(0)
+    first = first.combine_chunks() if isinstance(first, pa.ChunkedArray) else first
+    spaces = np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(first), ""), False)
+                        .to_numpy(zero_copy_only=False), dtype=bool)
+    blank = np.asarray(pc.is_null(first).to_numpy(zero_copy_only=False), dtype=bool)
+    if spaces.any():
+        values = first.to_pylist()
+        rows = table.take(pa.array(np.flatnonzero(spaces))).to_pylist()
+        for index, row in zip(np.flatnonzero(spaces), rows, strict=True):
+            filled = next((v for v in row.values() if v is not None and v.strip()), None)
+            values[int(index)] = filled
+            blank[int(index)] = filled is None
+        first = pa.array(values, pa.string())
+    return first, blank if n else np.zeros(0, dtype=bool)
 
 
-def _reasons(table: pa.Table, header: HeaderSpan, canonical: Canonical) -> list[str | None]:
+def _reasons(table: pa.Table, first: pa.Array, header: HeaderSpan,
+             columns: Columns | None) -> list[str | None]:
     """Per row: total, note or repeated header (see layout.py), else None. Vectorised search for
-    candidates (the first filled cell matches a pattern or the header's first label), then the
-    exact rule on those few rows."""
+    candidates (the first filled cell matches a pattern, or is a header label), then the exact
+    rule on those few rows."""
     n = table.num_rows
     out: list[str | None] = [None] * n
     if n == 0 or table.num_columns == 0:
         return out
-    cells = []
-    for column in table.columns:
-        folded = pc.replace_substring_regex(pc.utf8_normalize(column, "NFKC"), r"\s+", "")
-        cells.append(pc.if_else(pc.equal(folded, ""), pa.scalar(None, pa.string()), folded))
-    first = pc.coalesce(*cells) if len(cells) > 1 else cells[0]
-    candidate = pc.or_(pc.match_substring_regex(first, total_pattern()),
-                       pc.match_substring_regex(first, note_pattern()))
+    canonical = columns.canonical if columns else no_columns
+    folded = pc.replace_substring_regex(pc.utf8_normalize(first, "NFKC"), r"\s+", "")
+    candidate = pc.or_(pc.match_substring_regex(folded, total_pattern()),
+                       pc.match_substring_regex(folded, note_pattern()))
     header_first = next((fold(label) for label in header.labels if label), None)
     if header_first:
-        candidate = pc.or_(candidate, pc.equal(first, header_first))
-    # a header repeated under other labels of the same columns (any known label first)
-    labels = [v for v in pc.unique(first).to_pylist() if v and canonical(v) is not None]
-    if labels:
-        candidate = pc.or_(candidate, pc.is_in(first, pa.array(labels, pa.string())))
+        candidate = pc.or_(candidate, pc.equal(folded, header_first))
+    if columns is not None and columns.labels:
+        # a header repeated under other labels of the same columns (any known label first)
+        candidate = pc.or_(candidate, pc.is_in(pc.utf8_lower(folded),
+                                               pa.array(sorted(columns.labels), pa.string())))
     hits = np.flatnonzero(np.asarray(pc.fill_null(candidate, False).to_numpy(
         zero_copy_only=False), dtype=bool))
     if len(hits):
         rows = table.take(pa.array(hits)).to_pylist()
-        firsts = first.take(pa.array(hits)).to_pylist()
+        firsts = folded.take(pa.array(hits)).to_pylist()
         for index, row, first_cell in zip(hits, rows, firsts, strict=True):
             out[int(index)] = first_cell_reason(first_cell or "", list(row.values()), header,
                                                 canonical)
