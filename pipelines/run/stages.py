@@ -24,7 +24,7 @@ from pipelines.errors import InputError
 from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
 from pipelines.io.duck import connect, dump_tables, stage_tables
 from pipelines.io.output import move_into_place, staging_dir
-from pipelines.io.warehouse import describe, open_warehouse, resolve_url
+from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
 from pipelines.link import linker
 from pipelines.outputs import history
 from pipelines.outputs.evidence import build_review_bundle
@@ -193,15 +193,8 @@ def link_one(dataset: str, work_dir: str | Path) -> str:
     return str(target)
 
 
-def apply_rules_stage(work_dir: str | Path, as_of: str,
-                      debug_dir: str | Path | None = None) -> str:
-    """Apply the finding rules to the linked roll; the path of findings.parquet.
-
-    With `debug_dir`, every stage table is also written there as Parquet.
-    """
-    started = time.perf_counter()
-    work = Path(work_dir)
-    con = connect()
+def _load_linked(con: Any, work: Path) -> None:
+    """The rules stage's inputs: the norm_ tables, the roll's people, every dataset's links."""
     _load_norm(con, work)
     load_parquet(con, "roll_people", work / "roll_people.parquet")
     parts = [work / f"links_{d}.parquet" for d in ["roll", *linkable(work)]]
@@ -209,12 +202,24 @@ def apply_rules_stage(work_dir: str | Path, as_of: str,
     if missing:
         raise FileNotFoundError(f"links missing from {work}: {', '.join(missing)}")
     materialise(con, "rules", "links", params={"paths": [p.as_posix() for p in parts]})
-    decisions.load(con, work)
+
+
+def apply_rules_stage(work_dir: str | Path, as_of: str,
+                      debug_dir: str | Path | None = None) -> str:
+    """Apply the finding rules to the linked roll; the path of findings.parquet.
+
+    Also builds the review bundle and the history snapshot (both from the findings). With
+    `debug_dir`, every stage table is also written there as Parquet.
+    """
+    started = time.perf_counter()
+    work = Path(work_dir)
     run_settings = settings.of_run(work)
-    config = run_settings.audit
-    without = column_notes(config, _facts(work))
+    con = connect()
+    _load_linked(con, work)
+    decisions.load(con, work)
+    without = column_notes(run_settings.audit, _facts(work))
     apply_rules(con, dt.date.fromisoformat(as_of), run_settings.rules, without)
-    build_review_bundle(con, config)
+    build_review_bundle(con, run_settings.audit)
     history.build_snapshot(con)
     for name in RESULTS:
         save_table(con, name, work / f"{name}.parquet")
@@ -222,6 +227,41 @@ def apply_rules_stage(work_dir: str | Path, as_of: str,
         dump_tables(con, stage_tables(con), Path(debug_dir))
     record_time(work, "rules", "all", time.perf_counter() - started)
     return str(work / "findings.parquet")
+
+
+def _write_files(con: Any, store: Warehouse, as_of: dt.date, work: Path, stage: Path
+                 ) -> tuple[dict[str, int], dict[str, Any]]:
+    """The audit's files into `stage`: findings and lists, the review bundle, changes and
+    summaries, the quality folder. (Counts per code, what the changes compared with.)"""
+    from pipelines.rules.findings import write_outputs
+
+    counts = write_outputs(con, stage)
+    (stage / "review").mkdir()
+    for table, filename in REVIEW_FILES.items():
+        save_table(con, table, stage / "review" / filename)
+    compared = history.compare_and_write(con, store, as_of, stage)
+    shutil.copytree(work / "quality", stage / "quality")
+    return counts, compared
+
+
+def _write_manifest(con: Any, work: Path, target: Path, stage: Path, url: str,
+                    counts: dict[str, int], compared: dict[str, Any]) -> None:
+    """manifest.json and config.effective.yaml into `stage`."""
+    run_settings = settings.of_run(work)
+    facts = _facts(work)
+    outcomes = [ExpectationOutcome(**o)
+                for o in read_json(work / "quality" / "validation.json")]
+    manifest = build_manifest(work, target, run_settings.audit, facts, outcomes)
+    manifest["tables"] = {f"norm_{d}": int(f["loaded_rows"]) for d, f in sorted(facts.items())}
+    manifest["checks"] = rule_checks(con)
+    manifest["findings"] = counts
+    manifest["linkage"] = [read_json(work / f"links_{d}.json")
+                           for d in ["roll", *linkable(work)]]
+    (stage / "config.effective.yaml").write_text(
+        yaml.safe_dump(run_settings.effective(), allow_unicode=True, sort_keys=True),
+        encoding="utf-8")
+    manifest["history"] = {"warehouse": describe(url), **compared}
+    write_json(stage / "manifest.json", manifest)
 
 
 def write_audit(work_dir: str | Path, output_dir: str | Path, warehouse: str | None = None
@@ -234,39 +274,17 @@ def write_audit(work_dir: str | Path, output_dir: str | Path, warehouse: str | N
     a DuckDB file or PostgreSQL URL; default $DIBAO_WAREHOUSE, the configuration, else
     `<output_dir parent>/warehouse.duckdb`.
     """
-    from pipelines.rules.findings import write_outputs
-
     started = time.perf_counter()
     work, target = Path(work_dir), Path(output_dir)
-    run_settings = settings.of_run(work)
-    config = run_settings.audit
-    facts = _facts(work)
-    outcomes = [ExpectationOutcome(**o)
-                for o in read_json(work / "quality" / "validation.json")]
     as_of = dt.date.fromisoformat(str(read_json(work / "run.json")["as_of"]))
-    url = resolve_url(warehouse, config.warehouse.url, target)
+    url = resolve_url(warehouse, settings.of_run(work).audit.warehouse.url, target)
     with staging_dir(target) as stage, open_warehouse(url) as store:
         con = connect()
         for name in RESULTS:
             load_parquet(con, name, work / f"{name}.parquet")
-        counts = write_outputs(con, stage)
-        (stage / "review").mkdir()
-        for table, filename in REVIEW_FILES.items():
-            save_table(con, table, stage / "review" / filename)
-        compared = history.compare_and_write(con, store, as_of, stage)
-        shutil.copytree(work / "quality", stage / "quality")
+        counts, compared = _write_files(con, store, as_of, work, stage)
         record_time(work, "outputs", "all", time.perf_counter() - started)
-        manifest = build_manifest(work, target, config, facts, outcomes)
-        manifest["tables"] = {f"norm_{d}": int(f["loaded_rows"]) for d, f in sorted(facts.items())}
-        manifest["checks"] = rule_checks(con)
-        manifest["findings"] = counts
-        manifest["linkage"] = [read_json(work / f"links_{d}.json")
-                               for d in ["roll", *linkable(work)]]
-        effective = run_settings.effective()
-        (stage / "config.effective.yaml").write_text(
-            yaml.safe_dump(effective, allow_unicode=True, sort_keys=True), encoding="utf-8")
-        manifest["history"] = {"warehouse": describe(url), **compared}
-        write_json(stage / "manifest.json", manifest)
+        _write_manifest(con, work, target, stage, url, counts, compared)
         # the warehouse last: a date is recorded only once its files are complete
         store.replace(as_of, history.history_tables(con, as_of, target))
         move_into_place(stage, target)
