@@ -2,8 +2,9 @@
 
 UTF-8 without BOM, comma-separated, `\\n` line ends, a header row; NULL written as an empty cell.
 Numbers: the columns in `decimals` with that many decimals; other floats with `float_decimals`
-(None: as Python prints them); everything else as text. Re-running over the same rows writes
-the same bytes.
+(None: as Python prints them); everything else as text, and text that a spreadsheet would run as
+a formula (beginning with = + - @) behind an apostrophe (`inert.csv_text`). Re-running over the
+same rows writes the same bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pipelines.io.inert import csv_text
+
 
 def _cell(value: Any, places: int | None, float_places: int | None) -> str:
     if value is None or (isinstance(value, float) and value != value):
@@ -23,7 +26,7 @@ def _cell(value: Any, places: int | None, float_places: int | None) -> str:
         return f"{float(value):.{places}f}"
     if float_places is not None and isinstance(value, float | Decimal):
         return f"{value:.{float_places}f}"
-    return str(value)
+    return csv_text(value if isinstance(value, str) else str(value))
 
 
 def write_csv(path: Path, columns: Sequence[str],

@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipelines.io.inert import set_text
 from pipelines.publicity.lists import (
     COLUMNS,
     LIST_COLUMNS,
@@ -62,7 +63,7 @@ class _Sheet:
                align: str = "left", height: float | None = None) -> None:
         ws, last = self.ws, get_column_letter(self.ncols)
         ws.merge_cells(f"A{self.row}:{last}{self.row}")
-        cell = ws.cell(self.row, 1, text)
+        cell = set_text(ws.cell(self.row, 1), text)
         cell.font = Font(size=size, bold=bold)
         cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
         if height:
@@ -72,7 +73,7 @@ class _Sheet:
     def table_row(self, values: Sequence[Any], *, head: bool = False, bold: bool = False,
                   amount_col: int | None = None) -> None:
         for col, value in enumerate(values, start=1):
-            cell = self.ws.cell(self.row, col, value)
+            cell = set_text(self.ws.cell(self.row, col), value)
             cell.border = _BORDER
             cell.alignment = _CENTER
             if head or bold:

@@ -113,6 +113,8 @@ def xlsx(session: Session, who: Account, filters: Filters) -> tuple[bytes, int]:
     """The filtered queue as an XLSX workbook (ID numbers masked); bytes and row count."""
     from openpyxl import Workbook
 
+    from pipelines.io.inert import row_cells
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("线索")
     sheet.append([label for label, _ in XLSX_COLUMNS])
@@ -130,7 +132,7 @@ def xlsx(session: Session, who: Account, filters: Filters) -> tuple[bytes, int]:
             elif name == "status":
                 value = STATUS_LABELS.get(value, value)
             row.append(value)
-        sheet.append(row)
+        sheet.append(row_cells(sheet, row))
         count += 1
     buffer = io.BytesIO()
     book.save(buffer)
