@@ -14,4 +14,7 @@ if ls dags/*.py >/dev/null 2>&1; then .venv/bin/ruff check --select AIR dags; fi
 echo "== mypy" >&2
 .venv/bin/mypy
 echo "== pytest" >&2
-.venv/bin/pytest "$@"
+# two worker processes (two cores); a test file stays in one process, so its module-scoped
+# fixtures (a generated city, an Airflow home, a review database) are made once; the longest
+# files first (tests/conftest.py)
+.venv/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"

@@ -33,7 +33,8 @@ from tests.contract_files import (
     run_cli,
 )
 
-# ~2 s per folder on a 2-core machine: 24 + 8 folders take about a minute. The test command
+# ~2 s per folder on a 2-core machine. The test command draws 16 + 5 folders (half a minute;
+# the long random run covers thousands, see docs/benchmarks.md), the other profiles 24 + 8. It
 # draws the same folders every time (derandomized: a red build is reproducible, and a green one
 # is not luck); DIBAO_HYPOTHESIS_PROFILE=contract draws new ones and keeps a failing example in
 # .hypothesis/ to replay first next time (benchmarks/contract_fuzz.py is the long random run). No shrinking by default: each
@@ -45,7 +46,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.large_base_example])
 settings.register_profile("contract-ci", settings.get_profile("contract"), derandomize=True,
-                          database=None)
+                          database=None, max_examples=16)
 settings.register_profile("contract-shrink", settings.get_profile("contract"),
                           phases=list(Phase))
 PROFILE = settings.get_profile(os.environ.get("DIBAO_HYPOTHESIS_PROFILE") or "contract-ci")

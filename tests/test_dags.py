@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +31,29 @@ AS_OF = "2026-10-31"
 OUTPUTS = ("findings.csv", "remove_list.csv", "add_list.csv")
 HEAVY = ("pandas", "duckdb", "pyarrow", "great_expectations", "numpy", "pipelines.run.stages")
 
-RUN_DAG = """
-import json, sys
+# One child process runs every dag.test() of this module, one JSON request per stdin line
+# ({"dag_id", "conf", "env"}): Airflow, Great Expectations and the pipeline are imported once,
+# not once per run (a run in a fresh process cost 26 s, most of it imports). Each run's log
+# ends with DAGRUN_STATE=<state> and the line DAGRUN_DONE.
+RUN_DAGS = """
+import json, os, sys
 from airflow.dag_processing.dagbag import DagBag
-dag = DagBag(sys.argv[1]).dags[sys.argv[3] if len(sys.argv) > 3 else "dibao_nightly_audit"]
-run = dag.test(run_conf=json.loads(sys.argv[2]))
-print("DAGRUN_STATE=" + str(run.state))
+bag = DagBag(sys.argv[1])
+for request in sys.stdin:
+    request = json.loads(request)
+    saved = {k: os.environ.get(k) for k in request["env"]}
+    os.environ.update(request["env"])
+    try:
+        run = bag.dags[request["dag_id"]].test(run_conf=request["conf"])
+        print("DAGRUN_STATE=" + str(run.state), flush=True)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        sys.stderr.flush()
+        print("DAGRUN_DONE", flush=True)
 """
 
 IMPORT_ONLY = """
@@ -169,14 +186,50 @@ def test_importing_the_dag_touches_no_data(airflow_env: dict[str, str],
     assert result == {"touched": [], "heavy": []}
 
 
-def _run_dag(env: dict[str, str], conf: dict[str, str],
-             dag_id: str = "dibao_nightly_audit") -> tuple[str, str]:
-    done = subprocess.run([sys.executable, "-c", RUN_DAG, str(DAGS), json.dumps(conf), dag_id],
-                          env=env, capture_output=True, text=True)
-    log = done.stdout + done.stderr
-    states = [x for x in done.stdout.splitlines() if x.startswith("DAGRUN_STATE=")]
-    assert states, log[-4000:]
-    return states[-1].split("=", 1)[1], log
+class DagRunner:
+    """The child process that runs DAGs with dag.test(), and its merged output."""
+
+    def __init__(self, env: dict[str, str]):
+        self.proc = subprocess.Popen([sys.executable, "-c", RUN_DAGS, str(DAGS)], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+
+    def run(self, conf: dict[str, str], env: dict[str, str] | None = None,
+            dag_id: str = "dibao_nightly_audit",
+            on_line: Callable[[str], None] | None = None) -> tuple[str, str]:
+        """The run's final state and its log; `env` is set for this run only."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"dag_id": dag_id, "conf": conf,
+                                          "env": env or {}}) + "\n")
+        self.proc.stdin.flush()
+        lines: list[str] = []
+        for line in self.proc.stdout:
+            if line.rstrip("\n") == "DAGRUN_DONE":
+                break
+            lines.append(line)
+            if on_line:
+                on_line(line)
+        log = "".join(lines)
+        states = [x for x in lines if x.startswith("DAGRUN_STATE=")]
+        assert states, log[-4000:]
+        return states[-1].strip().split("=", 1)[1], log
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def dags(migrated: dict[str, str]) -> Iterator[DagRunner]:
+    # retries 2 s apart (the delay is read when the DAG file is parsed)
+    runner = DagRunner({**migrated, "DIBAO_RETRY_DELAY": "2", "PYTHONUNBUFFERED": "1"})
+    yield runner
+    runner.close()
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +281,7 @@ def _mangle_ids(path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_failed_run_then_the_fixed_rerun_gives_the_same_outputs_as_the_cli(
-        migrated: dict[str, str], small_city: Path, tmp_path: Path) -> None:
+        dags: DagRunner, small_city: Path, tmp_path: Path) -> None:
     """One sequence of DAG runs over one output folder (each run costs half a minute):
     a critical expectation fails the run (webhook, report, nothing published); the fixed
     re-run succeeds with the CLI's outputs and imports into the review database; a second
@@ -242,8 +295,7 @@ def test_a_failed_run_then_the_fixed_rerun_gives_the_same_outputs_as_the_cli(
     conf = {"input_dir": str(city), "output_dir": str(dag_root), "as_of": AS_OF}
     with _webhook() as (url, received):
         # the webhook is configured as an Airflow Variable, set through the environment
-        env = {**migrated, "AIRFLOW_VAR_DIBAO_FAILURE_WEBHOOK": url}
-        state, log = _run_dag(env, conf)
+        state, log = dags.run(conf, {"AIRFLOW_VAR_DIBAO_FAILURE_WEBHOOK": url})
     assert state == "failed", log[-4000:]
     assert len(received) == 1, log[-4000:]
     posted = json.loads(received[0])
@@ -261,7 +313,7 @@ def test_a_failed_run_then_the_fixed_rerun_gives_the_same_outputs_as_the_cli(
                  "--as-of", AS_OF]) == 0
     # with a review database configured, the run reads its decisions and imports its findings
     review_db = f"sqlite:///{tmp_path / 'review.sqlite3'}"
-    state, log = _run_dag({**migrated, "DIBAO_REVIEW_DATABASE_URL": review_db}, conf)
+    state, log = dags.run(conf, {"DIBAO_REVIEW_DATABASE_URL": review_db})
     assert state == "success", log[-4000:]
     assert (dag_root / AS_OF / "findings.csv").exists()
     assert "Skipping registering function" not in log
@@ -281,7 +333,7 @@ def test_a_failed_run_then_the_fixed_rerun_gives_the_same_outputs_as_the_cli(
     # a second successful run for the same date replaces the date's folder with identical files
     first = {name: (dag_root / AS_OF / name).read_bytes() for name in OUTPUTS}
     (dag_root / AS_OF / "stale.txt").write_text("left by hand")
-    state, log = _run_dag(migrated, conf)
+    state, log = dags.run(conf)
     assert state == "success", log[-4000:]
     for name in OUTPUTS:
         assert (dag_root / AS_OF / name).read_bytes() == first[name], name
@@ -290,8 +342,8 @@ def test_a_failed_run_then_the_fixed_rerun_gives_the_same_outputs_as_the_cli(
 
     # the monthly publicity DAG, by hand for that month-end audit, writes the same files as
     # `dibao-audit publish`
-    state, log = _run_dag(migrated, {"as_of": AS_OF, "output_dir": str(dag_root)},
-                          "dibao_monthly_publicity")
+    state, log = dags.run({"as_of": AS_OF, "output_dir": str(dag_root)},
+                          dag_id="dibao_monthly_publicity")
     assert state == "success", log[-4000:]
     assert main(["publish", "--as-of", AS_OF, "--output", str(cli_out)]) == 0
     dag_files = sorted(p.name for p in (dag_root / AS_OF / "publicity").iterdir())
@@ -314,7 +366,7 @@ def _pg_admin() -> object:
 @pytest.mark.slow
 @pytest.mark.services
 def test_unreachable_warehouse_is_retried_and_the_retry_succeeds(
-        migrated: dict[str, str], small_city: Path, tmp_path: Path) -> None:
+        dags: DagRunner, small_city: Path, tmp_path: Path) -> None:
     """A transient failure: the warehouse database does not exist when publish first runs.
     The test creates it when the first failure shows in the run's log; the retry succeeds."""
     name = f"dibao_retry_test_{os.getpid()}"
@@ -324,23 +376,23 @@ def test_unreachable_warehouse_is_retried_and_the_retry_succeeds(
     root = tmp_path / "out"
     conf = {"input_dir": str(small_city), "output_dir": str(root), "as_of": AS_OF,
             "warehouse": f"postgresql://postgres@127.0.0.1:5432/{name}"}
-    env = {**migrated, "DIBAO_RETRY_DELAY": "2"}
-    proc = subprocess.Popen([sys.executable, "-c", RUN_DAG, str(DAGS), json.dumps(conf)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    lines: list[str] = []
     created = False
-    for line in proc.stdout:
-        lines.append(line)
+
+    def create_when_refused(line: str) -> None:
+        nonlocal created
         if not created and f"warehouse postgresql://postgres@127.0.0.1:5432/{name} cannot be " \
                            "opened" in line:
             with admin.cursor() as cur:
                 cur.execute(f'CREATE DATABASE "{name}"')
             created = True
-    proc.wait()
-    log = "".join(lines)
-    admin.close()
+
+    try:
+        state, log = dags.run(conf, on_line=create_when_refused)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
     assert created, log[-4000:]
-    assert "DAGRUN_STATE=success" in log, log[-4000:]
+    assert state == "success", log[-4000:]
     assert (root / AS_OF / "changes.csv").exists()
     assert not (root / "_failed").exists(), "a retried failure is not a failed run"

@@ -80,11 +80,34 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | 
 
 
 @pytest.mark.slow
-def test_changes_over_three_months_match_the_roll_edits(months: list[Path], tmp_path: Path,
-                                                       warehouse: str | None) -> None:
+def test_three_months_of_changes_reruns_and_a_mid_month_nightly_run(
+        months: list[Path], tmp_path: Path, warehouse: str | None) -> None:
+    """One warehouse through October, a mid-November nightly run, November (run twice) and
+    December: the changes match the roll edits; a re-run replaces its date; the nightly run
+    compares with the month end, like the month-end run."""
     out = tmp_path / "out"
-    for folder, day in zip(months, MONTHS, strict=True):
-        run_audit(folder, out / day.isoformat(), day, warehouse=warehouse)
+    mid = dt.date(2026, 11, 15)
+    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0], warehouse=warehouse)
+    run_audit(months[1], out / mid.isoformat(), mid, warehouse=warehouse)  # nightly, mid-month
+    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1], warehouse=warehouse)
+    before = (out / MONTHS[1].isoformat() / "changes.csv").read_bytes()
+    # the same date again
+    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1], warehouse=warehouse)
+    assert (out / MONTHS[1].isoformat() / "changes.csv").read_bytes() == before
+    # the mid-month run compared with October's month end, like the month-end run
+    assert _changes(out / mid.isoformat() / "changes.csv") == _changes(
+        out / MONTHS[1].isoformat() / "changes.csv")
+    with open_warehouse(_store(out, warehouse)) as store:
+        assert store.audits() == [(MONTHS[0], True), (mid, False), (MONTHS[1], True)]
+        snapshot = store.read("roll_households", MONTHS[1]).column("household_id").to_pylist()
+        assert len(snapshot) == len(set(snapshot)) > 0          # replaced, not duplicated
+        assert store.previous_month_end(dt.date(2026, 12, 31)) == MONTHS[1]
+        assert store.previous_month_end(MONTHS[1]) == MONTHS[0]
+        assert store.previous_month_end(MONTHS[0]) is None
+    manifest = (out / MONTHS[1].isoformat() / "manifest.json").read_text(encoding="utf-8")
+    assert '"compared_with": "2026-10-31"' in manifest
+
+    run_audit(months[2], out / MONTHS[2].isoformat(), MONTHS[2], warehouse=warehouse)
     first = _rows(out / MONTHS[0].isoformat() / "changes.csv")
     assert first == [["household_id", "change", "old_amount", "new_amount", "members_before",
                       "members_after", "reason", "district", "street", "community"]]
@@ -104,35 +127,9 @@ def test_changes_over_three_months_match_the_roll_edits(months: list[Path], tmp_
     added = sum(1 for r in _rows(last / "changes.csv")[1:] if r[1] == "新增")
     assert sum(int(r[5]) for r in streets[1:]) == added
     with open_warehouse(_store(out, warehouse)) as store:
-        assert [d for d, _ in store.audits()] == list(MONTHS)
+        assert [d for d, _ in store.audits()] == [MONTHS[0], mid, MONTHS[1], MONTHS[2]]
         households = store.read("roll_households", MONTHS[2])
         assert households.num_rows == sum(int(r[2]) for r in streets[1:])
-
-
-@pytest.mark.slow
-def test_rerun_replaces_the_date_and_nightly_runs_compare_with_the_month_end(
-        months: list[Path], tmp_path: Path, warehouse: str | None) -> None:
-    out = tmp_path / "out"
-    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0], warehouse=warehouse)
-    mid = dt.date(2026, 11, 15)
-    run_audit(months[1], out / mid.isoformat(), mid, warehouse=warehouse)  # nightly, mid-month
-    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1], warehouse=warehouse)
-    before = (out / MONTHS[1].isoformat() / "changes.csv").read_bytes()
-    # the same date again
-    run_audit(months[1], out / MONTHS[1].isoformat(), MONTHS[1], warehouse=warehouse)
-    assert (out / MONTHS[1].isoformat() / "changes.csv").read_bytes() == before
-    # the mid-month run compared with October's month end, like the month-end run
-    assert _changes(out / mid.isoformat() / "changes.csv") == _changes(
-        out / MONTHS[1].isoformat() / "changes.csv")
-    with open_warehouse(_store(out, warehouse)) as store:
-        assert store.audits() == [(MONTHS[0], True), (mid, False), (MONTHS[1], True)]
-        snapshot = store.read("roll_households", MONTHS[1]).column("household_id").to_pylist()
-        assert len(snapshot) == len(set(snapshot)) > 0          # replaced, not duplicated
-        assert store.previous_month_end(dt.date(2026, 12, 31)) == MONTHS[1]
-        assert store.previous_month_end(MONTHS[1]) == MONTHS[0]
-        assert store.previous_month_end(MONTHS[0]) is None
-    manifest = (out / MONTHS[1].isoformat() / "manifest.json").read_text(encoding="utf-8")
-    assert '"compared_with": "2026-10-31"' in manifest
 
 
 @pytest.mark.slow

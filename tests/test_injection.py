@@ -88,7 +88,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The audit, publicity lists and a review queue export of an injected city, in one folder."""
     base = tmp_path_factory.mktemp("injection")
     city = base / "input"
-    assert main(["synth", "--households", "200", "--seed", "11", "--out", str(city)]) == 0
+    assert main(["synth", "--households", "120", "--seed", "11", "--out", str(city)]) == 0
     _rewrite(city)
     output = base / "out" / AS_OF
     assert main(["run", "--input", str(city), "--output", str(output), "--as-of", AS_OF]) == 0

@@ -132,3 +132,47 @@ def test_a_header_repeated_under_other_labels_of_the_same_columns_is_no_record(
     for table in (read_any(path, columns), read_any(book_path, columns)):
         assert table.table.column("_layout").to_pylist() == [
             "the header row repeated (a printed page's heading), not a record", None]
+
+
+def _roll_lines(n: int) -> list[str]:
+    return [f"H{i},张{i},4201021980010{i:05d}" for i in range(n)]
+
+
+@pytest.mark.parametrize("tail", [10, 5000])
+def test_stray_opening_quote_is_a_plain_error_naming_the_line(tmp_path: Path, tail: int) -> None:
+    """A quote that never closes swallows the rest of the file (5,000 lines: past the csv
+    module's field limit, once a traceback); one that closes 10 lines on would have made ten
+    rows one."""
+    lines = ["户编号,姓名,身份证号", *_roll_lines(40)]
+    lines[21] = 'H20,"张20,420102198001000020'
+    lines += _roll_lines(tail)
+    if tail == 10:
+        lines += ['H99,张99",420102198001000099'] + _roll_lines(10)
+        lines[21:21] = _roll_lines(15)  # the quote's record spans more than 20 lines
+    path = tmp_path / "roll.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_any(path)
+    message = str(caught.value)
+    assert message.startswith("roll.csv: line ")
+    assert "stray quot" in message
+    line = 22 + (15 if tail == 10 else 0)
+    assert f"line {line}" in message, message
+
+
+def test_fifty_megabyte_value_is_a_plain_error(tmp_path: Path) -> None:
+    path = tmp_path / "roll.csv"
+    body = "\n".join(["户编号,姓名,身份证号", *_roll_lines(5)])
+    path.write_text(body + '\nH9,"' + "x" * (50 << 20) + '",1\n', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_any(path)
+    assert str(caught.value).startswith("roll.csv: line 7: a value runs past")
+
+
+def test_quoted_value_over_two_lines_is_still_one_value(tmp_path: Path) -> None:
+    path = tmp_path / "roll.csv"
+    path.write_text('户编号,姓名,家庭住址\nH1,张伟,"幸福路1号\n2单元"\nH2,李娜,幸福路2号\n',
+                    encoding="utf-8")
+    table = read_any(path).table
+    assert table.column("家庭住址").to_pylist() == ["幸福路1号\n2单元", "幸福路2号"]
+    assert table.column("_line").to_pylist() == [2, 4]

@@ -149,6 +149,10 @@ def layout_entry(header_lines: list[int], title_rows: int, records: int, blank: 
 
 # ---------------------------------------------------------------------------------------- CSV
 
+# A record over this many lines is a stray quotation mark, not a value with line breaks (an
+# address typed over two or three lines is the real case).
+MAX_RECORD_LINES = 20
+
 
 def _lines(text: str) -> Iterator[str]:
     start = 0
@@ -161,14 +165,21 @@ def _lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
-def _head(text: str) -> list[tuple[list[str], int]]:
+def _head(text: str, path: Path) -> list[tuple[list[str], int]]:
     """The first records of a CSV text, each with the line it ends on."""
     reader = csv.reader(_lines(text))
     out: list[tuple[list[str], int]] = []
-    for record in reader:
-        out.append((record, reader.line_num))
-        if len(out) >= HEADER_SCAN_ROWS:
-            break
+    try:
+        for record in reader:
+            out.append((record, reader.line_num))
+            if len(out) >= HEADER_SCAN_ROWS:
+                break
+    except csv.Error as exc:
+        line = (out[-1][1] + 1) if out else 1
+        raise InputError(
+            f"{path.name}: line {line}: a value runs past {csv.field_size_limit():,} characters "
+            f"({exc}); most likely a stray quotation mark (\") opens it and never closes: "
+            "remove it, or write it as \"\" inside a quoted value", file=str(path)) from None
     return out
 
 
@@ -188,7 +199,7 @@ def read_csv(path: Path, columns: Columns | None = None) -> RawTable:
     encoding = detect_encoding(data, path)
     text = data.decode(encoding)
     canonical = columns.canonical if columns else no_columns
-    head = _head(text)
+    head = _head(text, path)
     header = find_header([cells for cells, _ in head], canonical)
     if header is None:
         raise InputError(f"{path.name}: the file is empty; expected a header row",
@@ -199,7 +210,8 @@ def read_csv(path: Path, columns: Columns | None = None) -> RawTable:
     names = unique_names(header.labels)
     table, rejected, blank = _read_body(body, names, header, columns, header_end)
     if table is None:
-        table, rejected, blank = _read_body_exact(body, names, header, canonical, header_end)
+        table, rejected, blank = _read_body_exact(path, body, names, header, canonical,
+                                                  header_end)
     titles = sum(1 for cells, _ in head[:header.first] if any(c.strip() for c in cells))
     return RawTable(path, table, header.labels, encoding, rejected,
                     layout_entry(list(range(header_start, header_end + 1)), titles,
@@ -229,19 +241,14 @@ def _read_body(body: str, names: list[str], header: HeaderSpan, columns: Columns
         return "skip"
 
     if body.strip():
-        table = pacsv.read_csv(
-            io.BytesIO(body.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24,
-                                           use_threads=not _may_be_malformed(body, len(names))),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid,
-                                             ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
-        )
+        try:
+            table = _arrow_csv(body, names, on_invalid)
+        except pa.ArrowInvalid:  # e.g. a value longer than a block: the exact path says where
+            return None, [], 0
     else:
         table = pa.table([pa.array([], pa.string()) for _ in names], names=names)
     physical = body.count("\n") + (0 if not body or body.endswith("\n") else 1)
+
     if '"' in body and physical != table.num_rows + len(invalid):
         return None, [], 0  # quoted values span lines: line numbers need the exact path
     skipped = sorted(number for number, _ in invalid)
@@ -259,6 +266,19 @@ def _read_body(body: str, names: list[str], header: HeaderSpan, columns: Columns
     rejected = [Rejected(number, reason, number + header_end)
                 for number, reason in sorted(invalid, key=lambda x: x[0]) if reason is not None]
     return table, rejected, blank
+
+
+def _arrow_csv(body: str, names: list[str], on_invalid: Any) -> pa.Table:
+    return pacsv.read_csv(
+        io.BytesIO(body.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24,
+                                       use_threads=not _may_be_malformed(body, len(names))),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid,
+                                         ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
+    )
 
 
 def _first_cells(table: pa.Table) -> tuple[pa.Array, np.ndarray]:
@@ -321,17 +341,44 @@ def _may_be_malformed(text: str, n_fields: int) -> bool:
     return counts != {n_fields - 1}
 
 
-def _read_body_exact(body: str, names: list[str], header: HeaderSpan, canonical: Canonical,
-                     header_end: int) -> tuple[pa.Table, list[Rejected], int]:
+def _read_body_exact(path: Path, body: str, names: list[str], header: HeaderSpan,
+                     canonical: Canonical, header_end: int
+                     ) -> tuple[pa.Table, list[Rejected], int]:
     """Slow path with the csv module, when quoted values span lines: a record's row number is
-    its place after the header (as a spreadsheet shows the file), its line where it starts."""
+    its place after the header (as a spreadsheet shows the file), its line where it starts.
+
+    A quotation mark that opens a value and never closes where it should swallows the lines
+    after it into one value: a record over MAX_RECORD_LINES lines, or a value over the csv
+    module's field limit, stops the run (InputError) naming the line and column where it opens,
+    instead of quarantining thousands of rows as one or failing with a traceback."""
     reader = csv.reader(io.StringIO(body, newline=""))
     records: list[tuple[int, int, list[str | None]]] = []
     rejected: list[Rejected] = []
     blank = 0
     start = 1
-    for number, record in enumerate(reader, start=1):
+    number = 0
+    while True:
+        number += 1
         line = start + header_end
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(
+                f"{path.name}: line {line}: a value runs past {csv.field_size_limit():,} "
+                f"characters ({exc}); most likely a stray quotation mark (\") opens it and "
+                "never closes: remove it, or write it as \"\" inside a quoted value",
+                file=str(path)) from None
+        spans = reader.line_num - start + 1
+        if spans > MAX_RECORD_LINES:
+            opened = next((names[i] if i < len(names) else f"field {i + 1}"
+                           for i, v in enumerate(record) if "\n" in v), "?")
+            raise InputError(
+                f"{path.name}: line {line}, column {opened}: a quotation mark (\") opens a "
+                f"value that runs over {spans:,} lines, to line {reader.line_num + header_end}; "
+                "a stray quote: remove it, or write it as \"\" inside a quoted value",
+                file=str(path))
         start = reader.line_num + 1
         cells: list[str | None] = [v if v != "" else None for v in record]
         if not any(c and c.strip() for c in cells):
@@ -450,7 +497,7 @@ def read_header(path: Path, columns: Columns | None = None) -> RawTable:
         if len(data) == HEADER_BYTES and b"\n" in data:
             data = data[: data.rindex(b"\n") + 1]  # whole lines: no character cut in two
         encoding = detect_encoding(data, path)
-        head = _head(data.decode(encoding))
+        head = _head(data.decode(encoding), path)
         header = find_header([cells for cells, _ in head],
                              columns.canonical if columns else no_columns)
         if header is None:

@@ -21,13 +21,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from pipelines.logs import mask_ids
@@ -80,7 +79,8 @@ def local_time(value: dt.datetime | None) -> str:
 
 
 def client_of(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address as recorded (at most the audit log's 64 characters)."""
+    return request.client.host[:64] if request.client else None
 
 
 def csrf_token(request: Request) -> str:
@@ -109,13 +109,17 @@ def db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(db)]
 
 
-def current(request: Request, session: DB) -> Account:
-    """The active account of a live server-side session; LoginRequired otherwise."""
-    user = sessions.user_of(session, request.session.get("sid"))
-    if user is None:
+def current(request: Request) -> Account:
+    """The active account of a live server-side session; LoginRequired otherwise. Looked up in
+    a session of its own, closed at once: a request holds no connection for its signed-in user
+    while it works (a decision held two, and 20 at once exhausted the pool)."""
+    with request.app.state.factory() as session:
+        user = sessions.user_of(session, request.session.get("sid"))
+        who = account(user) if user is not None else None
+    if who is None:
         request.session.pop("sid", None)
         raise LoginRequired()
-    return account(user)
+    return who
 
 
 Who = Annotated[Account, Depends(current)]
@@ -185,11 +189,13 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
     def login_form(request: Request, next: str = "/queue") -> HTMLResponse:
         return render(request, "login.html", {"next": next, "error": None, "username": ""})
 
+    # Plain `def` endpoints run in the thread pool: a password check (argon2, ~0.8 s of CPU) or
+    # a database wait never holds the event loop, so other requests and /healthz go on.
     @app.post("/login", dependencies=[Depends(check_csrf)], response_class=HTMLResponse)
-    async def login(request: Request) -> Response:
-        form = await request.form()
-        username, password = str(form.get("username") or ""), str(form.get("password") or "")
-        target = str(form.get("next") or "/queue")
+    def login(request: Request, username: Annotated[str, Form()] = "",
+              password: Annotated[str, Form()] = "",
+              next: Annotated[str, Form()] = "/queue") -> Response:
+        target = next or "/queue"
         if not target.startswith("/") or target.startswith("//"):
             target = "/queue"
         name = username.strip()[:64] or "-"
@@ -331,32 +337,26 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
         return render(request, "case.html", case_context(session, who, [finding], None), who=who)
 
     @app.post("/findings/{finding_id}/decide", dependencies=[Depends(check_csrf)])
-    async def decide(request: Request, finding_id: str,
-                     who: Who) -> Response:
-        form = await request.form()
-        action = str(form.get("action") or "")
-        note = str(form.get("note") or "")
-        reason_code = str(form.get("reason_code") or "")
+    def decide(request: Request, finding_id: str, who: Who,
+               action: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+               reason_code: Annotated[str, Form()] = "", version: Annotated[str, Form()] = "",
+               request_id: Annotated[str, Form()] = "") -> Response:
         try:
-            version = int(str(form.get("version") or ""))
+            seen = int(version)
         except ValueError:
             raise HTTPException(400, "缺少版本号，请刷新页面。") from None
         try:
-            outcome = await run_in_threadpool(
-                decisions.decide, factory, who, finding_id, action, version, reason_code, note,
-                client_of(request), str(form.get("request_id") or "") or None)
+            outcome = decisions.decide(factory, who, finding_id, action, seen, reason_code,
+                                       note, client_of(request), request_id or None)
         except decisions.DecisionError as exc:
             raise HTTPException(exc.status, str(exc)) from None
         except decisions.Conflict:
-            return await run_in_threadpool(conflict_page, request, who, finding_id, action,
-                                           reason_code, note)
+            return conflict_page(request, who, finding_id, action, reason_code, note)
         request.session["flash"] = (
             f"已保存：{decisions.ACTION_LABELS[outcome.action]}"
             f"（当前状态：{decisions.STATUS_LABELS[outcome.status]}）")
-        with factory() as session:
-            finding = session.get(Finding, finding_id)
-        target = (f"/households/{quote(finding.household_id)}" if finding and
-                  finding.household_id else f"/findings/{finding_id}")
+        target = (f"/households/{quote(outcome.household_id)}" if outcome.household_id
+                  else f"/findings/{finding_id}")
         return RedirectResponse(f"{target}#f-{finding_id}", status_code=303)
 
     def conflict_page(request: Request, who: Account, finding_id: str, action: str,

@@ -25,8 +25,17 @@ def record(session: Session, who: Account | str, action: str, target: str | None
     """Append one entry (in the caller's transaction). There is no update or delete."""
     username, role = (who.username, who.role) if isinstance(who, Account) else (who, None)
     session.execute(insert(AuditEntry).values(
-        at=utcnow(), username=username, role=role, action=action, target=target,
-        detail=detail, client_addr=client))
+        at=utcnow(), username=_fit("username", username), role=role, action=action,
+        target=_fit("target", target), detail=detail, client_addr=_fit("client_addr", client)))
+
+
+def _fit(column: str, value: str | None) -> str | None:
+    """`value` cut to the column's length (PostgreSQL refuses longer values; SQLite would keep
+    them): a long filter or address never turns a request into an error."""
+    length = getattr(AuditEntry.__table__.c[column].type, "length", None)
+    if value is None or length is None or len(value) <= length:
+        return value
+    return value[:length - 1] + "…"
 
 
 @dataclass(frozen=True)

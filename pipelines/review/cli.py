@@ -29,6 +29,11 @@ def add_parsers(sub: Any) -> None:
     serve.add_argument("--database", help=_DB_HELP)
     serve.add_argument("--insecure-cookies", action="store_true",
                        help="session cookie without the Secure flag (plain HTTP beyond localhost)")
+    serve.add_argument("--trusted-proxies", metavar="ADDRESSES",
+                       help="comma-separated addresses of the reverse proxies whose "
+                            "X-Forwarded-For / X-Forwarded-Proto headers are believed (default: "
+                            "$DIBAO_REVIEW_TRUSTED_PROXIES, else none: the client address is the "
+                            "connection's, whatever the headers say)")
 
     users = sub.add_parser("users", help="review app accounts")
     users_sub = users.add_subparsers(dest="users_command", required=True)
@@ -72,7 +77,14 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(url, secure_cookies=not insecure)
     log.info("review app on http://%s:%d (database %s)", args.host, args.port, redact(url))
     # log_config=None: uvicorn's records go through the project's handler (IDs masked)
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_config=None)
+    # Forwarded headers only from the configured proxies: believed from anyone (uvicorn trusts
+    # loopback by default), a forged X-Forwarded-For would dodge the per-address login
+    # throttle and write a false address into the audit log.
+    trusted = ",".join(a.strip() for a in (
+        args.trusted_proxies or os.environ.get("DIBAO_REVIEW_TRUSTED_PROXIES") or "").split(",")
+        if a.strip())
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or None, log_config=None)
     return 0
 
 

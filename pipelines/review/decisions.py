@@ -60,6 +60,7 @@ class Outcome:
     status: str
     version: int
     repeated: bool = False  # the same request_id was already recorded
+    household_id: str | None = None
 
 
 def allowed_actions(who: Account, finding: Finding) -> list[str]:
@@ -102,12 +103,22 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
             request_id: str | None) -> Outcome:
     note = note.strip()[:2000]
     request_id = request_id or None
+    if request_id is not None and len(request_id) > 64:
+        raise DecisionError("请求编号无效，本次操作未保存，请刷新页面后重试。", 400)
     try:
         with factory.begin() as session:
             if request_id:
                 done = session.scalar(select(Decision).where(Decision.request_id == request_id))
+                if done is not None and done.finding_id != finding_id:
+                    # a form's request id sent with another finding: nothing is recorded, so
+                    # "saved" would be untrue
+                    raise DecisionError("请求编号已用于另一条线索，本次操作未保存，请刷新页面后重试。",
+                                        400)
                 if done is not None:
-                    return Outcome(finding_id, done.action, done.status_after, version, True)
+                    household = session.scalar(select(Finding.household_id).where(
+                        Finding.finding_id == finding_id))
+                    return Outcome(finding_id, done.action, done.status_after, version, True,
+                                   household)
             finding = session.get(Finding, finding_id)
             if finding is None or not who.sees(finding):
                 raise DecisionError("未找到该线索", 404)
@@ -173,4 +184,5 @@ def _append(session: Session, who: Account, finding: Finding, action: str, statu
         username=who.username, at=utcnow(), client_addr=client, request_id=request_id))
     audit.record(session, who, "decision", finding.finding_id,
                  f"{action} -> {status}" + (f" ({text[:200]})" if text else ""), client)
-    return Outcome(finding.finding_id, action, status, version)
+    return Outcome(finding.finding_id, action, status, version,
+                   household_id=finding.household_id)

@@ -94,7 +94,8 @@ def discover(input_dir: str | Path, work_dir: str | Path, as_of: str,
     for name in ignored:
         log.info("ignored file %s (not a dataset of the contract)", name)
     shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, mode=0o700)  # it holds personal data: for this user only
+    work.chmod(0o700)
     write_json(work / "run.json", {
         "as_of": dt.date.fromisoformat(as_of).isoformat(), "input_dir": str(input_dir),
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -1,0 +1,110 @@
+"""Requests an ordinary user or a careless proxy sends, that once turned into HTTP 500 on
+PostgreSQL (which enforces column lengths; SQLite does not) or wrote a false address into the
+audit log."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.review.conftest import PASSWORD, Env, csrf_of, login
+
+CLI = str(Path(sys.executable).with_name("dibao-audit"))
+LONG = "幸福社区第一网格" * 20  # 160 characters
+
+
+def test_long_queue_filters_and_audit_searches_are_answered_and_logged(env: Env) -> None:
+    from pipelines.review.models import AuditEntry
+
+    client = env.client("sup1")
+    params = {"district": env.seed.district_a, "street": LONG, "community": LONG,
+              "status": "open", "code": "DECEASED"}
+    assert client.get("/queue", params=params).status_code == 200
+    assert client.get("/queue.xlsx", params=params).status_code == 200
+    auditor = env.client("aud")
+    assert auditor.get("/audit", params={"target": LONG, "username": LONG}).status_code == 200
+    with env.factory() as session:
+        targets = [e.target for e in session.scalars(select(AuditEntry).where(
+            AuditEntry.action.in_(("view_queue", "export_queue", "view_audit_log"))))]
+    assert targets and all(t is None or len(t) <= 128 for t in targets)
+    assert any(t and t.endswith("…") for t in targets)
+
+
+def test_long_client_address_is_kept_to_its_column(env: Env) -> None:
+    from pipelines.review.models import AuditEntry
+
+    address = "2001:db8:" + ":".join(["ffff"] * 30)  # what a proxy chain may pass on
+    client = TestClient(env.app, base_url="https://testserver", follow_redirects=False,
+                        client=(address, 50000))
+    login(client, "cw_a")
+    assert client.get("/queue").status_code == 200
+    with env.factory() as session:
+        logged = session.scalars(select(AuditEntry.client_addr).where(
+            AuditEntry.username == "cw_a", AuditEntry.action == "login")).all()
+    assert logged and all(a is not None and len(a) <= 64 for a in logged)
+
+
+def test_overlong_request_id_is_refused_not_an_error(env: Env) -> None:
+    from tests.review.conftest import form_of
+    from tests.review.test_routes import findings_in
+
+    finding = findings_in(env, env.seed.district_a)[0]
+    client = env.client("cw_a")
+    page = client.get(f"/households/{finding.household_id}").text
+    form = {**form_of(page, finding.finding_id, "note"), "action": "note", "note": "x",
+            "request_id": "r" * 500}
+    response = client.post(f"/findings/{finding.finding_id}/decide", data=form)
+    assert response.status_code == 400
+
+
+def _serve(url: str, port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        server = subprocess.Popen([CLI, "serve", "--host", "127.0.0.1", "--port", str(port),
+                                   "--database", url, "--insecure-cookies", *extra],
+                                  stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        if server.poll() is not None:
+            pytest.fail(log.read_text(errors="replace"))
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(base + "/healthz", timeout=5).status_code == 200:
+                return server
+        time.sleep(0.2)
+    server.kill()
+    pytest.fail("the review app did not start")
+
+
+@pytest.mark.parametrize("trusted", [None, "127.0.0.1"])
+def test_forwarded_for_is_believed_only_from_a_configured_proxy(
+        env: Env, tmp_path: Path, trusted: str | None) -> None:
+    from pipelines.review.models import AuditEntry
+    from tests.review.test_storm import _free_port
+
+    if env.seed.backend != "sqlite":
+        pytest.skip("the address handling is the server's, not the database's")
+    port = _free_port()
+    server = _serve(env.url, port, tmp_path / "serve.log",
+                    *(["--trusted-proxies", trusted] if trusted else []))
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+        token = csrf_of(client.get("/login").text)
+        forged = "203.0.113.77"
+        refused = client.post("/login", headers={"X-Forwarded-For": forged},
+                              data={"username": "cw_a", "password": PASSWORD + "-wrong",
+                                    "csrf_token": token})
+        assert refused.status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    with env.factory() as session:
+        addresses = session.scalars(select(AuditEntry.client_addr).where(
+            AuditEntry.action == "login_failed")).all()
+    assert addresses == [forged if trusted else "127.0.0.1"]
