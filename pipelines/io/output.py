@@ -44,7 +44,7 @@ def sweep_leftovers(target: Path) -> list[Path]:
     """Remove `.<name>.staging-<pid>-*` and `.<name>.old-<pid>` folders beside `target` (of
     any name: a killed run of another date left them too) whose process is gone; the folders
     removed."""
-    removed = []
+    removed: list[Path] = []
     if not target.parent.is_dir():
         return removed
     for path in target.parent.iterdir():
