@@ -29,6 +29,9 @@ class ColumnSpec(_Model):
     # finding codes whose check reads this optional column, and what they cannot do without it
     used_by: tuple[str, ...] = ()
     without: str | None = None
+    # numbers: the plausible range [low, high]; a value outside it (a negative allowance, 1e23
+    # yuan) is read as unusable, like an unreadable number, and counted in the quality report
+    range: tuple[float, float] | None = None
 
 
 class PersonSpec(_Model):

@@ -174,3 +174,32 @@ def test_every_files_header_is_checked_before_any_is_read(minimal_input: Path,
     assert "roll.csv: required column missing: name" in message
     assert "deaths.csv: required column missing: death_date" in message
     assert "pensions.csv" not in message
+
+
+def test_amounts_outside_their_range_are_unusable_and_reported(tmp_path: Path) -> None:
+    """-500 and 1e23 yuan a month once reached the district summary and ranked the remove list
+    with a negative priority; they are read as unusable values, counted with their rows."""
+    import csv
+    import json
+
+    from pipelines.cli import main
+
+    folder = tmp_path / "input"
+    folder.mkdir()
+    write_csv(folder / "roll.csv", ROLL_HEADER, [
+        ["H1", "张伟", make_id(seq="011"), "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "-500"],
+        ["H2", "李娜", make_id(birth="19820304", seq="022"), "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "1e23"],
+        ["H3", "王芳", make_id(birth="19830304", seq="042"), "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"],
+    ])
+    write_csv(folder / "standards.csv", ["district", "category", "monthly_standard"],
+              [["江岸区", "城市低保", "1050"]])
+    out = tmp_path / "out" / "2026-10-31"
+    assert main(["run", "--input", str(folder), "--output", str(out), "--as-of", "2026-10-31"]) == 0
+    with (out / "summary_by_district.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [float(r["monthly_amount"]) for r in rows] == [900.0]
+    with (out / "quality" / "value_issues.csv").open(encoding="utf-8") as handle:
+        issues = [r for r in csv.DictReader(handle) if r["column"] == "monthly_amount"]
+    assert [(r["issue"], r["rows"]) for r in issues] == [("number out of range (0 to 100000)", "2")]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["roll"]["loaded_rows"] == 3

@@ -52,6 +52,19 @@ def parse_decimal(values: pd.Series) -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype("Float64")
 
 
+def _in_range(numbers: pd.Series, bounds: tuple[float, float] | None,
+              notes: list[dict[str, Any]], dataset: str, column: str,
+              frame: pd.DataFrame) -> pd.Series:
+    """`numbers` with values outside the column's plausible range made NULL, and noted."""
+    if bounds is None:
+        return numbers
+    low, high = bounds
+    outside = numbers.notna() & ((numbers < low) | (numbers > high))
+    outside = outside.fillna(False).astype(bool)
+    _note(notes, dataset, column, f"number out of range ({low:g} to {high:g})", outside, frame)
+    return numbers.mask(outside)
+
+
 def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
                  config: AuditConfig) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Return the typed, normalised frame and notes on values that could not be read."""
@@ -71,12 +84,14 @@ def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
             out[column] = parse_decimal(values)
             _note(notes, dataset, column, "number not recognised", present & out[column].isna(),
                   frame)
+            out[column] = _in_range(out[column], col.range, notes, dataset, column, frame)
         elif col.type == "integer":
             number = parse_decimal(values)
             whole = number.notna() & (number % 1 == 0)
             out[column] = number.where(whole).astype("Int64")
             _note(notes, dataset, column, "whole number not recognised",
                   present & out[column].isna(), frame)
+            out[column] = _in_range(out[column], col.range, notes, dataset, column, frame)
         elif col.type == "phone":
             normalised = phones.normalise_phones(values.tolist())
             out[f"{column}_norm"] = pd.Series(normalised["phone_norm"].tolist(),
