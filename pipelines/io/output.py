@@ -1,7 +1,10 @@
-"""Write outputs atomically: a staging folder beside the target, moved into place on success."""
+"""Write outputs atomically: a staging folder beside the target, moved into place on success;
+one run at a time per output folder (`output_lock`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import os
 import re
 import shutil
@@ -9,6 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from pipelines.errors import ServiceUnavailable
 
 
 @contextmanager
@@ -74,3 +79,53 @@ def move_into_place(stage: Path, target: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+class OutputBusy(ServiceUnavailable):
+    """Another run is writing the same output folder: try again when it has finished (the
+    command line exits 2 saying so; an Airflow task retries later)."""
+
+
+_HELD: set[Path] = set()
+
+
+@contextmanager
+def output_lock(target: Path) -> Iterator[None]:
+    """Hold the lock of output folder `target` (a file `.<name>.lock` beside it, holding the
+    process id and start time, removed on release) or raise OutputBusy at once. Re-entrant
+    within a process."""
+    target = target.absolute()
+    if target in _HELD:
+        yield
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path = target.parent / f".{target.name}.lock"
+    while True:
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise OutputBusy(f"another run is writing {target} ({holder}); wait for it to "
+                             "finish, then run again") from None
+        try:  # the file we locked may have been removed by its last holder meanwhile
+            same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"run pid {os.getpid()} since "
+                 f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}")
+    handle.flush()
+    _HELD.add(target)
+    try:
+        yield
+    finally:
+        _HELD.discard(target)
+        path.unlink(missing_ok=True)
+        handle.close()

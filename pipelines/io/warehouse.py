@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -26,6 +27,7 @@ import pyarrow as pa
 from pipelines.errors import InputError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
+_DATE_LOCK = 0x6469_6261_0000_0000  # advisory lock keys of this project's warehouse dates
 
 ENV_URL = "DIBAO_WAREHOUSE"
 
@@ -115,6 +117,13 @@ class Warehouse:
             Path(self.url).parent.mkdir(parents=True, exist_ok=True)
             return connect(self.url)
         except Exception as exc:  # driver errors differ; the message names the warehouse
+            if not self.postgres and "lock" in str(exc).lower():
+                holder = re.search(r"PID (\d+)", str(exc))
+                raise ServiceUnavailable(
+                    f"warehouse {describe(self.url)} is in use by another run"
+                    + (f" (process {holder.group(1)})" if holder else "")
+                    + ": a DuckDB file takes one writer at a time; run again when it has "
+                    "finished") from exc
             raise ServiceUnavailable(
                 f"warehouse {describe(self.url)} cannot be opened: {exc}") from exc
 
@@ -145,6 +154,8 @@ class Warehouse:
         if not self.postgres:
             self._con.execute("BEGIN TRANSACTION").fetchall()
         try:
+            if self.postgres:  # two runs of one date at once: the second waits for the first
+                self._run("SELECT pg_advisory_xact_lock(?)", [_DATE_LOCK + as_of.toordinal()])
             for name, schema in TABLES.items():
                 self._run(f'DELETE FROM "{name}" WHERE as_of = ?', [as_of])
                 if name in tables:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.errors import InputError
-from pipelines.io.output import staging_dir
+from pipelines.io.output import output_lock, staging_dir
 from pipelines.progress import progress
 from pipelines.run import stages
 from pipelines.run.workdir import read_json
@@ -41,7 +41,8 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
     decisions.csv in the input folder, if any).
     """
     day = as_of.isoformat()
-    with staging_dir(output_dir.with_name(f"{output_dir.name}.work")) as work:
+    with output_lock(output_dir), \
+            staging_dir(output_dir.with_name(f"{output_dir.name}.work")) as work:
         try:
             with _step("ingest"):
                 found = stages.discover(input_dir, work, day, config_file, review_database)

@@ -23,7 +23,7 @@ import yaml
 from pipelines.errors import InputError
 from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
 from pipelines.io.duck import connect, dump_tables, stage_tables
-from pipelines.io.output import move_into_place, staging_dir
+from pipelines.io.output import move_into_place, output_lock, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
 from pipelines.link import linker
 from pipelines.outputs import history
@@ -279,7 +279,7 @@ def write_audit(work_dir: str | Path, output_dir: str | Path, warehouse: str | N
     work, target = Path(work_dir), Path(output_dir)
     as_of = dt.date.fromisoformat(str(read_json(work / "run.json")["as_of"]))
     url = resolve_url(warehouse, settings.of_run(work).audit.warehouse.url, target)
-    with staging_dir(target) as stage, open_warehouse(url) as store:
+    with output_lock(target), staging_dir(target) as stage, open_warehouse(url) as store:
         con = connect()
         for name in RESULTS:
             load_parquet(con, name, work / f"{name}.parquet")

@@ -1,0 +1,104 @@
+"""What a killed or doubled run leaves: no folders of personal data from a dead process, a
+private work folder, and one run per output folder at a time."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main
+from pipelines.io.output import OutputBusy, output_lock
+
+AS_OF = "2026-10-31"
+HOLD = """
+import sys
+from pathlib import Path
+from pipelines.io.output import output_lock
+with output_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+def test_a_killed_runs_folders_are_removed_by_the_next_run(minimal_input: Path,
+                                                            tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    dead = _dead_pid()
+    leftovers = [out / f".{AS_OF}.work.staging-{dead}-abc123",   # killed mid-run
+                 out / f".2026-09-30.staging-{dead}-x9",          # another date's, killed
+                 out / f".{AS_OF}.old-{dead}"]                    # killed while moving
+    alive = out / f".2026-09-30.staging-{os.getppid()}-running"  # a run still going
+    for folder in [*leftovers, alive]:
+        folder.mkdir(parents=True)
+        (folder / "norm_roll.parquet").write_bytes(b"personal data")
+    assert main(["run", "--input", str(minimal_input), "--output", str(out / AS_OF),
+                 "--as-of", AS_OF]) == 0
+    assert [p for p in leftovers if p.exists()] == []
+    assert alive.exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted([AS_OF, alive.name,
+                                                            "warehouse.duckdb"])
+
+
+def test_the_work_folder_is_private(minimal_input: Path, tmp_path: Path) -> None:
+    from pipelines.run import stages
+
+    work = tmp_path / "dag" / ".work" / AS_OF
+    old = os.umask(0o022)
+    try:
+        stages.discover(minimal_input, work, AS_OF)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(work.stat().st_mode) == 0o700
+
+
+def test_a_second_run_on_the_same_output_is_refused_plainly(
+        minimal_input: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out" / AS_OF
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(target)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code = main(["run", "--input", str(minimal_input), "--output", str(target),
+                     "--as-of", AS_OF])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"another run is writing {target} (run pid {holder.pid} since " in err, err
+        assert not target.exists()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert not (target.parent / f".{AS_OF}.lock").exists()
+    assert main(["run", "--input", str(minimal_input), "--output", str(target),
+                 "--as-of", AS_OF]) == 0
+
+
+def test_the_lock_is_reentrant_in_one_process_and_exclusive_across(tmp_path: Path) -> None:
+    target = tmp_path / AS_OF
+    with output_lock(target), output_lock(target):
+        assert (tmp_path / f".{AS_OF}.lock").read_text(encoding="utf-8").startswith(
+            f"run pid {os.getpid()} since ")
+    assert not (tmp_path / f".{AS_OF}.lock").exists()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(target)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(OutputBusy), output_lock(target):
+            pass
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
