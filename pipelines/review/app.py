@@ -304,10 +304,19 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
                 "household_id": household_id, "roll_fields": ROLL_FIELDS, "drafts": {},
                 "conflict": None, "error": None}
 
-    def household_findings(session: Session, who: Account, household_id: str) -> list[Finding]:
+    def refuse(request: Request, who: Account, target: str, what: str) -> None:
+        """Log a request for data outside the user's scope, then answer it as not found."""
+        with factory.begin() as log_session:
+            audit.record(log_session, who, "access_refused", target, what, client_of(request))
+        raise HTTPException(404)
+
+    def household_findings(session: Session, who: Account, household_id: str,
+                           request: Request) -> list[Finding]:
         found = session.scalars(select(Finding).where(Finding.household_id == household_id)
                                 .order_by(Finding.priority.desc(), Finding.finding_id)).all()
         visible = [f for f in found if who.sees(f)]
+        if found and not visible:
+            refuse(request, who, household_id, "household outside the user's scope")
         if not visible:
             raise HTTPException(404)
         return visible
@@ -315,7 +324,7 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
     @app.get("/households/{household_id}", response_class=HTMLResponse)
     def household_page(request: Request, household_id: str, who: Who,
                        session: DB) -> HTMLResponse:
-        findings = household_findings(session, who, household_id)
+        findings = household_findings(session, who, household_id, request)
         with factory.begin() as log_session:
             audit.record(log_session, who, "view_household", household_id,
                          f"{len(findings)} findings", client_of(request))
@@ -326,7 +335,9 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
     def finding_page(request: Request, finding_id: str, who: Who,
                      session: DB) -> Response:
         finding = session.get(Finding, finding_id)
-        if finding is None or not who.sees(finding):
+        if finding is not None and not who.sees(finding):
+            refuse(request, who, finding_id, "finding outside the user's scope")
+        if finding is None:
             raise HTTPException(404)
         if finding.household_id:
             return RedirectResponse(f"/households/{quote(finding.household_id)}#f-{finding_id}",
@@ -349,6 +360,8 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             outcome = decisions.decide(factory, who, finding_id, action, seen, reason_code,
                                        note, client_of(request), request_id or None)
         except decisions.DecisionError as exc:
+            if exc.status == 404 and exc.out_of_scope:
+                refuse(request, who, finding_id, "decision on a finding outside the user's scope")
             raise HTTPException(exc.status, str(exc)) from None
         except decisions.Conflict:
             return conflict_page(request, who, finding_id, action, reason_code, note)
@@ -361,15 +374,22 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
 
     def conflict_page(request: Request, who: Account, finding_id: str, action: str,
                       reason_code: str, note: str) -> Response:
-        with factory.begin() as session:
-            audit.record(session, who, "decision_conflict", finding_id, action,
-                         client_of(request))
         with factory() as session:
             finding = session.get(Finding, finding_id)
             assert finding is not None
-            findings = (household_findings(session, who, finding.household_id)
+            findings = (household_findings(session, who, finding.household_id, request)
                         if finding.household_id else [finding])
             context = case_context(session, who, findings, finding.household_id)
+        with factory.begin() as session:
+            audit.record(session, who, "decision_conflict", finding_id, action,
+                         client_of(request))
+            # the page shows the household's personal data again: a view like any other
+            if finding.household_id:
+                audit.record(session, who, "view_household", finding.household_id,
+                             f"{len(findings)} findings (after a conflict)", client_of(request))
+            else:
+                audit.record(session, who, "view_person", finding_id, finding.finding_code,
+                             client_of(request))
         by = finding.approved_by or finding.decided_by
         context["conflict"] = (
             f"保存失败：这条线索刚刚已被{('“' + by + '”') if by else '其他人员'}处理，"

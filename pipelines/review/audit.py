@@ -15,7 +15,7 @@ ACTIONS = {
     "login": "登录", "login_failed": "登录失败", "login_blocked": "登录被暂停", "logout": "退出",
     "view_household": "查看家庭信息", "view_person": "查看个人信息", "view_queue": "查看线索列表",
     "export_queue": "导出线索列表", "decision": "作出决定", "decision_conflict": "决定冲突",
-    "view_audit_log": "查询审计日志", "import": "导入审计结果",
+    "view_audit_log": "查询审计日志", "access_refused": "越权访问被拒绝", "import": "导入审计结果",
     "user_password": "重设密码", "user_deactivate": "停用账号", "user_list": "查看账号列表",
 }
 

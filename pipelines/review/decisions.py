@@ -44,9 +44,10 @@ log = logging.getLogger(__name__)
 class DecisionError(Exception):
     """Not allowed (HTTP 403) or malformed (400); the message is shown to the user."""
 
-    def __init__(self, message: str, status: int = 403):
+    def __init__(self, message: str, status: int = 403, out_of_scope: bool = False):
         super().__init__(message)
         self.status = status
+        self.out_of_scope = out_of_scope  # the finding exists but is not the user's to see
 
 
 class Conflict(Exception):
@@ -121,7 +122,7 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
                                    household)
             finding = session.get(Finding, finding_id)
             if finding is None or not who.sees(finding):
-                raise DecisionError("未找到该线索", 404)
+                raise DecisionError("未找到该线索", 404, out_of_scope=finding is not None)
             if not who.can_decide:
                 raise DecisionError("您的角色为只读，不能作出决定或添加备注")
             if action not in ACTIONS:

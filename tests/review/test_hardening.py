@@ -108,3 +108,50 @@ def test_forwarded_for_is_believed_only_from_a_configured_proxy(
         addresses = session.scalars(select(AuditEntry.client_addr).where(
             AuditEntry.action == "login_failed")).all()
     assert addresses == [forged if trusted else "127.0.0.1"]
+
+
+def _entries(env: Env, username: str, action: str) -> list[tuple[str | None, str | None]]:
+    from pipelines.review.models import AuditEntry
+
+    with env.factory() as session:
+        return [(e.target, e.detail) for e in session.scalars(select(AuditEntry).where(
+            AuditEntry.username == username, AuditEntry.action == action)
+            .order_by(AuditEntry.id))]
+
+
+def test_the_conflict_page_is_logged_as_a_view(env: Env) -> None:
+    from tests.review.conftest import form_of
+    from tests.review.test_routes import findings_in
+
+    finding = findings_in(env, env.seed.district_a)[0]
+    first, second = env.client("cw_a"), env.client("sup1")
+    page_first = first.get(f"/households/{finding.household_id}").text
+    page_second = second.get(f"/households/{finding.household_id}").text
+    assert first.post(f"/findings/{finding.finding_id}/decide", data={
+        **form_of(page_first, finding.finding_id, "dismiss"), "reason_code": "legitimate",
+        "note": "已入户核实"}).status_code == 303
+    before = len(_entries(env, "sup1", "view_household"))
+    response = second.post(f"/findings/{finding.finding_id}/decide", data={
+        **form_of(page_second, finding.finding_id, "escalate"), "note": "上报"})
+    assert response.status_code == 409
+    views = _entries(env, "sup1", "view_household")
+    assert len(views) == before + 1 and views[-1][0] == finding.household_id
+
+
+def test_requests_outside_the_users_scope_are_logged_as_refused(env: Env) -> None:
+    from tests.review.conftest import form_of
+    from tests.review.test_routes import findings_in
+
+    theirs = findings_in(env, env.seed.district_a)[0]
+    outsider = env.client("cw_b")
+    assert outsider.get(f"/households/{theirs.household_id}").status_code == 404
+    assert outsider.get(f"/findings/{theirs.finding_id}").status_code == 404
+    form = form_of(env.client("cw_a").get(f"/households/{theirs.household_id}").text,
+                   theirs.finding_id, "note")
+    token = csrf_of(outsider.get("/queue").text)
+    response = outsider.post(f"/findings/{theirs.finding_id}/decide",
+                             data={**form, "csrf_token": token, "action": "note", "note": "x"})
+    assert response.status_code == 404
+    assert outsider.get("/households/no-such-household").status_code == 404  # not a refusal
+    refused = _entries(env, "cw_b", "access_refused")
+    assert [t for t, _ in refused] == [theirs.household_id, theirs.finding_id, theirs.finding_id]
