@@ -42,6 +42,7 @@ class Account:
     role: str
     district: str | None
     street: str | None
+    staff_id: str | None = None
 
     @property
     def can_decide(self) -> bool:
@@ -77,7 +78,8 @@ class Account:
 
 
 def account(user: User) -> Account:
-    return Account(user.id, user.username, user.role, user.district, user.street)
+    return Account(user.id, user.username, user.role, user.district, user.street,
+                   user.staff_id)
 
 
 def _check_scope(username: str, role: str, district: str | None, street: str | None) -> None:
@@ -119,14 +121,16 @@ def check_new_user(factory: sessionmaker[Session], username: str, role: str,
 
 
 def add_user(factory: sessionmaker[Session], username: str, password: str, role: str,
-             district: str | None = None, street: str | None = None) -> Account:
+             district: str | None = None, street: str | None = None,
+             staff_id: str | None = None) -> Account:
     """Create an account; UsageError (an InputError) on a bad role, scope, short password or
     taken name, with a message that says what to do."""
     username = username.strip()
     _check_scope(username, role, district, street)
     check_password(password)
     user = User(username=username, password_hash=HASHER.hash(password), role=role,
-                district=district or None, street=street or None, active=1)
+                district=district or None, street=street or None, active=1,
+                staff_id=(staff_id or "").strip() or None)
     try:
         with factory.begin() as session:
             session.add(user)

@@ -42,6 +42,8 @@ def add_parsers(sub: Any) -> None:
     add.add_argument("--role", required=True, choices=("caseworker", "supervisor", "auditor"))
     add.add_argument("--district", help="caseworkers: the district they work for")
     add.add_argument("--street", help="caseworkers: optionally one street of that district")
+    add.add_argument("--staff-id", help="the person's staff_id on the staff roster, if any: "
+                                        "they may not decide leads that name them")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from standard input instead of prompting")
     add.add_argument("--database", help=_DB_HELP)
@@ -148,7 +150,7 @@ def _users(args: argparse.Namespace) -> int:
         password = _password(args.password_stdin) if command in ("add", "passwd") else ""
         if command == "add":
             who = add_user(factory, args.username, password, args.role, args.district,
-                           args.street)
+                           args.street, args.staff_id)
             log.info("user %s created: %s", who.username, who.label())
         elif command == "passwd":
             ended = accounts.change_password(factory, args.username, password, by)

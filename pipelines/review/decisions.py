@@ -1,9 +1,14 @@
 """Decisions on findings: who may do what in which state, with optimistic locking.
 
 States: open -> pending_approval (a confirmation, waiting for a supervisor other than the
-confirmer) -> confirmed; open -> dismissed_wrong_person | dismissed_legitimate |
-dismissed_handled; open -> escalated (then a supervisor confirms or dismisses). A supervisor
-may also send a pending confirmation back to open. Notes change nothing but are kept.
+confirmer) -> confirmed; open -> pending_dismissal (a dismissal as the wrong person, which keeps
+the match out of every later audit: waiting for a supervisor other than the one who dismissed)
+-> dismissed_wrong_person; open -> dismissed_legitimate | dismissed_handled; open -> escalated
+(then a supervisor confirms or dismisses). A supervisor may also send a pending confirmation or
+dismissal back to open. Notes change nothing but are kept.
+
+Recusal: an account that names its staff_id may take no decision on a lead that names that
+staff member (a 关系保 or 人情保 lead about their own relatives or cases).
 
 Every action appends a row to `decisions` and to the audit log, in the same transaction as
 the status change. The status change is `UPDATE ... WHERE version = <the version the user
@@ -13,6 +18,7 @@ and nothing they typed is lost (the page shows it again).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -32,6 +38,7 @@ DISMISS_REASONS = {
 }
 STATUS_LABELS = {
     "open": "待处理", "pending_approval": "待主管审批", "confirmed": "已确认（已审批）",
+    "pending_dismissal": "排除待主管审批（非同一人）",
     "escalated": "已上报", "dismissed_wrong_person": "排除：非同一人",
     "dismissed_legitimate": "排除：情况属实但合规", "dismissed_handled": "排除：已处理",
 }
@@ -64,16 +71,37 @@ class Outcome:
     household_id: str | None = None
 
 
+PENDING = {"pending_approval": "confirmed", "pending_dismissal": "dismissed_wrong_person"}
+
+
+def named_staff(finding: Finding) -> set[str]:
+    """The staff members a lead names: its evidence record's staff_id (a declared relative,
+    an approver's declaration), or the staff record itself."""
+    try:
+        record = json.loads(finding.evidence_record or "{}")
+    except ValueError:
+        record = {}
+    named = {str(record["staff_id"])} if isinstance(record, dict) and record.get("staff_id") \
+        else set()
+    if finding.dataset == "staff" and finding.record_id:
+        named.add(finding.record_id)
+    return named
+
+
+def recused(who: Account, finding: Finding) -> bool:
+    return bool(who.staff_id) and who.staff_id in named_staff(finding)
+
+
 def allowed_actions(who: Account, finding: Finding) -> list[str]:
     """Actions `who` may take on `finding` in its current state."""
-    if not who.can_decide or not who.sees(finding):
+    if not who.can_decide or not who.sees(finding) or recused(who, finding):
         return []
     actions = ["note"]
     if finding.status == "open":
         actions = ["confirm", "dismiss", "escalate", "note"]
     elif finding.status == "escalated" and who.can_approve:
         actions = ["confirm", "dismiss", "note"]
-    elif (finding.status == "pending_approval" and who.can_approve
+    elif (finding.status in PENDING and who.can_approve
           and finding.decided_by != who.username):
         actions = ["approve", "reject", "note"]
     return actions
@@ -125,6 +153,8 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
                 raise DecisionError("未找到该线索", 404, out_of_scope=finding is not None)
             if not who.can_decide:
                 raise DecisionError("您的角色为只读，不能作出决定或添加备注")
+            if recused(who, finding):
+                raise DecisionError("该线索涉及您本人（工作人员编号相同），您须回避，不能处理或备注")
             if action not in ACTIONS:
                 raise DecisionError("未知的操作", 400)
             if action == "note":
@@ -138,7 +168,7 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
                 raise Conflict()
             if action not in allowed_actions(who, finding):
                 if action == "approve" and finding.decided_by == who.username:
-                    raise DecisionError("不能审批自己提出的确认（需另一名主管审批）")
+                    raise DecisionError("不能审批自己提出的确认或排除（需另一名主管审批）")
                 raise DecisionError("当前状态或您的角色不允许此操作")
             now = utcnow()
             values: dict[str, object]
@@ -147,7 +177,7 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
                 values = {"decided_by": who.username, "decided_at": now, "reason": note,
                           "approved_by": None, "approved_at": None}
             elif action == "approve":
-                status = "confirmed"
+                status = PENDING[finding.status]
                 values = {"approved_by": who.username, "approved_at": now}
             elif action == "reject":
                 status = "open"
@@ -156,7 +186,9 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
             elif action == "dismiss":
                 if reason_code not in DISMISS_REASONS:
                     raise DecisionError("请选择排除原因", 400)
-                status = DISMISS_REASONS[reason_code]
+                # wrong person: the match is never reported again, so a second pair of eyes
+                status = "pending_dismissal" if reason_code == "wrong_person" \
+                    else DISMISS_REASONS[reason_code]
                 values = {"decided_by": who.username, "decided_at": now, "reason": note,
                           "approved_by": None, "approved_at": None}
             else:  # escalate

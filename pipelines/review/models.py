@@ -48,6 +48,9 @@ class User(Base):
     district: Mapped[str | None] = mapped_column(String(64))
     street: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[int] = mapped_column(Integer, default=1)
+    # the staff roster's staff_id of this person, if they are on it: leads naming it are theirs
+    # to recuse from
+    staff_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -98,7 +101,7 @@ class Finding(Base):
     community: Mapped[str | None] = mapped_column(String(64))
     first_as_of: Mapped[str] = mapped_column(String(10))
     last_as_of: Mapped[str] = mapped_column(String(10))
-    # open | pending_approval | confirmed | escalated | dismissed_wrong_person |
+    # open | pending_approval | pending_dismissal | confirmed | escalated | dismissed_wrong_person |
     # dismissed_legitimate | dismissed_handled
     status: Mapped[str] = mapped_column(String(32), default="open", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -118,7 +118,7 @@ def test_login_filter_open_household_and_dismiss(server: tuple[str, Any], browse
     form.locator("button").click()
     page.wait_for_selector(".flash")
     assert "已保存" in page.locator(".flash").inner_text()
-    assert page.locator("section.card .status").first.inner_text() == "排除：非同一人"
+    assert page.locator("section.card .status").first.inner_text() == "排除待主管审批（非同一人）"
     assert "入户核实：出生日期不同" in page.locator("#history").inner_text()
     page.screenshot(path=str(SHOTS / "04-dismissed.png"), full_page=True)
     page.context.close()

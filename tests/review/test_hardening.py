@@ -155,3 +155,53 @@ def test_requests_outside_the_users_scope_are_logged_as_refused(env: Env) -> Non
     assert outsider.get("/households/no-such-household").status_code == 404  # not a refusal
     refused = _entries(env, "cw_b", "access_refused")
     assert [t for t, _ in refused] == [theirs.household_id, theirs.finding_id, theirs.finding_id]
+
+
+def test_a_wrong_person_dismissal_needs_another_supervisors_approval(env: Env) -> None:
+    from tests.review.test_routes import decide, findings_in, status_of
+
+    finding = findings_in(env, env.seed.district_a)[0]
+    assert decide(env.client("sup1"), finding, "dismiss", reason_code="wrong_person",
+                  note="出生日期不同").status_code == 303
+    assert status_of(env, finding.finding_id) == ("pending_dismissal", 2)
+    own = env.client("sup1")
+    page = own.get(f"/households/{finding.household_id}").text
+    assert f'action="/findings/{finding.finding_id}/decide" class="decide-approve"' not in page
+    from tests.review.conftest import form_of
+
+    form = form_of(page, finding.finding_id, "note")
+    refused = own.post(f"/findings/{finding.finding_id}/decide",
+                       data={**form, "action": "approve"})
+    assert refused.status_code == 403
+    assert decide(env.client("sup2"), finding, "reject", note="证据充分").status_code == 303
+    assert status_of(env, finding.finding_id) == ("open", 3)
+
+
+def test_staff_named_by_a_lead_recuse_themselves(env: Env) -> None:
+    from pipelines.review.auth import add_user
+    from pipelines.review.decisions import named_staff
+    from pipelines.review.models import Finding
+    from tests.review.conftest import form_of
+
+    with env.factory() as session:
+        lead = next(f for f in session.scalars(select(Finding).where(
+            Finding.finding_code.in_(("STAFF_RELATIVE_UNFILED", "APPROVER_CONFLICT",
+                                      "STAFF_LINKED")), Finding.household_id.is_not(None)))
+            if named_staff(f))
+    staff_id = sorted(named_staff(lead))[0]
+    add_user(env.factory, "sup_named", PASSWORD, "supervisor", staff_id=staff_id)
+    named = env.client("sup_named")
+    page = named.get(f"/households/{lead.household_id}").text
+    assert f'action="/findings/{lead.finding_id}/decide"' not in page  # no form at all
+    form = form_of(env.client("sup1").get(f"/households/{lead.household_id}").text,
+                   lead.finding_id, "dismiss")
+    token = csrf_of(page)
+    refused = named.post(f"/findings/{lead.finding_id}/decide",
+                         data={**form, "csrf_token": token, "reason_code": "wrong_person"})
+    assert refused.status_code == 403 and "回避" in refused.text
+    # another staff member's account decides as usual
+    add_user(env.factory, "sup_other", PASSWORD, "supervisor", staff_id="ST999999")
+    other = env.client("sup_other")
+    form = form_of(other.get(f"/households/{lead.household_id}").text, lead.finding_id,
+                   "escalate")
+    assert other.post(f"/findings/{lead.finding_id}/decide", data=form).status_code in (303,)

@@ -175,6 +175,12 @@ def test_a_match_dismissed_as_wrong_person_is_gone_from_the_next_audit(
         response = client.post(f"/findings/{finding.finding_id}/decide", data={
             **form_of(page, finding.finding_id, "dismiss"), "reason_code": reason})
         assert response.status_code == 303
+    # the wrong-person dismissal counts once a supervisor approved it
+    assert {r["finding_id"] for r in export_decisions(env.url)} == {legit.finding_id}
+    supervisor = env.client("sup1")
+    page = supervisor.get(f"/households/{target.household_id}").text
+    assert supervisor.post(f"/findings/{target.finding_id}/decide", data={
+        **form_of(page, target.finding_id, "approve")}).status_code == 303
     assert {r["finding_id"] for r in export_decisions(env.url)} == {
         target.finding_id, legit.finding_id}
 

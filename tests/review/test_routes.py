@@ -320,10 +320,16 @@ def test_dismissals_notes_and_escalations_reach_the_export(env: Env) -> None:
     assert decide(client, found[3], "note", note="已电话联系").status_code == 303
     missing = decide(client, found[3], "dismiss")  # no reason chosen
     assert missing.status_code == 400
+    # a wrong-person dismissal keeps the match out of later audits: it waits for a supervisor
+    assert status_of(env, found[0].finding_id) == ("pending_dismissal", 2)
+    assert {r["finding_id"] for r in export_decisions(env.url)} == {
+        f.finding_id for f in found[1:3]}
+    assert decide(env.client("sup1"), found[0], "approve").status_code == 303
     rows = {r["finding_id"]: r for r in export_decisions(env.url)}
     assert set(rows) == {f.finding_id for f in found[:3]}
     wrong = rows[found[0].finding_id]
     assert wrong["decision"] == "dismissed_wrong_person" and wrong["decided_by"] == "cw_a"
+    assert wrong["approved_by"] == "sup1"
     assert (wrong["dataset"], wrong["record_id"]) == (found[0].dataset, found[0].record_id)
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", wrong["decided_at"])
     assert rows[found[1].finding_id]["decision"] == "dismissed_legitimate"
