@@ -176,3 +176,25 @@ def test_quoted_value_over_two_lines_is_still_one_value(tmp_path: Path) -> None:
     table = read_any(path).table
     assert table.column("家庭住址").to_pylist() == ["幸福路1号\n2单元", "幸福路2号"]
     assert table.column("_line").to_pylist() == [2, 4]
+
+
+def test_formula_cells_without_a_saved_result_set_their_rows_aside(tmp_path: Path) -> None:
+    """openpyxl (like many report generators) writes formulas without their results; read as
+    blank they once lost two add-list candidates without a word."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "低收入"
+    sheet.append(["编号", "姓名", "家庭月人均收入"])
+    sheet.append(["L1", "张伟", "600"])
+    sheet.append(["L2", "李娜", "=1800/3"])
+    sheet.append(["L3", "王芳", "700"])
+    sheet.append(["L4", "赵磊", "=SUM(400,200)"])
+    path = tmp_path / "low_income.xlsx"
+    book.save(path)
+    raw = read_any(path)
+    assert raw.table.column("姓名").to_pylist() == ["张伟", "王芳"]
+    assert [(r.row, r.line, r.sheet) for r in raw.malformed_rows] == [(2, 3, "低收入"),
+                                                                (4, 5, "低收入")]
+    assert all("formula without a saved result in 家庭月人均收入" in r.reason
+               for r in raw.malformed_rows)

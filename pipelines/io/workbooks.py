@@ -10,6 +10,9 @@ belongs to each member). Headers, blank rows, totals and notes: see layout.py.
 
 from __future__ import annotations
 
+import html
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +42,56 @@ class _Sheet:
     hidden: bool
     cells: list[list[str | None]]
     header: HeaderSpan | None
+    # (row, column), 0-based from A1: formula cells saved without their result (a program that
+    # writes formulas but does not calculate them); calamine reads them as blank
+    uncached: frozenset[tuple[int, int]] = frozenset()
+
+
+_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?(?<!/)>(.*?)</c>', re.S)
+_VALUE = re.compile(rb"<v>[^<]+</v>")  # a saved result (an empty <v/> is none)
+_SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"', re.S)
+_REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"', re.S)
+_REL_REVERSED = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"', re.S)
+
+
+def uncached_formulas(path: Path) -> dict[str, frozenset[tuple[int, int]]]:
+    """Per sheet name, the formula cells of an XLSX/XLSM saved without a cached result. Only
+    sheets that have any are listed; quick when none has (one search per sheet file)."""
+    if path.suffix.lower() == ".xls":
+        return {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+            texts = {n: archive.read(n) for n in sheets}
+            if not any(b"<f" in t for t in texts.values()):
+                return {}
+            book = archive.read("xl/workbook.xml")
+            rels = archive.read("xl/_rels/workbook.xml.rels")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return {}  # calamine reports a damaged file
+    targets = {rid: target for rid, target in _REL.findall(rels)}
+    targets.update({rid: target for target, rid in _REL_REVERSED.findall(rels)})
+    found: dict[str, frozenset[tuple[int, int]]] = {}
+    for name, rid in _SHEET.findall(book):
+        target = targets.get(rid, b"").decode("utf-8").lstrip("/")
+        member = target if target.startswith("xl/") else f"xl/{target}"
+        text = texts.get(member)
+        if not text or b"<f" not in text:
+            continue
+        cells = frozenset((int(row) - 1, _column(letters))
+                          for letters, row, body in _CELL.findall(text)
+                          if b"<f" in body and not _VALUE.search(body))
+        if cells:
+            found[html.unescape(name.decode("utf-8"))] = cells
+    return found
+
+
+def _column(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number - 1
 
 
 def _fill_merged(rows: list[list[Any]], ranges: Sequence[Any]) -> None:
@@ -63,6 +116,7 @@ def _open_sheets(path: Path, canonical: Canonical, all_sheets: bool,
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         metadata = list(workbook.sheets_metadata)
+        uncached = uncached_formulas(path) if nrows is None else {}
         sheets = []
         for meta in metadata if all_sheets else metadata[:1]:
             if meta.typ != SheetTypeEnum.WorkSheet:
@@ -75,7 +129,8 @@ def _open_sheets(path: Path, canonical: Canonical, all_sheets: bool,
             cells = [[(v.strip() or None) if type(v) is str else cell_text(v) for v in row]
                      for row in rows]
             sheets.append(_Sheet(meta.name, meta.visible != SheetVisibleEnum.Visible, cells,
-                                 find_header(cells, canonical)))
+                                 find_header(cells, canonical),
+                                 uncached.get(meta.name, frozenset())))
     except InputError:
         raise
     except Exception as exc:  # calamine raises its own error types for damaged files
@@ -186,18 +241,29 @@ def _sheet_table(sheet: _Sheet, canonical: Canonical, offset: int
     assert header is not None
     names = unique_names(header.labels)
     records: list[tuple[int, int, list[str | None]]] = []
+    rejected: list[Rejected] = []
     blank = 0
     body = sheet.cells[header.last + 1:]
     # blank rows below the table are not counted: a sheet's used area often ends there
     while body and not any(body[-1]):
         body.pop()
     for number, cells in enumerate(body, start=1):
+        line = number + header.last + 1
+        if sheet.uncached:
+            lost = [(names[c] if c < len(names) else f"column {c + 1}")
+                    for r, c in sorted(sheet.uncached) if r == line - 1]
+            if lost:  # its value would read as blank: set the row aside, saying why
+                rejected.append(Rejected(
+                    number + offset, f"formula without a saved result in {', '.join(lost)} "
+                    "(open the file in Excel or WPS, save it, and send it again)", line,
+                    sheet.name))
+                continue
         if not any(cells):
             blank += 1
             continue
-        records.append((number + offset, number + header.last + 1, cells))
+        records.append((number + offset, line, cells))
     table = grid_table(names, records, header, canonical, sheet.name)
-    return table, [], blank, offset + len(body)
+    return table, rejected, blank, offset + len(body)
 
 
 def _align(parts: list[tuple[_Sheet, pa.Table]], canonical: Canonical
