@@ -1,17 +1,18 @@
-"""Load test of the review app: simulated caseworkers against the PostgreSQL-backed app.
+"""Load test of the review app: simulated caseworkers against the served app.
 
-Usage: .venv/bin/python -m benchmarks.load_review [--clients 20] [--seconds 60]
-       [--households 2000] [--seed 1]
+Usage: .venv/bin/python -m benchmarks.load_review [--database postgresql|sqlite]
+       [--clients 20] [--seconds 60] [--households 2000] [--seed 1]
 
-A generated city is audited once (benchmarks/_work/), imported into a fresh PostgreSQL database
-`dibao_review_load` on 127.0.0.1:5432, and served by `dibao-audit serve` (uvicorn, one process)
-on a free loopback port. Each client logs in as its own caseworker (clients spread over the
+A generated city is audited once (benchmarks/_work/), imported into a fresh database (PostgreSQL
+`dibao_review_load` on 127.0.0.1:5432, or a new SQLite file, the embedded default), and served by
+`dibao-audit serve` (uvicorn, one process) on a free loopback port. Each client logs in as its own caseworker (clients spread over the
 districts, several per district, so they contend for the same findings) and for the given time
 repeats: view the queue (random filter), open a household, and sometimes decide (confirm,
 dismiss, escalate or add a note) on an open finding. Afterwards every decision the clients saw
 succeed must be in the database exactly once (matched by request_id), no other decision rows may
-exist, and no finding may have more status changes than its version says. Prints Markdown.
-Not run in CI.
+exist, and no finding may have more status changes than its version says. Meanwhile /healthz is
+probed twice a second. Then a storm: as many simultaneous logins as clients (argon2 each), with
+/healthz probed throughout. Prints Markdown. Not run in CI.
 """
 
 from __future__ import annotations
@@ -59,7 +60,11 @@ def _admin(sql: str) -> None:
     conn.close()
 
 
-def prepare(households: int, seed: int, clients: int) -> list[tuple[str, str]]:
+def database_url(kind: str) -> str:
+    return PG + DB if kind == "postgresql" else f"sqlite:///{WORK / 'review-load.sqlite3'}"
+
+
+def prepare(url: str, households: int, seed: int, clients: int) -> list[tuple[str, str]]:
     """Audit output imported into a fresh database; (username, district) per client."""
     from sqlalchemy import func, select
 
@@ -72,9 +77,14 @@ def prepare(households: int, seed: int, clients: int) -> list[tuple[str, str]]:
     if not (output / "findings.csv").exists():
         subprocess.run([*CLI, "run", "--input", str(city(households, seed)), "--output",
                         str(output), "--as-of", AS_OF], check=True)
-    _admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    _admin(f"CREATE DATABASE {DB}")
-    engine, factory = open_database(PG + DB)
+    if url.startswith("sqlite"):
+        WORK.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            (WORK / f"review-load.sqlite3{suffix}").unlink(missing_ok=True)
+    else:
+        _admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        _admin(f"CREATE DATABASE {DB}")
+    engine, factory = open_database(url)
     import_run(factory, output, imported_by="load-test")
     with factory() as session:
         districts = [d for (d,) in session.execute(
@@ -110,7 +120,12 @@ async def caseworker(base: str, username: str, until: float, stats: Stats,
 
         async def timed(kind: str, method: str, url: str, **kw: object) -> httpx.Response:
             started = time.perf_counter()
-            result = await client.request(method, url, **kw)  # type: ignore[arg-type]
+            try:
+                result = await client.request(method, url, **kw)  # type: ignore[arg-type]
+            except httpx.HTTPError:  # timed out or dropped: an error the user saw
+                stats.latency[kind].append(time.perf_counter() - started)
+                stats.errors[kind] += 1
+                return httpx.Response(599, text="")
             stats.latency[kind].append(time.perf_counter() - started)
             if result.status_code >= 500 or result.status_code in (401, 403, 404):
                 stats.errors[kind] += 1
@@ -146,11 +161,11 @@ async def caseworker(base: str, username: str, until: float, stats: Stats,
                 stats.conflicts += 1
 
 
-def verify(stats: Stats) -> dict[str, int]:
+def verify(url: str, stats: Stats) -> dict[str, int]:
     """Decisions in the database against what the clients saw succeed."""
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(PG + DB)
+    engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT request_id FROM decisions")).scalars().all()
         over = conn.execute(text("""
@@ -171,25 +186,81 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[94] if len(values) >= 2 else values[0]
 
 
+async def probe(base: str, stop: asyncio.Event, stats: Stats) -> None:
+    """/healthz twice a second until `stop`."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                ok = (await client.get("/healthz")).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            stats.latency["healthz"].append(time.perf_counter() - started)
+            if not ok:
+                stats.errors["healthz"] += 1
+            await asyncio.sleep(0.5)
+
+
 async def drive(base: str, users: list[tuple[str, str]], seconds: float) -> tuple[Stats, float]:
     stats = Stats()
     started = time.perf_counter()
     until = started + seconds
+    stop = asyncio.Event()
+    prober = asyncio.create_task(probe(base, stop, stats))
     await asyncio.gather(*(caseworker(base, name, until, stats, random.Random(i))
                            for i, (name, _) in enumerate(users)))
+    stop.set()
+    await prober
     return stats, time.perf_counter() - started
+
+
+async def storm(base: str, users: list[tuple[str, str]]) -> tuple[Stats, float]:
+    """Every user logs in at the same moment; /healthz probed meanwhile."""
+    stats = Stats()
+    clients = [httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=120)
+               for _ in users]
+    tokens = []
+    for client in clients:
+        page = await client.get("/login")
+        tokens.append(CSRF.search(page.text).group(1))  # type: ignore[union-attr]
+    stop = asyncio.Event()
+    prober = asyncio.create_task(probe(base, stop, stats))
+
+    async def login(client: httpx.AsyncClient, token: str, username: str) -> None:
+        started = time.perf_counter()
+        try:
+            ok = (await client.post("/login", data={
+                "username": username, "password": PASSWORD, "csrf_token": token})
+                  ).status_code == 303
+        except httpx.HTTPError:
+            ok = False
+        stats.latency["login"].append(time.perf_counter() - started)
+        if not ok:
+            stats.errors["login"] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(login(c, t, name) for c, t, (name, _) in
+                           zip(clients, tokens, users, strict=True)))
+    wall = time.perf_counter() - started
+    stop.set()
+    await prober
+    for client in clients:
+        await client.aclose()
+    return stats, wall
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--households", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    users = prepare(args.households, args.seed, args.clients)
+    url = database_url(args.database)
+    users = prepare(url, args.households, args.seed, args.clients)
     port = _free_port()
-    env = {**os.environ, "DIBAO_REVIEW_DATABASE_URL": PG + DB}
+    env = {**os.environ, "DIBAO_REVIEW_DATABASE_URL": url}
     # httpx, unlike browsers, sends no Secure cookie to http://127.0.0.1: plain-HTTP cookies.
     server = subprocess.Popen([*CLI, "serve", "--host", "127.0.0.1", "--port", str(port),
                                "--insecure-cookies"],
@@ -204,17 +275,18 @@ def main() -> None:
                 pass
             time.sleep(0.1)
         stats, wall = asyncio.run(drive(base, users, args.seconds))
+        logins, storm_wall = asyncio.run(storm(base, users))
     finally:
         server.terminate()
         server.wait()
-    checks = verify(stats)
-    total = sum(len(v) for v in stats.latency.values())
+    checks = verify(url, stats)
+    total = sum(len(v) for k, v in stats.latency.items() if k != "healthz")
     print(f"Machine: {machine()}")
-    print(f"{args.clients} caseworkers, {wall:.0f} s, city of {args.households} households; "
-          f"{total} requests, {total / wall:.1f} requests/s\n")
+    print(f"Database: {args.database}. {args.clients} caseworkers, {wall:.0f} s, city of "
+          f"{args.households} households; {total} requests, {total / wall:.1f} requests/s\n")
     print("| request | count | per s | median ms | p95 ms | errors |")
     print("|---|---|---|---|---|---|")
-    for kind in ("queue", "household", "decision"):
+    for kind in ("queue", "household", "decision", "healthz"):
         values = stats.latency[kind]
         if values:
             print(f"| {kind} | {len(values)} | {len(values) / wall:.1f} | "
@@ -225,10 +297,16 @@ def main() -> None:
           f"{checks['db_rows']}, lost {checks['lost']}, unexpected {checks['unexpected']}, "
           f"duplicated {checks['duplicated']}, findings whose version disagrees with their "
           f"decisions {checks['version_mismatch']}.")
+    health = logins.latency["healthz"]
+    print(f"\nLogin storm: {len(users)} simultaneous logins in {storm_wall:.1f} s "
+          f"(median {statistics.median(logins.latency['login']):.2f} s, slowest "
+          f"{max(logins.latency['login']):.2f} s, {logins.errors['login']} refused or failed); "
+          f"/healthz meanwhile: {len(health)} probes, slowest {max(health) * 1000:.0f} ms.")
     if any(checks[k] for k in ("lost", "unexpected", "duplicated", "version_mismatch")) or \
             checks["db_rows"] != checks["client_decisions"]:
         sys.exit("decisions lost or duplicated")
-    _admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    if args.database == "postgresql":
+        _admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 
 if __name__ == "__main__":
