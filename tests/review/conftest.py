@@ -148,17 +148,22 @@ class Env:
         return client
 
 
+def fresh_copy(seed: Seed, folder: Path, pg_name: str = PG_TEST) -> str:
+    """The URL of a fresh copy of the seeded database: a file copy in `folder` (SQLite), or
+    database `pg_name` made from the template (PostgreSQL)."""
+    if seed.backend == "sqlite":
+        path = folder / "review.sqlite3"
+        shutil.copyfile(seed.template, path)
+        return f"sqlite:///{path}"
+    pg_admin(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+    pg_admin(f"CREATE DATABASE {pg_name} TEMPLATE {seed.template}")
+    return pg_url(pg_name)
+
+
 @pytest.fixture(params=BACKENDS)
 def env(request: pytest.FixtureRequest, seeds: Any, tmp_path: Path) -> Iterator[Env]:
     seed: Seed = seeds(request.param)
-    if seed.backend == "sqlite":
-        path = tmp_path / "review.sqlite3"
-        shutil.copyfile(seed.template, path)
-        url = f"sqlite:///{path}"
-    else:
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_TEST} WITH (FORCE)")
-        pg_admin(f"CREATE DATABASE {PG_TEST} TEMPLATE {PG_TEMPLATE}")
-        url = pg_url(PG_TEST)
+    url = fresh_copy(seed, tmp_path)
     app = create_app(url)
     yield Env(seed, url, app)
     app.state.engine.dispose()

@@ -30,7 +30,15 @@ from sqlalchemy import select
 
 from pipelines.review.db import open_database
 from pipelines.review.models import Decision, Finding
-from tests.review.conftest import BACKENDS, PASSWORD, Seed, csrf_of, form_of, pg_admin, pg_url
+from tests.review.conftest import (
+    BACKENDS,
+    PASSWORD,
+    Seed,
+    csrf_of,
+    form_of,
+    fresh_copy,
+    pg_admin,
+)
 
 CLI = str(Path(sys.executable).with_name("dibao-audit"))
 STORM = 20
@@ -47,16 +55,7 @@ def _free_port() -> int:
 def served(request: pytest.FixtureRequest, seeds: Any, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of the app served over a fresh copy of the seeded database."""
     seed: Seed = seeds(request.param)
-    if seed.backend == "sqlite":
-        import shutil
-
-        path = tmp_path / "review.sqlite3"
-        shutil.copyfile(seed.template, path)
-        url = f"sqlite:///{path}"
-    else:
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_STORM} WITH (FORCE)")
-        pg_admin(f"CREATE DATABASE {PG_STORM} TEMPLATE {seed.template}")
-        url = pg_url(PG_STORM)
+    url = fresh_copy(seed, tmp_path, PG_STORM)
     port = _free_port()
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen([CLI, "serve", "--host", "127.0.0.1", "--port", str(port),
