@@ -213,3 +213,23 @@ def test_declared_relative_without_id_links_only_within_the_staff_members_street
     }
     con = link(tmp_path, roll, datasets)
     assert linked(con, "staff_relatives") == expected
+
+
+@pytest.mark.parametrize(("relation", "linked_to", "words"), [
+    ("父亲", {"R1": ["H1"]}, "relation 父亲 fits ages and sexes"),   # 24 years older, male
+    ("孙子", {}, None),   # a grandson born 24 years before the staff member: not this person
+    ("母亲", {}, None),   # the roll member is a man
+])
+def test_declared_relation_is_checked_against_ages_and_sexes(
+        tmp_path: Path, relation: str, linked_to: dict[str, list[str]], words: str | None
+        ) -> None:
+    roll = [roll_row("H1", "欧阳澍", ID_A)]
+    datasets = {
+        "staff": (STAFF, [["S1", "欧阳明", make_id("420102", "19850101", "011"), "民政专干",
+                           "江岸区", "大智街道", "幸福社区", "13800001111"]]),
+        "staff_relatives": (DECLARED, [["R1", "S1", "欧阳澍", "", relation]]),
+    }
+    con = link(tmp_path, roll, datasets)
+    assert linked(con, "staff_relatives") == linked_to
+    if words:
+        assert words in evidence(con, "R1")

@@ -96,8 +96,13 @@ PLACE = Field("place", "place", (
     Level(3, "other_district", "different_district", ""),
     Level(4, "missing", None, ""),
 ))
+RELATION = Field("relation", "relation", (
+    Level(1, "plausible", "plausible", "relation {relation} fits ages and sexes"),
+    Level(-1, "implausible", "implausible", "relation {relation} does not fit: {relation_why}"),
+    Level(0, "unknown", None, ""),
+))
 #: The fields in the order their words appear in the evidence.
-FIELDS: tuple[Field, ...] = (ID, NAME, BIRTH, SEX, PLACE)
+FIELDS: tuple[Field, ...] = (ID, NAME, BIRTH, SEX, PLACE, RELATION)
 
 
 def evidence(codes: Mapping[str, Sequence[int] | np.ndarray],

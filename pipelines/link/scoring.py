@@ -28,6 +28,60 @@ PLACE_COMMUNITY, PLACE_STREET, PLACE_DISTRICT, PLACE_OTHER_DISTRICT, PLACE_MISSI
                                    "missing"))
 
 
+# Declared relations checked against ages and sexes (person minus staff member, in years): the
+# person must be at least `older` years older (negative: younger), and of the sex given.
+_RELATIONS: dict[str, tuple[float, str | None]] = {
+    "父亲": (12, "M"), "母亲": (12, "F"), "子": (-12, "M"), "女": (-12, "F"),
+    "祖父母": (25, None), "外祖父母": (25, None), "祖父": (25, "M"), "祖母": (25, "F"),
+    "外祖父": (25, "M"), "外祖母": (25, "F"),
+    "孙子": (-25, "M"), "孙女": (-25, "F"), "外孙子": (-25, "M"), "外孙女": (-25, "F"),
+}
+_SEX_WORDS = {"M": "male", "F": "female"}
+
+
+def relation_levels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """A declared relation against the roll member's age and sex and the declaring staff
+    member's (from valid IDs): 1 plausible, -1 implausible (and why), 0 nothing to check."""
+    n = len(frame)
+    level = np.zeros(n, dtype=np.int8)
+    why = [""] * n
+    if "e_relation" not in frame or not frame["e_relation"].notna().any():
+        return level, why
+    relation = _text(frame, "e_relation")
+    person, anchor = frame["r_birth"].to_numpy(dtype=object), \
+        frame["e_anchor_birth"].to_numpy(dtype=object)
+    person_sex = [v if v in _SEX_WORDS else "" for v in _text(frame, "r_sex")]
+    anchor_sex = [v if v in _SEX_WORDS else "" for v in _text(frame, "e_anchor_sex")]
+    # a birth date read from an ID that fails its check digit may hold the typo: not used
+    damaged = frame["r_birth_source"].to_numpy(dtype=object) == "clean"
+    for i in np.flatnonzero(frame["e_relation"].notna().to_numpy() & ~damaged):
+        rel = "".join(relation[i].split())
+        born, staff = person[i], anchor[i]
+        if born is None or staff is None or born is pd.NaT or staff is pd.NaT or \
+                (rel not in _RELATIONS and rel not in ("配偶", "兄弟姐妹")):
+            continue
+        older = (staff - born).days / 365.25  # how much older the person is than the staff
+        if rel in _RELATIONS:
+            need, sex = _RELATIONS[rel]
+            if sex and person_sex[i] and person_sex[i] != sex:
+                level[i], why[i] = -1, f"the roll member is {_SEX_WORDS[person_sex[i]]}"
+            elif (need > 0 and older < need) or (need < 0 and older > need):
+                level[i] = -1
+                why[i] = (f"born {born.year}, the staff member {staff.year}")
+            else:
+                level[i] = 1
+        elif rel == "兄弟姐妹":
+            level[i] = 1 if abs(older) <= 30 else -1
+            why[i] = "" if level[i] == 1 else f"born {born.year}, the staff member {staff.year}"
+        else:  # 配偶
+            level[i] = 1 if abs(older) <= 40 else -1
+            why[i] = "" if level[i] == 1 else f"born {born.year}, the staff member {staff.year}"
+        if level[i] == 1 and anchor_sex[i] and person_sex[i] and rel == "配偶" \
+                and anchor_sex[i] == person_sex[i]:
+            level[i] = 0  # same-sex spouse: not ours to judge either way
+    return level, why
+
+
 @dataclass(frozen=True)
 class Scored:
     """Scores and levels of a batch of pairs, aligned with its rows."""
@@ -42,13 +96,16 @@ class Scored:
     swapped: np.ndarray
     kinds: list[str]
     sex_same: np.ndarray
+    relation_level: np.ndarray  # 1 plausible, -1 implausible, 0 nothing to check
+    relation_why: list[str]
 
     def evidence(self, frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
         """Evidence text for the given row positions only (the linked pairs)."""
         sub = frame.iloc[rows].reset_index(drop=True)
         return explain(sub, self.id_level[rows], self.swapped[rows], self.name_level[rows],
                        [self.kinds[i] for i in rows], self.birth_level[rows],
-                       self.place_level[rows], self.sex_same[rows])
+                       self.place_level[rows], self.sex_same[rows], self.relation_level[rows],
+                       [self.relation_why[i] for i in rows])
 
 
 def _text(frame: pd.DataFrame, column: str) -> list[str]:
@@ -159,6 +216,8 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     sex_level = np.where(sex_same, 1, np.where(sex_present, -1, 0)).astype(np.int8)
     weight += levels.SEX.weights(sex_level, params)
     weight += levels.PLACE.weights(place_level, params)
+    relation_level, relation_why = relation_levels(frame)
+    weight += levels.RELATION.weights(relation_level, params)
     score = 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))
     score[id_level == ID_VETO] = 0.0
     name_agrees = np.isin(name_level, (NAME_EXACT, NAME_PINYIN, NAME_CONFUSABLE))
@@ -166,10 +225,12 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     # a place as precise as the dataset records: the street of a declaring staff member's office,
     # but the community for a register that records where the person lives.
     place_only = (place_level <= place_needed) & (name_level == NAME_EXACT)
+    # an implausible relation is never corroborated by name and place alone
+    place_only &= relation_level != -1
     corroborated = (id_level == ID_EXACT) | (name_agrees & (
         np.isin(id_level, (ID_EDIT1, ID_EDIT2)) | (birth_level == 1))) | place_only
     return Scored(weight, score, id_level, name_level, birth_level, place_level, corroborated,
-                  swapped, kinds, sex_same)
+                  swapped, kinds, sex_same, relation_level, relation_why)
 
 
 _ID_WORDS = {
@@ -181,7 +242,8 @@ _ID_MISSING = {"blank": "ID blank on the record",
 
 
 def _context(i: int, cols: dict[str, Any], id_level: np.ndarray, swapped: np.ndarray,
-             name_level: np.ndarray, kinds: list[str]) -> dict[str, Any]:
+             name_level: np.ndarray, kinds: list[str],
+             relation_why: list[str]) -> dict[str, Any]:
     """What the evidence words of pair `i` are made of (levels.py templates)."""
     e_status, r_status = cols["e_status"][i], cols["r_status"][i]
     e_name, r_name, e_raw = cols["e_name"][i], cols["r_name"][i], cols["e_raw"][i]
@@ -194,6 +256,7 @@ def _context(i: int, cols: dict[str, Any], id_level: np.ndarray, swapped: np.nda
         "id_missing": _ID_MISSING.get(e_status, "ID not comparable"),
         "kind": "homophone" if kinds[i] == "homophone" else "shape-alike",
         "name_exact": "",
+        "relation": cols["relation"][i], "relation_why": relation_why[i],
     }
     if name_level[i] == NAME_EXACT:
         if e_name != r_name:
@@ -210,15 +273,22 @@ def _context(i: int, cols: dict[str, Any], id_level: np.ndarray, swapped: np.nda
 
 def explain(frame: pd.DataFrame, id_level: np.ndarray, swapped: np.ndarray,
             name_level: np.ndarray, kinds: list[str], birth_level: np.ndarray,
-            place_level: np.ndarray, sex_same: np.ndarray) -> list[str]:
+            place_level: np.ndarray, sex_same: np.ndarray,
+            relation_level: np.ndarray | None = None,
+            relation_why: list[str] | None = None) -> list[str]:
     """Plain words a caseworker can check in seconds: which fields agreed, and how (each
     field's level, in the words of pipelines/link/levels.py)."""
     cols = {"e_status": _text(frame, "e_status"), "r_status": _text(frame, "r_status"),
             "e_raw": _text(frame, "e_name_raw"), "r_name": _text(frame, "r_name"),
-            "e_name": _text(frame, "e_name"), "name_n": frame["name_n"].to_numpy()}
+            "e_name": _text(frame, "e_name"), "name_n": frame["name_n"].to_numpy(),
+            "relation": _text(frame, "e_relation") if "e_relation" in frame
+            else [""] * len(frame)}
     sex_level = np.where(sex_same, 1, 0)  # only agreement is worth a word
+    if relation_level is None:
+        relation_level = np.zeros(len(frame), dtype=np.int8)
+    why = relation_why or [""] * len(frame)
     codes = {"id": id_level, "name": name_level, "birth": birth_level, "sex": sex_level,
-             "place": place_level}
-    contexts = [_context(i, cols, id_level, swapped, name_level, kinds)
+             "place": place_level, "relation": relation_level}
+    contexts = [_context(i, cols, id_level, swapped, name_level, kinds, why)
                 for i in range(len(frame))]
     return levels.evidence(codes, contexts)

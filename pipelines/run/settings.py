@@ -51,6 +51,11 @@ class _Agreement(_Strict):
     different: float
 
 
+class _RelationWeights(_Strict):
+    plausible: float
+    implausible: float
+
+
 class _PlaceWeights(_Strict):
     community: float
     street: float
@@ -70,6 +75,7 @@ class LinkageConfig(_Strict):
     birth: _Agreement
     sex: _Agreement
     place: _PlaceWeights
+    relation: _RelationWeights
     place_corroboration: dict[str, str]
     exact_id_only: bool = False
 

@@ -20,5 +20,8 @@ SELECT record_id,
        street,
        community,
        address,
-       household_id
+       household_id,
+       relation,      -- declared relatives: the relation to the staff member ...
+       anchor_birth,  -- ... and that staff member's birth date and sex
+       anchor_sex
 FROM ev_located

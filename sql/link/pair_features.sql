@@ -16,6 +16,7 @@ SELECT p.record_id,
        e.street AS e_street, r.street AS r_street,
        e.community AS e_community, r.community AS r_community,
        e.address AS e_address,
+       e.relation AS e_relation, e.anchor_birth AS e_anchor_birth, e.anchor_sex AS e_anchor_sex,
        coalesce(nf.n, 0) AS name_n,
        coalesce(pf.n, 0) AS pinyin_n
 FROM pairs AS p
