@@ -249,7 +249,7 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             session, who, queue.Filters.from_params(request.query_params))
         result = queue.page(session, who, filters, page)
         with factory.begin() as log_session:
-            audit.record(log_session, who, "view_queue", filters.query_string() or "全部",
+            audit.record(log_session, who, "view_queue", filters.described() or "全部",
                          f"{result['total']} findings, page {result['page']}",
                          client_of(request))
         partial = request.headers.get("hx-target") == "queue-results"
@@ -267,7 +267,7 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
         filters = queue.Filters.from_params(request.query_params)
         body, count = queue.xlsx(session, who, filters)
         with factory.begin() as log_session:
-            audit.record(log_session, who, "export_queue", filters.query_string() or "全部",
+            audit.record(log_session, who, "export_queue", filters.described() or "全部",
                          f"{count} findings", client_of(request))
         stamp = dt.datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M")
         return Response(body, media_type=(

@@ -43,6 +43,11 @@ class Filters:
                 where.append(column == value)
         return where
 
+    def described(self) -> str:
+        """The filters as a person reads them in the audit log (district=江岸区, ...)."""
+        return ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
+                         if getattr(self, f.name))
+
     def query_string(self) -> str:
         from urllib.parse import urlencode
 

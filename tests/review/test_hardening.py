@@ -36,6 +36,9 @@ def test_long_queue_filters_and_audit_searches_are_answered_and_logged(env: Env)
             AuditEntry.action.in_(("view_queue", "export_queue", "view_audit_log"))))]
     assert targets and all(t is None or len(t) <= 128 for t in targets)
     assert any(t and t.endswith("…") for t in targets)
+    # readable in the log, not URL-encoded
+    assert any(t and t.startswith(f"district={env.seed.district_a}, street=幸福社区第一网格")
+               for t in targets)
 
 
 def test_long_client_address_is_kept_to_its_column(env: Env) -> None:
