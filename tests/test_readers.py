@@ -198,3 +198,31 @@ def test_formula_cells_without_a_saved_result_set_their_rows_aside(tmp_path: Pat
                                                                 (4, 5, "低收入")]
     assert all("formula without a saved result in 家庭月人均收入" in r.reason
                for r in raw.malformed_rows)
+
+
+def test_a_formula_whose_saved_result_is_empty_text_is_a_value(tmp_path: Path) -> None:
+    """=IFERROR(...,"") saved by Excel: <c t="str"><f>..</f><v></v></c>, an empty result, not a
+    missing one; the row is read (the cell blank), not set aside."""
+    import zipfile
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["编号", "姓名", "备注"])
+    sheet.append(["L1", "张伟", "=1+1"])
+    sheet.append(["L2", "李娜", "=2+2"])
+    path = tmp_path / "saved.xlsx"
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    xml = xml.replace('<c r="C2"><f>1+1</f><v /></c>',
+                      '<c r="C2" t="str"><f>IFERROR(1/0,"")</f><v></v></c>')
+    assert 't="str"' in xml
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    raw = read_any(path)
+    assert raw.table.column("姓名").to_pylist() == ["张伟"]  # L2's =2+2 has no saved result
+    assert [r.row for r in raw.malformed_rows] == [2]

@@ -26,6 +26,8 @@ def _cell(value: Any, places: int | None, float_places: int | None) -> str:
         return f"{float(value):.{places}f}"
     if float_places is not None and isinstance(value, float | Decimal):
         return f"{value:.{float_places}f}"
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)  # a number (a negative one too) is no formula
     return csv_text(value if isinstance(value, str) else str(value))
 
 

@@ -3,8 +3,9 @@
 A spreadsheet treats a cell that begins with = + - @ (or a tab or carriage return before them)
 as a formula: a community named `=HYPERLINK("http://evil.example","点此申诉")` would become a live
 link in a publicity list, `=cmd|' /C calc'!A0` a DDE call. Following OWASP's CSV-injection
-guidance, a text cell that begins with one of those characters is written with a leading
-apostrophe in CSV (Excel and WPS show the apostrophe-quoted value as text); in XLSX it is stored
+guidance, a text cell that begins with one of those characters (or with an apostrophe, so that
+the escape can be undone exactly: `csv_value`) is written with a leading apostrophe in CSV; in
+XLSX it is stored
 with the string type, never the formula type, so it shows exactly as written and never runs.
 
 Numbers stay numbers: only text is escaped, so a negative amount written as a number is untouched.
@@ -21,8 +22,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def csv_text(value: str) -> str:
-    """`value` as a CSV cell a spreadsheet shows as text: an apostrophe before a formula start."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    """`value` as a CSV cell a spreadsheet shows as text: an apostrophe before a formula start
+    (and before a leading apostrophe, so that `csv_value` restores every value exactly)."""
+    return "'" + value if value.startswith(FORMULA_START) or value.startswith("'") else value
+
+
+def csv_value(cell: str) -> str:
+    """The value `csv_text` wrote as `cell` (for the project's own readers of its CSVs)."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def set_text(cell: Cell | WriteOnlyCell, value: Any) -> Cell | WriteOnlyCell:

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +33,10 @@ def staging_dir(target: Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:staging|old)-(?P<pid>\d+)(?:-.*)?")
+# `.<name>.staging-<pid>-<random>` and `.<name>.old-<pid>`, where <name> is an output folder's
+# name (an as-of date, or a date's `.work`) or the target's own
+_LEFTOVER = re.compile(r"\.(?P<name>.+?)\.(?:staging|old)-(?P<pid>\d+)(?:-.*)?")
+_DATE_NAME = re.compile(r"\d{4}-\d{2}-\d{2}(?:\.work)?")
 
 
 def _alive(pid: int) -> bool:
@@ -54,11 +58,19 @@ def sweep_leftovers(target: Path) -> list[Path]:
         return removed
     for path in target.parent.iterdir():
         match = _LEFTOVER.fullmatch(path.name)
-        if not match or not path.is_dir():
+        if not match or not path.is_dir() or not (
+                match["name"] == target.name or _DATE_NAME.fullmatch(match["name"])):
             continue
         if _alive(int(match["pid"])):  # this process's own, or a run still going
             continue
-        shutil.rmtree(path, ignore_errors=True)
+        # a process id of another container (a shared data folder) says nothing here: a run
+        # writing that output holds its lock, whichever host or container it runs in
+        output = target.parent / match["name"].removesuffix(".work")
+        try:
+            with output_lock(output):
+                shutil.rmtree(path, ignore_errors=True)
+        except OutputBusy:
+            continue
         removed.append(path)
     return removed
 
@@ -86,7 +98,14 @@ class OutputBusy(ServiceUnavailable):
     command line exits 2 saying so; an Airflow task retries later)."""
 
 
-_HELD: set[Path] = set()
+_HELD = threading.local()  # the output folders this thread holds (re-entrant per thread)
+
+
+def _held() -> set[Path]:
+    if not hasattr(_HELD, "targets"):
+        _HELD.targets = set()
+    held: set[Path] = _HELD.targets
+    return held
 
 
 @contextmanager
@@ -95,7 +114,7 @@ def output_lock(target: Path) -> Iterator[None]:
     process id and start time, removed on release) or raise OutputBusy at once. Re-entrant
     within a process."""
     target = target.absolute()
-    if target in _HELD:
+    if target in _held():
         yield
         return
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -122,10 +141,10 @@ def output_lock(target: Path) -> Iterator[None]:
     handle.write(f"run pid {os.getpid()} since "
                  f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}")
     handle.flush()
-    _HELD.add(target)
+    _held().add(target)
     try:
         yield
     finally:
-        _HELD.discard(target)
+        _held().discard(target)
         path.unlink(missing_ok=True)
         handle.close()

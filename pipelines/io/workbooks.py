@@ -47,8 +47,11 @@ class _Sheet:
     uncached: frozenset[tuple[int, int]] = frozenset()
 
 
-_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?(?<!/)>(.*?)</c>', re.S)
-_VALUE = re.compile(rb"<v>[^<]+</v>")  # a saved result (an empty <v/> is none)
+_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"([^>]*?)(?<!/)>(.*?)</c>', re.S)
+# A saved result: a non-empty <v>; for a text result (t="str") an empty <v></v> too (a formula
+# whose result is "", as =IFERROR(...,"") gives). openpyxl writes <v/> without a type: none.
+_VALUE = re.compile(rb"<v>[^<]+</v>")
+_TEXT_RESULT = re.compile(rb'\bt="str"')
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"', re.S)
 _REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"', re.S)
 _REL_REVERSED = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"', re.S)
@@ -80,8 +83,9 @@ def uncached_formulas(path: Path) -> dict[str, frozenset[tuple[int, int]]]:
         if not text or b"<f" not in text:
             continue
         cells = frozenset((int(row) - 1, _column(letters))
-                          for letters, row, body in _CELL.findall(text)
-                          if b"<f" in body and not _VALUE.search(body))
+                          for letters, row, attrs, body in _CELL.findall(text)
+                          if b"<f" in body and not _VALUE.search(body)
+                          and not (_TEXT_RESULT.search(attrs) and b"<v" in body))
         if cells:
             found[html.unescape(name.decode("utf-8"))] = cells
     return found
@@ -247,11 +251,17 @@ def _sheet_table(sheet: _Sheet, canonical: Canonical, offset: int
     # blank rows below the table are not counted: a sheet's used area often ends there
     while body and not any(body[-1]):
         body.pop()
+    # uncached formula cells by sheet row, in the columns the dataset reads
+    lost_by_row: dict[int, list[str]] = {}
+    known = any(canonical(label) for label in header.labels if label)  # a dataset's file
+    for r, c in sorted(sheet.uncached):
+        if c < len(header.labels) and header.labels[c] and (
+                not known or canonical(header.labels[c])):
+            lost_by_row.setdefault(r, []).append(names[c])
     for number, cells in enumerate(body, start=1):
         line = number + header.last + 1
-        if sheet.uncached:
-            lost = [(names[c] if c < len(names) else f"column {c + 1}")
-                    for r, c in sorted(sheet.uncached) if r == line - 1]
+        if lost_by_row:
+            lost = lost_by_row.get(line - 1)
             if lost:  # its value would read as blank: set the row aside, saying why
                 rejected.append(Rejected(
                     number + offset, f"formula without a saved result in {', '.join(lost)} "

@@ -25,7 +25,7 @@ import pyarrow as pa
 from pipelines.config import load_config
 from pipelines.errors import UsageError
 from pipelines.io.csvfiles import write_csv
-from pipelines.io.output import move_into_place, staging_dir
+from pipelines.io.output import move_into_place, output_lock, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
 from pipelines.publicity.lists import PublicityRow, write_publicity
 
@@ -133,7 +133,8 @@ def publish_audit(output_dir: Path, as_of: dt.date, warehouse: str | None = None
     """
     config = load_config(config_file)
     url = resolve_url(warehouse, config.warehouse.url, output_dir)
-    with open_warehouse(url) as store:
+    # one writer of the date's folder at a time: a re-run of that date's audit moves it whole
+    with output_lock(output_dir), open_warehouse(url) as store:
         if as_of not in {d for d, _ in store.audits()}:
             held = ", ".join(str(d) for d, _ in store.audits()[-5:]) or "none"
             raise UsageError(f"warehouse {describe(url)} holds no audit of {as_of} (audits "

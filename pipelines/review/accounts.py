@@ -68,6 +68,19 @@ def deactivate(factory: sessionmaker[Session], username: str, by: str) -> int:
     return ended
 
 
+def set_staff_id(factory: sessionmaker[Session], username: str, staff_id: str,
+                 by: str) -> None:
+    """Name the staff member an account is (its staff_id on the staff roster; empty: none), so
+    that the account recuses itself from leads naming them."""
+    value = staff_id.strip() or None
+    if value is not None and len(value) > 64:
+        raise UsageError(f"--staff-id must be at most 64 characters, not {len(value)}")
+    with factory.begin() as session:
+        user = _user(session, username)
+        user.staff_id = value
+        audit.record(session, by, "user_staff_id", user.username, value or "none")
+
+
 def list_users(factory: sessionmaker[Session], by: str) -> list[Listed]:
     """Every account with its live session count, by user name."""
     live = (select(LoginSession.user_id, func.count().label("n"))

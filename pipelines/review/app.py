@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from pipelines.logs import mask_ids
-from pipelines.review import audit, decisions, queue, sessions
-from pipelines.review.auth import Account, account, authenticate
+from pipelines.review import attempts, audit, decisions, queue, sessions
+from pipelines.review.auth import Account, Busy, account, authenticate
 from pipelines.review.db import open_database, resolve_url, secret_key
 from pipelines.review.models import AuditEntry, Decision, Finding, Member, RunFinding
 
@@ -200,7 +200,7 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             target = "/queue"
         name = username.strip()[:64] or "-"
         client = client_of(request)
-        with factory() as session:
+        with attempts.holding(name, client or ""), factory() as session:
             since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=LOCKOUT_MINUTES)
             failed = select(func.count()).select_from(AuditEntry).where(
                 AuditEntry.action == "login_failed", AuditEntry.at >= since)
@@ -211,13 +211,19 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             elif (session.scalar(failed.where(AuditEntry.username == name)) or 0) \
                     >= LOCKOUT_FAILURES:
                 blocked = "account"
-            who = None if blocked else authenticate(session, username.strip(), password)
-        with factory.begin() as session:
-            action = "login" if who else ("login_blocked" if blocked else "login_failed")
-            audit.record(session, who or name, action, detail=blocked, client=client)
-            if who is not None:
-                sessions.end(session, request.session.get("sid"))
-                token = sessions.start(session, who.id, client)
+            try:
+                who = None if blocked else authenticate(session, username.strip(), password)
+            except Busy:
+                return render(request, "login.html", {
+                    "next": target, "username": username,
+                    "error": "登录请求过多，请稍后再试。"}, status=503)
+            # recorded before the next attempt on this account or address is counted
+            with factory.begin() as log_session:
+                action = "login" if who else ("login_blocked" if blocked else "login_failed")
+                audit.record(log_session, who or name, action, detail=blocked, client=client)
+                if who is not None:
+                    sessions.end(log_session, request.session.get("sid"))
+                    token = sessions.start(log_session, who.id, client)
         if blocked:
             subject = "该账号" if blocked == "account" else "您所在的网络地址"
             return render(request, "login.html", {

@@ -30,6 +30,9 @@ _DUMMY_HASH = HASHER.hash("not a password of anyone")
 # outside the GIL): a burst of logins queues here, taking no more CPU than one check at a time
 # on a small server, instead of starving every other request.
 _VERIFYING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 4) // 4))
+# seconds a login waits for its turn before it is answered "busy" (a waiting login holds one of
+# the server's worker threads, which pages and /healthz need too)
+VERIFY_WAIT = 10.0
 MIN_PASSWORD = 10
 
 
@@ -127,6 +130,8 @@ def add_user(factory: sessionmaker[Session], username: str, password: str, role:
     taken name, with a message that says what to do."""
     username = username.strip()
     _check_scope(username, role, district, street)
+    if staff_id and len(staff_id.strip()) > 64:
+        raise UsageError(f"--staff-id must be at most 64 characters, not {len(staff_id.strip())}")
     check_password(password)
     user = User(username=username, password_hash=HASHER.hash(password), role=role,
                 district=district or None, street=street or None, active=1,
@@ -145,9 +150,16 @@ def authenticate(session: Session, username: str, password: str) -> Account | No
     stored = user.password_hash if user is not None else _DUMMY_HASH
     found = account(user) if user is not None else None
     session.rollback()  # no connection held while the hash is checked
-    with _VERIFYING:
-        try:
-            HASHER.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return None
+    if not _VERIFYING.acquire(timeout=VERIFY_WAIT):
+        raise Busy("too many password checks waiting")
+    try:
+        HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    finally:
+        _VERIFYING.release()
     return found
+
+
+class Busy(Exception):
+    """Too many password checks queued: the login is answered 503, try again."""

@@ -56,6 +56,12 @@ def add_parsers(sub: Any) -> None:
         "deactivate", help="stop an account from signing in (ends its sessions)")
     deactivate.add_argument("--username", required=True)
     deactivate.add_argument("--database", help=_DB_HELP)
+    staff = users_sub.add_parser(
+        "staff-id", help="set the staff_id (staff roster) of an account: it may not decide "
+                         "leads that name that staff member")
+    staff.add_argument("--username", required=True)
+    staff.add_argument("--staff-id", required=True, help="the staff_id; empty to clear it")
+    staff.add_argument("--database", help=_DB_HELP)
     listing = users_sub.add_parser("list", help="list the accounts (no password hashes)")
     listing.add_argument("--database", help=_DB_HELP)
 
@@ -158,6 +164,10 @@ def _users(args: argparse.Namespace) -> int:
         elif command == "deactivate":
             ended = accounts.deactivate(factory, args.username, by)
             log.info("user %s deactivated, %d sessions ended", args.username.strip(), ended)
+        elif command == "staff-id":
+            accounts.set_staff_id(factory, args.username, args.staff_id, by)
+            log.info("user %s: staff_id %s", args.username.strip(), args.staff_id.strip() or
+                     "cleared")
         else:
             rows = accounts.list_users(factory, by)
             out = ["username\trole\tdistrict\tstreet\tactive\tcreated_at\tsessions"]

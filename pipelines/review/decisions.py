@@ -136,21 +136,20 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
         raise DecisionError("请求编号无效，本次操作未保存，请刷新页面后重试。", 400)
     try:
         with factory.begin() as session:
-            if request_id:
-                done = session.scalar(select(Decision).where(Decision.request_id == request_id))
-                if done is not None and done.finding_id != finding_id:
-                    # a form's request id sent with another finding: nothing is recorded, so
-                    # "saved" would be untrue
-                    raise DecisionError("请求编号已用于另一条线索，本次操作未保存，请刷新页面后重试。",
-                                        400)
-                if done is not None:
-                    household = session.scalar(select(Finding.household_id).where(
-                        Finding.finding_id == finding_id))
-                    return Outcome(finding_id, done.action, done.status_after, version, True,
-                                   household)
             finding = session.get(Finding, finding_id)
             if finding is None or not who.sees(finding):
                 raise DecisionError("未找到该线索", 404, out_of_scope=finding is not None)
+            if request_id:
+                done = session.scalar(select(Decision).where(Decision.request_id == request_id))
+                if done is not None and (done.finding_id != finding_id
+                                         or done.username != who.username):
+                    # a form's request id sent with another finding, or by another user:
+                    # nothing is recorded, so "saved" would be untrue
+                    raise DecisionError("请求编号已用于另一条线索，本次操作未保存，请刷新页面后重试。",
+                                        400)
+                if done is not None:  # the same form sent twice: the first one counts
+                    return Outcome(finding_id, done.action, done.status_after, version, True,
+                                   finding.household_id)
             if not who.can_decide:
                 raise DecisionError("您的角色为只读，不能作出决定或添加备注")
             if recused(who, finding):

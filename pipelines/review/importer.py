@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.errors import InputError
+from pipelines.io.inert import csv_value
 from pipelines.review.models import Finding, Member, Run, RunFinding
 from pipelines.rules.findings import FINDINGS_COLUMNS
 
@@ -49,7 +50,8 @@ def priority(severity: str, amount: float, score: float) -> float:
 def _rows(path: Path) -> Iterator[dict[str, str]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from csv.DictReader(handle)
+            for row in csv.DictReader(handle):  # the project's own CSVs: cells as written
+                yield {k: csv_value(v) if isinstance(v, str) else v for k, v in row.items()}
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text", file=str(path)) from None
 

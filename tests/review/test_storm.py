@@ -226,3 +226,22 @@ def test_decision_with_another_findings_request_id_is_refused(
                               "request_id": reused})
     assert again.status_code == 400, again.status_code
     assert re.search("请求编号", again.text)
+
+
+def test_simultaneous_wrong_passwords_are_throttled_like_sequential_ones(
+        served: tuple[str, str]) -> None:
+    """Ten wrong passwords for one account at once: five are checked and refused (401), the
+    rest find the account locked (429). Checked in parallel, all ten would have been tried."""
+    from pipelines.review.app import LOCKOUT_FAILURES
+
+    base, _ = served
+    pages = []
+    for _ in range(10):
+        client = httpx.Client(base_url=base, timeout=120, follow_redirects=False)
+        pages.append((client, csrf_of(client.get("/login").text)))
+    responses = _at_once([
+        lambda c=c, t=t: c.post("/login", data={"username": "cw_b", "password": "wrong-" * 3,
+                                                "csrf_token": t})
+        for c, t in pages])
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [401] * LOCKOUT_FAILURES + [429] * (10 - LOCKOUT_FAILURES), codes

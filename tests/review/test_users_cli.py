@@ -167,3 +167,30 @@ def test_add_user_itself_refuses_a_taken_name_with_the_same_message(url: str) ->
         assert issubclass(UsageError, InputError)  # the DAGs and stages still stop on it
     finally:
         engine.dispose()
+
+
+def test_staff_id_is_set_cleared_and_checked(url: str, capsys: pytest.CaptureFixture[str]
+                                             ) -> None:
+    from sqlalchemy import select
+
+    from pipelines.review.db import open_database
+    from pipelines.review.models import User
+
+    def staff_id() -> str | None:
+        engine, factory = open_database(url)
+        with factory() as session:
+            value = session.scalar(select(User.staff_id).where(User.username == "zhang"))
+        engine.dispose()
+        return value
+
+    assert users(["staff-id", "--username", "zhang", "--staff-id", "ST000021",
+                  "--database", url]) == 0
+    assert staff_id() == "ST000021"
+    assert users(["staff-id", "--username", "zhang", "--staff-id", "S" * 65,
+                  "--database", url]) == 2
+    assert "--staff-id must be at most 64 characters" in capsys.readouterr().err
+    assert staff_id() == "ST000021"
+    assert users(["staff-id", "--username", "zhang", "--staff-id", "", "--database", url]) == 0
+    assert staff_id() is None
+    assert users(["staff-id", "--username", "nobody", "--staff-id", "S1",
+                  "--database", url]) == 2
