@@ -233,3 +233,37 @@ def test_declared_relation_is_checked_against_ages_and_sexes(
     assert linked(con, "staff_relatives") == linked_to
     if words:
         assert words in evidence(con, "R1")
+
+
+def test_relation_levels_on_their_own() -> None:
+    """Each rule of relation plausibility, and what it leaves alone."""
+    import pandas as pd
+
+    from pipelines.link.scoring import relation_levels
+
+    def day(text: str | None) -> object:
+        return pd.Timestamp(text) if text else pd.NaT
+
+    cases = [  # relation, person born, person sex, staff born, staff sex, expected level
+        ("父亲", "1950-01-01", "M", "1980-01-01", "F", 1),
+        ("父亲", "1975-01-01", "M", "1980-01-01", "F", -1),   # only 5 years older
+        ("母亲", "1950-01-01", "M", "1980-01-01", "F", -1),   # a man
+        ("孙女", "2010-01-01", "F", "1960-01-01", "M", 1),
+        ("孙女", "1980-01-01", "F", "1960-01-01", "M", -1),   # 20 years younger: a child's age
+        ("兄弟姐妹", "1940-01-01", "F", "1980-01-01", "M", -1),
+        ("配偶", "1982-01-01", "F", "1980-01-01", "M", 1),
+        ("配偶", "1982-01-01", "M", "1980-01-01", "M", 0),    # not ours to judge
+        ("表兄弟", "1940-01-01", "M", "1980-01-01", "M", 0),  # not a near relation: no rule
+        ("父亲", "1950-01-01", "M", None, None, 0),            # staff member's ID unusable
+    ]
+    frame = pd.DataFrame({
+        "e_relation": [c[0] for c in cases],
+        "r_birth": [day(c[1]) for c in cases], "r_sex": [c[2] for c in cases],
+        "r_birth_source": ["id"] * len(cases),
+        "e_anchor_birth": [day(c[3]) for c in cases], "e_anchor_sex": [c[4] for c in cases],
+    })
+    level, why = relation_levels(frame)
+    assert level.tolist() == [c[5] for c in cases]
+    assert why[1] == "born 1975, the staff member 1980" and why[2] == "the roll member is male"
+    damaged = frame.assign(r_birth_source="clean")  # a birth date from a check-failing ID
+    assert relation_levels(damaged)[0].tolist() == [0] * len(cases)
