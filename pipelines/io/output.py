@@ -78,7 +78,6 @@ def sweep_leftovers(target: Path) -> list[Path]:
 def move_into_place(stage: Path, target: Path) -> None:
     """Replace `target` with `stage`: the old folder is moved aside first, then removed."""
     old = None
-    sweep_leftovers(target)
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         shutil.rmtree(old, ignore_errors=True)

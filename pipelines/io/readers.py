@@ -175,12 +175,16 @@ def _head(text: str, path: Path) -> list[tuple[list[str], int]]:
             if len(out) >= HEADER_SCAN_ROWS:
                 break
     except csv.Error as exc:
-        line = (out[-1][1] + 1) if out else 1
-        raise InputError(
-            f"{path.name}: line {line}: a value runs past {csv.field_size_limit():,} characters "
-            f"({exc}); most likely a stray quotation mark (\") opens it and never closes: "
-            "remove it, or write it as \"\" inside a quoted value", file=str(path)) from None
+        raise _runaway(path, (out[-1][1] + 1) if out else 1, exc) from None
     return out
+
+
+def _runaway(path: Path, line: int, exc: csv.Error) -> InputError:
+    """A value past the csv module's field limit: a stray quote, almost always."""
+    return InputError(
+        f"{path.name}: line {line}: a value runs past {csv.field_size_limit():,} characters "
+        f"({exc}); most likely a stray quotation mark (\") opens it and never closes: "
+        "remove it, or write it as \"\" inside a quoted value", file=str(path))
 
 
 def _offset_after(text: str, lines: int) -> int:
@@ -365,11 +369,7 @@ def _read_body_exact(path: Path, body: str, names: list[str], header: HeaderSpan
         except StopIteration:
             break
         except csv.Error as exc:
-            raise InputError(
-                f"{path.name}: line {line}: a value runs past {csv.field_size_limit():,} "
-                f"characters ({exc}); most likely a stray quotation mark (\") opens it and "
-                "never closes: remove it, or write it as \"\" inside a quoted value",
-                file=str(path)) from None
+            raise _runaway(path, line, exc) from None
         spans = reader.line_num - start + 1
         if spans > MAX_RECORD_LINES:
             opened = next((names[i] if i < len(names) else f"field {i + 1}"

@@ -64,10 +64,10 @@ def uncached_formulas(path: Path) -> dict[str, frozenset[tuple[int, int]]]:
         return {}
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-            texts = {n: archive.read(n) for n in sheets}
-            if not any(b"<f" in t for t in texts.values()):
+            sheets = [n for n in archive.namelist()
+                      if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+            texts = {n: t for n in sheets if b"<f" in (t := archive.read(n))}  # formulas only
+            if not texts:
                 return {}
             book = archive.read("xl/workbook.xml")
             rels = archive.read("xl/_rels/workbook.xml.rels")
@@ -80,7 +80,7 @@ def uncached_formulas(path: Path) -> dict[str, frozenset[tuple[int, int]]]:
         target = targets.get(rid, b"").decode("utf-8").lstrip("/")
         member = target if target.startswith("xl/") else f"xl/{target}"
         text = texts.get(member)
-        if not text or b"<f" not in text:
+        if not text:
             continue
         cells = frozenset((int(row) - 1, _column(letters))
                           for letters, row, attrs, body in _CELL.findall(text)

@@ -4,10 +4,7 @@ audit log."""
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -68,45 +65,23 @@ def test_overlong_request_id_is_refused_not_an_error(env: Env) -> None:
     assert response.status_code == 400
 
 
-def _serve(url: str, port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        server = subprocess.Popen([CLI, "serve", "--host", "127.0.0.1", "--port", str(port),
-                                   "--database", url, "--insecure-cookies", *extra],
-                                  stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        if server.poll() is not None:
-            pytest.fail(log.read_text(errors="replace"))
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base + "/healthz", timeout=5).status_code == 200:
-                return server
-        time.sleep(0.2)
-    server.kill()
-    pytest.fail("the review app did not start")
-
-
 @pytest.mark.parametrize("trusted", [None, "127.0.0.1"])
 def test_forwarded_for_is_believed_only_from_a_configured_proxy(
         env: Env, tmp_path: Path, trusted: str | None) -> None:
     from pipelines.review.models import AuditEntry
-    from tests.review.test_storm import _free_port
+    from tests.review.test_storm import serving
 
     if env.seed.backend != "sqlite":
         pytest.skip("the address handling is the server's, not the database's")
-    port = _free_port()
-    server = _serve(env.url, port, tmp_path / "serve.log",
-                    *(["--trusted-proxies", trusted] if trusted else []))
-    try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+    forged = "203.0.113.77"
+    with serving(env.url, tmp_path, *(["--trusted-proxies", trusted] if trusted else [])) \
+            as base:
+        client = httpx.Client(base_url=base, timeout=60)
         token = csrf_of(client.get("/login").text)
-        forged = "203.0.113.77"
         refused = client.post("/login", headers={"X-Forwarded-For": forged},
                               data={"username": "cw_a", "password": PASSWORD + "-wrong",
                                     "csrf_token": token})
         assert refused.status_code == 401
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     with env.factory() as session:
         addresses = session.scalars(select(AuditEntry.client_addr).where(
             AuditEntry.action == "login_failed")).all()

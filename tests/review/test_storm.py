@@ -51,30 +51,42 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextlib.contextmanager
+def serving(url: str, folder: Path, *extra: str) -> Iterator[str]:
+    """`dibao-audit serve` over `url` on a free loopback port until the block ends; its base
+    URL once /healthz answers (its output in folder/serve.log)."""
+    port = _free_port()
+    log = folder / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen([CLI, "serve", "--host", "127.0.0.1", "--port", str(port),
+                                   "--database", url, "--insecure-cookies", *extra],
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if server.poll() is not None:
+                pytest.fail(log.read_text(errors="replace"))
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(base + "/healthz", timeout=5).status_code == 200:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the review app did not start\n" + log.read_text(errors="replace"))
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @pytest.fixture(params=BACKENDS)
 def served(request: pytest.FixtureRequest, seeds: Any, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of the app served over a fresh copy of the seeded database."""
     seed: Seed = seeds(request.param)
     url = fresh_copy(seed, tmp_path, PG_STORM)
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen([CLI, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--database", url, "--insecure-cookies"],
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            if server.poll() is not None:
-                pytest.fail((tmp_path / "serve.log").read_text(errors="replace"))
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(base + "/healthz", timeout=5).status_code == 200:
-                    break
-            time.sleep(0.2)
-        yield base, url
+        with serving(url, tmp_path) as base:
+            yield base, url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
         if seed.backend == "postgresql":
             pg_admin(f"DROP DATABASE IF EXISTS {PG_STORM} WITH (FORCE)")
 
