@@ -13,14 +13,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from benchmarks.common import WORK, city, machine
 from pipelines.run.audit import run_audit
-from pipelines.synth.evaluation import CodeScore, evaluate_run, table
+from pipelines.synth.evaluation import CodeScore, evaluate_run, evaluate_tiers, table, tier_table
 
 AS_OF = dt.date(2026, 10, 31)
 
 
-def audit(folder: Path, baseline: bool) -> list[CodeScore]:
+def audit(folder: Path, baseline: bool) -> tuple[list[CodeScore], list[CodeScore]]:
     output = WORK / "quality-out" / AS_OF.isoformat()
     shutil.rmtree(output, ignore_errors=True)
     config = None
@@ -29,7 +31,9 @@ def audit(folder: Path, baseline: bool) -> list[CodeScore]:
             config = Path(tmp) / "baseline.yaml"
             config.write_text("linkage:\n  exact_id_only: true\n", encoding="utf-8")
         run_audit(folder, output, AS_OF, config)
-    return evaluate_run(output, folder)
+    findings = pd.read_csv(output / "findings.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(folder / "truth" / "findings.csv", dtype=str, keep_default_na=False)
+    return evaluate_run(output, folder), evaluate_tiers(findings, truth)
 
 
 def main() -> None:
@@ -41,10 +45,11 @@ def main() -> None:
     print(f"machine: {machine()}; date: {dt.date.today().isoformat()}")
     summary = []
     for seed in args.seeds:
-        scores = audit(city(args.households, seed), args.baseline)
+        scores, tiers = audit(city(args.households, seed), args.baseline)
         label = "exact-ID baseline" if args.baseline else "dibao-audit matcher"
         print(f"\n### {args.households:,} households, seed {seed} ({label})\n")
         print(table(scores))
+        print(f"\nPer match tier:\n\n{tier_table(tiers)}")
         overall = scores[-1]
         worst = min(scores[:-1], key=lambda s: s.f1)
         worst_p = min(scores[:-1], key=lambda s: s.precision)

@@ -81,7 +81,7 @@ def test_findings_csv_has_the_contract_columns_and_formatted_values(tmp_path: Pa
         header = handle.readline().rstrip("\n")
     assert header == ",".join(FINDINGS_COLUMNS) == (
         "finding_id,household_id,id_number,name,finding_code,severity,score,dataset,record_id,"
-        "evidence,amount_at_stake")
+        "evidence,amount_at_stake,tier")
     rows = read(tmp_path / "findings.csv")
     assert [r["finding_code"] for r in rows] == [
         "DECEASED", "VEHICLE", "VEHICLE", "STAFF_LINKED", "STAFF_LINKED", "ADD_CANDIDATE",

@@ -267,3 +267,24 @@ def test_relation_levels_on_their_own() -> None:
     assert why[1] == "born 1975, the staff member 1980" and why[2] == "the roll member is male"
     damaged = frame.assign(r_birth_source="clean")  # a birth date from a check-failing ID
     assert relation_levels(damaged)[0].tolist() == [0] * len(cases)
+
+
+def test_match_tiers_follow_the_kind_of_evidence() -> None:
+    import numpy as np
+
+    from pipelines.link import scoring as sc
+
+    cases = [  # (id level, name level, birth level) -> tier
+        ((sc.ID_EXACT, sc.NAME_EXACT, 0), sc.TIER_CONFIRMED),
+        ((sc.ID_EXACT, sc.NAME_MISSING, 0), sc.TIER_CONFIRMED),
+        ((sc.ID_EXACT, sc.NAME_DIFFERENT, 0), sc.TIER_PROBABLE),     # same ID, another name
+        ((sc.ID_EDIT1, sc.NAME_EXACT, 0), sc.TIER_CONFIRMED),        # one typo, the very name
+        ((sc.ID_EDIT1, sc.NAME_PINYIN, 0), sc.TIER_PROBABLE),        # one typo, homophone
+        ((sc.ID_EDIT2, sc.NAME_EXACT, 0), sc.TIER_PROBABLE),
+        ((sc.ID_MISSING, sc.NAME_CONFUSABLE, 1), sc.TIER_PROBABLE),  # no ID, birth date same
+        ((sc.ID_MISSING, sc.NAME_EXACT, 0), sc.TIER_POSSIBLE),       # name and place alone
+        ((sc.ID_MISSING, sc.NAME_ONE_CHAR, 1), sc.TIER_POSSIBLE),    # the name does not agree
+    ]
+    levels = np.array([c for c, _ in cases], dtype=np.int8)
+    tiers = sc.match_tiers(levels[:, 0], levels[:, 1], levels[:, 2])
+    assert tiers.tolist() == [t for _, t in cases]

@@ -13,8 +13,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pytest
 
 from pipelines.config import load_config
+from pipelines.link.linker import LINKS_SCHEMA
 from pipelines.rules.policy import RulesConfig, load_rules
 from pipelines.rules.runner import apply_rules, rule_checks
 
@@ -34,9 +36,7 @@ ROLL_PEOPLE = pa.schema([
     ("approved_by", pa.string()), ("phone_norm", pa.string()), ("phone_kind", pa.string()),
     ("bank_account", pa.string()), ("bank_account_norm", pa.string()),
 ])
-LINKS = pa.schema([("dataset", pa.string()), ("record_id", pa.string()),
-                   ("member_key", pa.int64()), ("score", pa.float64()),
-                   ("evidence", pa.string())])
+LINKS = LINKS_SCHEMA
 
 
 def norm_schema(dataset: str) -> pa.Schema:
@@ -100,7 +100,8 @@ STANDARDS = [  # 1050 urban / 850 rural in both districts
 ]
 
 
-def world(people: list[dict[str, Any]], links: Sequence[tuple[str, str, int, float]] = (),
+def world(people: list[dict[str, Any]],
+          links: Sequence[tuple[str, str, int, float] | tuple[str, str, int, float, int]] = (),
           standards: list[dict[str, Any]] | None = None,
           **datasets: list[dict[str, Any]]) -> duckdb.DuckDBPyConnection:
     """A connection holding norm_roll, norm_standards, the given datasets, roll_people, links."""
@@ -117,8 +118,10 @@ def world(people: list[dict[str, Any]], links: Sequence[tuple[str, str, int, flo
         numbered = [{"_row": i + 1, **r} for i, r in enumerate(rows)]
         load(con, f"norm_{dataset}", _table(norm_schema(dataset), numbered))
     load(con, "roll_people", _table(ROLL_PEOPLE, people))
-    rows = [{"dataset": d, "record_id": r, "member_key": m, "score": s,
-             "evidence": "ID matches; name same"} for d, r, m, s in links]
+    # (dataset, record_id, member_key, score[, tier]): tier 1 (confirmed) unless given
+    rows = [{"dataset": link[0], "record_id": link[1], "member_key": link[2], "score": link[3],
+             "evidence": "ID matches; name same", "tier": link[4] if len(link) > 4 else 1}
+            for link in links]
     load(con, "links", _table(LINKS, rows))
     return con
 
@@ -180,6 +183,42 @@ def test_one_finding_per_person_on_the_earlier_enrolment_with_the_strongest_reco
     assert len(found) == 1
     assert (found[0]["household_id"], found[0]["record_id"], found[0]["score"]) == ("H1", "D1", 0.95)
     assert "deaths D9" in found[0]["evidence"]       # the other record is in the evidence text
+
+
+# --- match tiers and the removal list ---------------------------------------------------------
+
+def test_a_finding_takes_its_best_tier_and_only_configured_tiers_reach_the_removal_list() -> None:
+    people = [member(1, "H1", "张伟", amount=900.0), member(2, "H2", "王芳", amount=700.0),
+              member(3, "H3", "赵强", amount=800.0)]
+    deaths = [{"record_id": f"D{k}", "death_date": "2025-03-01"} for k in range(1, 5)]
+    links = [("deaths", "D1", 1, 0.99, 1),                             # confirmed
+             ("deaths", "D2", 2, 0.95, 2),                             # probable
+             ("deaths", "D3", 3, 0.93, 3), ("deaths", "D4", 3, 0.91, 2)]  # best of the two: 2
+    con = world(people, links[:3], deaths=deaths)
+    found = only(run(con), "DECEASED")
+    assert {f["household_id"]: f["tier"] for f in found} == {
+        "H1": "confirmed", "H2": "probable", "H3": "possible"}
+    removed = [h for (h,) in con.execute(
+        "SELECT household_id FROM findings_remove_list ORDER BY household_id").fetchall()]
+    assert removed == ["H1", "H2"]           # default: confirmed and probable
+
+    con = world(people, links, deaths=deaths)
+    found = only(run(con), "DECEASED")
+    assert {f["household_id"]: f["tier"] for f in found}["H3"] == "probable"
+
+    everything = load_rules().model_copy(update={"remove_list_tiers": ("confirmed", "probable",
+                                                                       "possible")})
+    con = world(people, links[:3], deaths=deaths)
+    run(con, rules=everything)
+    assert con.execute("SELECT count(*) FROM findings_remove_list").fetchone() == (3,)
+
+
+def test_removal_tiers_are_named_in_english_or_chinese_and_checked() -> None:
+    base = load_rules().model_dump()
+    chosen = RulesConfig.model_validate({**base, "remove_list_tiers": ["确认"]})
+    assert chosen.remove_list_tiers == ("confirmed",)
+    with pytest.raises(ValueError, match="unknown tiers"):
+        RulesConfig.model_validate({**base, "remove_list_tiers": ["sure"]})
 
 
 # --- DUPLICATE_RECEIPT ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ a pair links when its score reaches the threshold, the link is corroborated (a n
 plus a birth date, a near ID or a shared place, unless the IDs are the same), and the record's
 best person beats every other person by the ambiguity margin. Two valid IDs that differ never
 link. Result: table `links_<dataset>` per dataset (dataset, record_id, member_key, score,
-evidence); `link_all` unites them as `links`.
+evidence, tier: scoring.match_tiers); `link_all` unites them as `links`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pipelines.link.scoring import (
     ID_EXACT,
     PLACE_COMMUNITY,
     PLACE_STREET,
+    TIER_NAMES,
     Scored,
     score_pairs,
 )
@@ -46,7 +47,7 @@ PLACE_LEVELS = {"community": PLACE_COMMUNITY, "street": PLACE_STREET}
 #: The links of one dataset: which roll member each record is about, how sure, and why.
 LINKS_SCHEMA = pa.schema([("dataset", pa.string()), ("record_id", pa.string()),
                           ("member_key", pa.int64()), ("score", pa.float64()),
-                          ("evidence", pa.string())])
+                          ("evidence", pa.string()), ("tier", pa.int8())])
 
 
 def load_params(user_file: Path | None = None) -> dict[str, Any]:
@@ -70,6 +71,7 @@ class LinkStats:
     records_linked: int = 0
     ambiguous_records: int = 0
     by_id_level: dict[str, int] = field(default_factory=dict)
+    by_tier: dict[str, int] = field(default_factory=dict)  # links per match tier
     # candidate pairs per blocking pass (the first pass that found each pair; sql/link/pairs.sql)
     pairs_by_pass: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -182,6 +184,7 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
         "member_key": frame["member_key"].to_numpy()[rows].astype(np.int64),
         "score": np.round(scored.score[rows], 4),
         "evidence": scored.evidence(frame, rows),
+        "tier": scored.tier[rows],
     })
     load_arrow(con, f"links_{dataset}",
                pa.Table.from_pandas(links, schema=LINKS_SCHEMA, preserve_index=False))
@@ -190,6 +193,8 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
     levels, counts = np.unique(scored.id_level[rows], return_counts=True)
     names = ("exact", "edit1", "edit2", "different", "missing", "veto")
     stats.by_id_level = {names[int(k)]: int(c) for k, c in zip(levels, counts, strict=True)}
+    tiers, counts = np.unique(scored.tier[rows], return_counts=True)
+    stats.by_tier = {TIER_NAMES[int(k)]: int(c) for k, c in zip(tiers, counts, strict=True)}
     stats.seconds = time.perf_counter() - started
     log.info("linked %s: %d records, %d candidate pairs, %d links (%d ambiguous) in %.1fs",
              dataset, stats.records, stats.pairs, stats.links, ambiguous, stats.seconds)

@@ -28,6 +28,32 @@ PLACE_COMMUNITY, PLACE_STREET, PLACE_DISTRICT, PLACE_OTHER_DISTRICT, PLACE_MISSI
                                    "missing"))
 
 
+# Match tiers (like Senzing's match / possible match / possibly related): how a caseworker
+# should treat a link, by the kind of identifying evidence behind it, not by its score.
+TIER_CONFIRMED, TIER_PROBABLE, TIER_POSSIBLE = 1, 2, 3
+TIER_NAMES = {TIER_CONFIRMED: "confirmed", TIER_PROBABLE: "probable", TIER_POSSIBLE: "possible"}
+
+
+def match_tiers(id_level: np.ndarray, name_level: np.ndarray, birth_level: np.ndarray
+                ) -> np.ndarray:
+    """The tier of each pair.
+
+    confirmed (确认): the same valid ID (after repair) and a name that agrees or is missing; or
+      an ID one typo from the roll's (one side fails its check digit) with the very same name.
+    probable (疑似): a name that agrees (same, same sound, confusable) and a second key: an ID
+      one or two digits off, or the same birth date; or the same ID under another name.
+    possible (待核实): anything else that links: in practice, name and place alone.
+    """
+    agrees = np.isin(name_level, (NAME_EXACT, NAME_PINYIN, NAME_CONFUSABLE))
+    tier = np.full(len(id_level), TIER_POSSIBLE, dtype=np.int8)
+    tier[agrees & (np.isin(id_level, (ID_EDIT1, ID_EDIT2)) | (birth_level == 1))] = \
+        TIER_PROBABLE
+    tier[id_level == ID_EXACT] = TIER_PROBABLE
+    tier[(id_level == ID_EXACT) & (agrees | (name_level == NAME_MISSING))] = TIER_CONFIRMED
+    tier[(id_level == ID_EDIT1) & (name_level == NAME_EXACT)] = TIER_CONFIRMED
+    return tier
+
+
 # Declared relations checked against ages and sexes (person minus staff member, in years): the
 # person must be at least `older` years older (negative: younger), and of the sex given.
 _RELATIONS: dict[str, tuple[float, str | None]] = {
@@ -98,6 +124,7 @@ class Scored:
     sex_same: np.ndarray
     relation_level: np.ndarray  # 1 plausible, -1 implausible, 0 nothing to check
     relation_why: list[str]
+    tier: np.ndarray  # TIER_CONFIRMED, TIER_PROBABLE or TIER_POSSIBLE (match_tiers)
 
     def evidence(self, frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
         """Evidence text for the given row positions only (the linked pairs)."""
@@ -230,7 +257,8 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     corroborated = (id_level == ID_EXACT) | (name_agrees & (
         np.isin(id_level, (ID_EDIT1, ID_EDIT2)) | (birth_level == 1))) | place_only
     return Scored(weight, score, id_level, name_level, birth_level, place_level, corroborated,
-                  swapped, kinds, sex_same, relation_level, relation_why)
+                  swapped, kinds, sex_same, relation_level, relation_why,
+                  match_tiers(id_level, name_level, birth_level))
 
 
 _ID_WORDS = {

@@ -134,6 +134,7 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(
         CODE_LABELS=queue.CODE_LABELS, SEVERITY_LABELS=queue.SEVERITY_LABELS,
+        TIER_LABELS=queue.TIER_LABELS, SORTS=queue.SORTS,
         STATUS_LABELS=decisions.STATUS_LABELS, ACTION_LABELS=decisions.ACTION_LABELS,
         AUDIT_ACTIONS=audit.ACTIONS, FIELD_LABELS=FIELD_LABELS, csrf_token=csrf_token,
         local_time=local_time, mask_ids=mask_ids)

@@ -23,6 +23,7 @@ from pipelines.errors import InputError
 from pipelines.io.inert import csv_value
 from pipelines.review.models import Finding, Member, Run, RunFinding
 from pipelines.rules.findings import FINDINGS_COLUMNS
+from pipelines.rules.policy import TIER_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,17 @@ def _as_of(run_dir: Path) -> str:
     return str(value)[:10]
 
 
+OPTIONAL_COLUMNS = ("tier",)
+
+
 def _findings(run_dir: Path) -> list[dict[str, str]]:
     path = run_dir / "findings.csv"
     if not path.is_file():
         raise InputError(f"{run_dir} has no findings.csv", file=str(path))
     with path.open(encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), [])
-    missing = [c for c in FINDINGS_COLUMNS if c not in header]
+    # `tier` came later: an older audit's findings.csv without it still imports
+    missing = [c for c in FINDINGS_COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
     if missing:
         raise InputError(f"{path}: column(s) {', '.join(missing)} missing", file=str(path))
     rows = list(_rows(path))
@@ -87,6 +92,9 @@ def _findings(run_dir: Path) -> list[dict[str, str]]:
                              file=str(path)) from None
         if not row["finding_id"]:
             raise InputError(f"{path} line {number}: finding_id is empty", file=str(path))
+        if (row.get("tier") or "") not in ("", *TIER_LABELS):
+            raise InputError(f"{path} line {number}: tier {row['tier']!r} is not one of "
+                             f"{', '.join(TIER_LABELS)}", file=str(path))
     return rows
 
 
@@ -154,6 +162,7 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
                 "record_id": row["record_id"], "evidence": row["evidence"],
                 "amount_at_stake": amount,
                 "priority": priority(row["severity"], amount, score),
+                "tier": row.get("tier") or None,
                 "district": place[0] or None, "street": place[1] or None,
                 "community": place[2] or None,
             }

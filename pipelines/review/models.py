@@ -95,6 +95,9 @@ class Finding(Base):
     evidence: Mapped[str] = mapped_column(Text)
     amount_at_stake: Mapped[float] = mapped_column(Float)
     priority: Mapped[float] = mapped_column(Float, index=True)
+    # match tier of the evidence (confirmed / probable / possible); NULL: imported from an
+    # audit older than tiers
+    tier: Mapped[str | None] = mapped_column(String(16), index=True)
     evidence_record: Mapped[str | None] = mapped_column(Text)  # JSON object
     district: Mapped[str | None] = mapped_column(String(64), index=True)
     street: Mapped[str | None] = mapped_column(String(64))

@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from pipelines.logs import mask_ids
@@ -14,6 +14,7 @@ from pipelines.review.auth import Account
 from pipelines.review.decisions import STATUS_LABELS
 from pipelines.review.models import Finding
 from pipelines.rules import codes
+from pipelines.rules.policy import TIER_LABELS
 
 CODE_LABELS = codes.labels()
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低", "": "—"}
@@ -28,6 +29,8 @@ class Filters:
     code: str = ""
     severity: str = ""
     status: str = ""
+    tier: str = ""
+    sort: str = ""  # "" priority first; "tier": match tier first (确认, 疑似, 待核实), then priority
 
     @classmethod
     def from_params(cls, params: Any) -> Filters:
@@ -37,7 +40,8 @@ class Filters:
         where = [who.scope()]
         for name, column in (("district", Finding.district), ("street", Finding.street),
                              ("community", Finding.community), ("code", Finding.finding_code),
-                             ("severity", Finding.severity), ("status", Finding.status)):
+                             ("severity", Finding.severity), ("status", Finding.status),
+                             ("tier", Finding.tier)):
             value = getattr(self, name)
             if value:
                 where.append(column == value)
@@ -55,9 +59,15 @@ class Filters:
                           if getattr(self, f.name)})
 
 
+SORTS = {"": "优先级", "tier": "匹配等级"}
+_TIER_ORDER = case({name: rank for rank, name in enumerate(TIER_LABELS)}, value=Finding.tier,
+                   else_=len(TIER_LABELS))
+
+
 def listing(who: Account, filters: Filters) -> Select[Finding]:
+    first = (_TIER_ORDER,) if filters.sort == "tier" else ()
     return select(Finding).where(*filters.conditions(who)).order_by(
-        Finding.priority.desc(), Finding.finding_id)
+        *first, Finding.priority.desc(), Finding.finding_id)
 
 
 def page(session: Session, who: Account, filters: Filters, number: int) -> dict[str, Any]:
@@ -108,7 +118,8 @@ def narrowed(session: Session, who: Account, filters: Filters
 
 XLSX_COLUMNS = (("优先级", "priority"), ("线索编号", "finding_id"), ("户编号", "household_id"),
                 ("姓名", "name"), ("身份证号（已遮蔽）", "id_number"), ("线索类型", "finding_code"),
-                ("严重程度", "severity"), ("匹配分", "score"), ("涉及金额(元/月)", "amount_at_stake"),
+                ("严重程度", "severity"), ("匹配等级", "tier"), ("匹配分", "score"),
+                ("涉及金额(元/月)", "amount_at_stake"),
                 ("证据来源", "dataset"), ("证据记录号", "record_id"), ("证据说明", "evidence"),
                 ("区", "district"), ("街道", "street"), ("社区", "community"),
                 ("状态", "status"), ("首次发现", "first_as_of"), ("最近发现", "last_as_of"))
@@ -136,6 +147,8 @@ def xlsx(session: Session, who: Account, filters: Filters) -> tuple[bytes, int]:
                 value = SEVERITY_LABELS.get(value or "", value)
             elif name == "status":
                 value = STATUS_LABELS.get(value, value)
+            elif name == "tier":
+                value = TIER_LABELS.get(value or "", "—")
             row.append(value)
         sheet.append(row_cells(sheet, row))
         count += 1

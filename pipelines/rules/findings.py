@@ -23,7 +23,8 @@ from pipelines.rules.tables import create_table, load_arrow
 log = logging.getLogger(__name__)
 
 FINDINGS_COLUMNS = ("finding_id", "household_id", "id_number", "name", "finding_code",
-                    "severity", "score", "dataset", "record_id", "evidence", "amount_at_stake")
+                    "severity", "score", "dataset", "record_id", "evidence", "amount_at_stake",
+                    "tier")
 REMOVE_COLUMNS = ("rank", "household_id", "district", "street", "community", "head_name",
                   "members", "monthly_amount", "proposed_action", "priority", "finding_codes",
                   "finding_ids")
@@ -52,8 +53,10 @@ def finding_id(code: str, subject: str, dataset: str, record_id: str) -> str:
     return "F" + digest.hexdigest()[:16]
 
 
-def build_findings(con: duckdb.DuckDBPyConnection, have_low_income: bool) -> int:
-    """Create `findings`, `findings_remove_list` and `findings_add_list` from the evidence."""
+def build_findings(con: duckdb.DuckDBPyConnection, have_low_income: bool,
+                   remove_tiers: tuple[str, ...] = ("confirmed", "probable")) -> int:
+    """Create `findings`, `findings_remove_list` (findings of the `remove_tiers` only) and
+    `findings_add_list` from the evidence."""
     decisions.ensure(con)
     count = create_table(con, "findings")
     dismissed = decisions.dismissed_count(con)
@@ -61,7 +64,7 @@ def build_findings(con: duckdb.DuckDBPyConnection, have_low_income: bool) -> int
         log.info("decisions dismissing a match as the wrong person (not reported again): %d",
                  dismissed)
     check_unique_ids(con)
-    create_table(con, "findings_remove_list")
+    create_table(con, "findings_remove_list", tiers=list(remove_tiers))
     if have_low_income:
         create_table(con, "findings_add_list")
     else:

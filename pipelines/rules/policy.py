@@ -156,6 +156,14 @@ class Override(_Model):
         return self.effective_to is None or as_of <= self.effective_to
 
 
+# The match tiers (pipelines/link/scoring.match_tiers), strongest first, with their Chinese
+# names (findings.csv writes the English one; config accepts either).
+TIER_LABELS = {"confirmed": "确认", "probable": "疑似", "possible": "待核实"}
+TIER_WORDS = {**{label: name for name, label in TIER_LABELS.items()},
+              **{name: name for name in TIER_LABELS}}
+_CHINESE = tuple(TIER_LABELS.values())
+
+
 class RulesConfig(_Model):
     """The whole of rules.yaml: severity weights, city defaults and overrides."""
 
@@ -163,6 +171,22 @@ class RulesConfig(_Model):
         default_factory=lambda: {"high": 3.0, "medium": 2.0, "low": 1.0})
     defaults: Policy
     overrides: tuple[Override, ...] = ()
+    # match tiers whose findings enter remove_list.csv (确认/疑似/待核实 accepted too)
+    remove_list_tiers: tuple[str, ...] = ("confirmed", "probable")
+
+    @field_validator("remove_list_tiers", mode="before")
+    @classmethod
+    def _known_tiers(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            return value
+        named = [TIER_WORDS.get(str(v).strip(), str(v).strip()) for v in value]
+        unknown = sorted(set(named) - set(TIER_WORDS.values()))
+        if unknown:
+            raise ValueError(f"remove_list_tiers: unknown tiers {unknown} (use "
+                             f"{', '.join(TIER_WORDS.values())} or {', '.join(_CHINESE)})")
+        return tuple(named)
 
     @field_validator("severity_weights")
     @classmethod

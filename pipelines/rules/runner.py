@@ -160,7 +160,8 @@ def apply_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy_config: R
                        "status": "skipped" if reason else "ran", "reason": reason,
                        "notes": "; ".join(notes) or None, "findings": 0})
     _union_evidence(con, ran)
-    findings.build_findings(con, have_low_income="low_income" in present)
+    findings.build_findings(con, have_low_income="low_income" in present,
+                            remove_tiers=policy_config.remove_list_tiers)
     counts = findings.counts_by_code(con)
     for row in checks:
         row["findings"] = counts.get(str(row["finding_code"]), 0)

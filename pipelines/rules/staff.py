@@ -16,7 +16,7 @@ from pipelines.rules.tables import create_table, load_arrow
 DECLARED_SCHEMA = pa.schema([
     ("member_key", pa.int64()), ("household_id", pa.string()), ("staff_id", pa.string()),
     ("record_id", pa.string()), ("relation", pa.string()), ("near_relative", pa.bool_()),
-    ("score", pa.float64()), ("evidence", pa.string()),
+    ("score", pa.float64()), ("tier", pa.int8()), ("evidence", pa.string()),
 ])
 NAMES_SCHEMA = pa.schema([("approved_by", pa.string()), ("name_norm", pa.string())])
 

@@ -77,6 +77,30 @@ def evaluate(findings: pd.DataFrame, truth: pd.DataFrame) -> list[CodeScore]:
     return scores
 
 
+def evaluate_tiers(findings: pd.DataFrame, truth: pd.DataFrame) -> list[CodeScore]:
+    """Per match tier (findings.csv `tier`, strongest first): how many findings, how many
+    true (recall is not per tier: `truth` counts every true finding)."""
+    found = {code: [(_keys(code, r, False), r.get("tier", "")) for _, r in
+                    findings[findings["finding_code"] == code].iterrows()] for code in CODES}
+    true_keys = {code: set().union(*[_keys(code, r, True) for _, r in
+                                     truth[truth["finding_code"] == code].iterrows()])
+                 for code in CODES}
+    scores = []
+    for tier in ("confirmed", "probable", "possible"):
+        rows = [(code, keys) for code in CODES for keys, t in found[code] if t == tier]
+        scores.append(CodeScore(tier, len(truth), len(rows),
+                                sum(1 for code, keys in rows if keys & true_keys[code])))
+    return scores
+
+
+def tier_table(scores: list[CodeScore]) -> str:
+    """A Markdown table of findings and precision per match tier."""
+    lines = ["| tier | findings | true | precision |", "|---|---|---|---|"]
+    for s in scores:
+        lines.append(f"| {s.code} | {s.found} | {s.true_positives} | {s.precision:.3f} |")
+    return "\n".join(lines)
+
+
 def evaluate_run(output_dir: Path, city_dir: Path) -> list[CodeScore]:
     """Scores of the findings.csv in an audit's output folder against the city's truth."""
     findings = pd.read_csv(output_dir / "findings.csv", dtype=str, keep_default_na=False)

@@ -6,7 +6,9 @@
 -- The member row shown is the smallest member_pick (person codes: the earlier enrolment;
 -- DUPLICATE_RECEIPT: the later one). The evidence record is the first by ev_key1 desc, ev_key2
 -- desc, dataset, record_id; the other records follow in the evidence text (five at most).
--- The score is the best claim_score. finding_id hashes (code, subject, dataset, record_id):
+-- The score is the best claim_score; the tier the best (lowest) match tier of the evidence
+-- (1 confirmed, 2 probable, 3 possible: pipelines/link/scoring.match_tiers), named.
+-- finding_id hashes (code, subject, dataset, record_id):
 -- the subject is the household_id (household codes, member_pick NULL), the roll's ID of the
 -- person (person codes; the person key when the ID is blank) or the register person
 -- (ADD_CANDIDATE) - never the as-of date, so a case found again keeps its id.
@@ -42,14 +44,15 @@ further AS (
     GROUP BY finding_code, subject
 ),
 scores AS (
-    SELECT finding_code, subject, max(coalesce(claim_score, score)) AS score
+    SELECT finding_code, subject, max(coalesce(claim_score, score)) AS score,
+           min(tier) AS tier_rank
     FROM evidence
     GROUP BY finding_code, subject
 ),
 chosen AS (
     SELECT m.finding_code, m.subject, m.member_pick, m.household_id, m.id_number, m.name,
            m.district_code, m.category_code, m.amount_household, m.amount_member, r.amount_gap,
-           r.dataset, r.record_id, s.score,
+           r.dataset, r.record_id, s.score, s.tier_rank,
            concat_ws('; ', r.summary, r.note,
                      'further evidence: ' || f.listed
                          || CASE WHEN f.more > 5 THEN '; and ' || (f.more - 5) || ' more' ELSE '' END
@@ -87,6 +90,7 @@ SELECT
     severity,
     weight,
     round(score, 4) AS score,
+    CASE tier_rank WHEN 1 THEN 'confirmed' WHEN 2 THEN 'probable' ELSE 'possible' END AS tier,
     dataset,
     record_id,
     evidence,

@@ -24,7 +24,10 @@ SELECT
     li.category_code,
     'low_income' AS dataset,
     li.record_id,
+    -- not on the roll: certain for a valid ID no roll member holds; for a register person
+    -- without one, only as certain as the name-and-place search that found nobody
     1.0::DOUBLE AS score,
+    (CASE WHEN li.p_id18 IS NULL THEN 2 ELSE 1 END)::TINYINT AS tier,
     1.0::DOUBLE AS claim_score,
     (s.standard - li.per_capita_income)::DOUBLE AS ev_key1,
     0::DOUBLE AS ev_key2,

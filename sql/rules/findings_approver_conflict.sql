@@ -6,6 +6,7 @@
 -- A declaration is preferred as evidence over a shared phone/account (ev_key1), then the score.
 WITH by_declaration AS (
     SELECT a.household_id, a.staff_id, 'staff_relatives' AS dataset, d.record_id, d.score,
+           d.tier,
            1.0 AS kind,
            'approved by ' || a.staff_id || ', who declared member ' || m.name || ' as '
                || d.relation || ' (' || coalesce(d.evidence, 'linked') || ')' AS note
@@ -15,7 +16,8 @@ WITH by_declaration AS (
     WHERE d.near_relative
 ),
 by_link AS (
-    SELECT a.household_id, a.staff_id, 'staff' AS dataset, s.record_id, s.score, 0.0 AS kind,
+    SELECT a.household_id, a.staff_id, 'staff' AS dataset, s.record_id, s.score, s.tier,
+           0.0 AS kind,
            'approved by ' || a.staff_id || ', who ' || s.note AS note
     FROM rules_approver AS a
     JOIN findings_staff_linked AS s ON s.household_id = a.household_id AND s.record_id = a.staff_id
@@ -37,6 +39,7 @@ SELECT
     e.dataset,
     e.record_id,
     e.score::DOUBLE AS score,
+    e.tier::TINYINT AS tier,
     e.score::DOUBLE AS claim_score,
     e.kind::DOUBLE AS ev_key1,
     e.score::DOUBLE AS ev_key2,

@@ -15,6 +15,7 @@ SELECT
     'roll' AS dataset,
     o.household_id AS record_id,
     l.score::DOUBLE AS score,
+    l.tier::TINYINT AS tier,
     l.score::DOUBLE AS claim_score,
     l.score::DOUBLE AS ev_key1,
     (-o.member_seq)::DOUBLE AS ev_key2,

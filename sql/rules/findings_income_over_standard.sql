@@ -14,12 +14,13 @@ households AS (
     -- summed as exact decimals, so that the total does not depend on the summation order
     SELECT r.household_id, sum(r.amount::DECIMAL(18, 2))::DOUBLE AS income,
            max(r.score) AS best_score,
+           min(r.tier) AS best_tier,
            count(*) AS records
     FROM records AS r
     GROUP BY r.household_id
 ),
 over AS (
-    SELECT h.*, i.income, i.best_score, i.records, s.standard,
+    SELECT h.*, i.income, i.best_score, i.best_tier, i.records, s.standard,
            round(i.income / h.household_size, 2) AS per_capita
     FROM households AS i
     JOIN rules_households AS h USING (household_id)
@@ -39,6 +40,7 @@ SELECT
     r.dataset,
     r.record_id,
     r.score,
+    o.best_tier AS tier,
     o.best_score AS claim_score,
     r.amount AS ev_key1,
     r.score AS ev_key2,

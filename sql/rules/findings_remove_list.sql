@@ -1,5 +1,6 @@
 -- The removal list (应退尽退): households with any removal-type finding, ranked.
--- Inputs: findings (every code but ADD_CANDIDATE), rules_households.
+-- Inputs: findings (every code but ADD_CANDIDATE, of the match tiers in $tiers: rules.yaml
+-- remove_list_tiers), rules_households.
 -- Grain: one row per household. Key: household_id (and rank).
 -- priority = the household's highest finding priority (severity weight x amount x score);
 -- rank by priority desc, then household_id. The proposed action is that of the
@@ -12,6 +13,7 @@ WITH per_household AS (
            string_agg(finding_id, ';' ORDER BY code_order, finding_id) AS finding_ids
     FROM findings
     WHERE finding_code <> 'ADD_CANDIDATE' AND household_id IS NOT NULL
+      AND list_contains($tiers, tier)
     GROUP BY household_id
 )
 SELECT

@@ -52,6 +52,7 @@ SELECT
     'staff' AS dataset,
     pr.staff_id AS record_id,
     1.0::DOUBLE AS score,
+    1::TINYINT AS tier,
     1.0::DOUBLE AS claim_score,
     1.0::DOUBLE AS ev_key1,
     0::DOUBLE AS ev_key2,

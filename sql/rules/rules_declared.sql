@@ -10,6 +10,7 @@ SELECT
     r.relation,
     list_contains(ml.policy.staff_near_relations, r.relation) AS near_relative,
     ml.score,
+    ml.tier,
     ml.evidence
 FROM rules_member_links AS ml
 JOIN norm_staff_relatives AS r ON r.record_id = ml.record_id

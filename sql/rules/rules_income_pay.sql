@@ -3,7 +3,7 @@
 -- norm_public_employees.
 -- Grain: one row per (member, payroll record). Key: member_key, record_id.
 SELECT
-    ml.member_key, ml.household_id, ml.dataset, ml.record_id, ml.score,
+    ml.member_key, ml.household_id, ml.dataset, ml.record_id, ml.score, ml.tier,
     e.monthly_pay::DOUBLE AS amount,
     'public pay ' || printf('%.2f', e.monthly_pay) || coalesce(' at ' || e.employer, '')
         || ' for ' || ml.name || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note

@@ -2,7 +2,7 @@
 -- Inputs: rules_member_links (dataset pensions, with the policy), norm_pensions.
 -- Grain: one row per (member, pension record). Key: member_key, record_id.
 SELECT
-    ml.member_key, ml.household_id, ml.dataset, ml.record_id, ml.score,
+    ml.member_key, ml.household_id, ml.dataset, ml.record_id, ml.score, ml.tier,
     s.monthly_amount::DOUBLE AS amount,
     coalesce(s.benefit_type, 'pension') || ' ' || printf('%.2f', s.monthly_amount)
         || ' for ' || ml.name || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note

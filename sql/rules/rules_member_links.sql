@@ -1,7 +1,7 @@
 -- Roll members joined to their links and to the policy in force for their district/category.
 -- Inputs: rules_members, links (every dataset), rules_policy.
 -- Grain: one row per (member, linked record). Key: member_key, dataset, record_id.
--- The first twelve columns are the evidence shape's (see findings.sql) for a finding raised on
+-- The first thirteen columns are the evidence shape's (see findings.sql) for a finding raised on
 -- the member over that record; a member-level rule selects them with
 -- `ml.* EXCLUDE (member_key, household_size, evidence, policy)` and adds its own. evidence is
 -- the linker's text (NULL: the note says 'linked'); policy is the member's rules_policy row
@@ -18,6 +18,7 @@ SELECT
     l.dataset,
     l.record_id,
     l.score::DOUBLE AS score,
+    l.tier::TINYINT AS tier,
     m.monthly_amount AS amount_household,
     m.member_share AS amount_member,
     m.member_key,

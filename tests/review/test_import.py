@@ -105,6 +105,30 @@ def test_a_run_without_the_review_folder_imports_findings_only(audit_run: Path,
     assert located and add and all(f.district for f in add)  # from add_list.csv
 
 
+def test_an_older_audit_without_tiers_imports_and_a_wrong_tier_is_refused(
+        audit_run: Path, tmp_path: Path) -> None:
+    older = tmp_path / "older"
+    shutil.copytree(audit_run, older)
+    rows = list(csv.DictReader((older / "findings.csv").open(encoding="utf-8")))
+    assert {r["tier"] for r in rows} >= {"confirmed", "possible"}
+    columns = [c for c in rows[0] if c != "tier"]
+    with (older / "findings.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    engine, factory = open_database(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    assert import_run(factory, older).total == len(rows)
+    with factory() as session:
+        assert set(session.scalars(select(Finding.tier).distinct())) == {None}
+    wrong = tmp_path / "wrong"
+    shutil.copytree(audit_run, wrong)
+    text = (wrong / "findings.csv").read_text("utf-8")
+    (wrong / "findings.csv").write_text(text.replace(",possible\n", ",maybe\n", 1), "utf-8")
+    with pytest.raises(InputError, match="tier 'maybe' is not one of"):
+        import_run(factory, wrong)
+    engine.dispose()
+
+
 def test_bad_input_is_reported_plainly(tmp_path: Path, audit_run: Path) -> None:
     engine, factory = open_database(f"sqlite:///{tmp_path / 'r.sqlite3'}")
     with pytest.raises(InputError, match="not a folder"):

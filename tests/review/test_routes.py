@@ -149,7 +149,8 @@ def test_caseworker_of_another_district_gets_404_and_never_the_data(env: Env) ->
     assert status_of(env, foreign.finding_id) == ("open", 1)
     export = client.get("/queue.xlsx")
     sheet = load_workbook(io.BytesIO(export.content)).active
-    districts = {row[12] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    column = [cell.value for cell in sheet[1]].index("区")
+    districts = {row[column] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert districts <= {env.seed.district_b}
 
 
@@ -407,6 +408,26 @@ def test_queue_is_ordered_by_priority_filtered_and_exported(env: Env) -> None:
             Finding.finding_code == "DECEASED"))
     assert len(rows) - 1 == deceased
     assert all("*" in str(r[4]) for r in rows[1:] if r[4])  # IDs masked in exports
+
+
+def test_queue_filters_and_sorts_by_match_tier(env: Env) -> None:
+    client = env.client("sup1")
+    with env.factory() as session:
+        tiers = dict(session.execute(select(Finding.finding_id, Finding.tier)).tuples().all())
+    assert {"confirmed", "possible"} <= set(tiers.values())
+    page = client.get("/queue", params={"tier": "possible"}).text
+    shown = re.findall(r'data-finding="(F[0-9a-f]+)"', page)
+    assert shown and {tiers[f] for f in shown} == {"possible"}
+    assert "待核实" in page
+    # a code whose leads come in more than one tier, so that the order shows
+    page = client.get("/queue", params={"sort": "tier", "code": "APPROVER_CONFLICT"}).text
+    order = ["confirmed", "probable", "possible"]
+    ranks = [order.index(tiers[f]) for f in re.findall(r'data-finding="(F[0-9a-f]+)"', page)]
+    assert ranks == sorted(ranks) and len(set(ranks)) > 1
+    export = client.get("/queue.xlsx", params={"tier": "possible"})
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    column = list(rows[0]).index("匹配等级")
+    assert len(rows) > 1 and {r[column] for r in rows[1:]} == {"待核实"}
 
 
 def test_street_and_community_options_narrow_to_the_chosen_district(env: Env) -> None:
