@@ -20,9 +20,23 @@ from pipelines.run.audit import run_audit
 from pipelines.synth.evaluation import CodeScore, evaluate_run, evaluate_tiers, table, tier_table
 
 AS_OF = dt.date(2026, 10, 31)
+BANDS = [0.0, 0.9, 0.99, 0.999, 0.9999, 1.0001]
 
 
-def audit(folder: Path, baseline: bool) -> tuple[list[CodeScore], list[CodeScore]]:
+def score_histogram(findings: pd.DataFrame) -> str:
+    """Findings per score band and match tier (do scores and tiers separate leads?)."""
+    score = pd.to_numeric(findings["score"])
+    labels = [f"{a:g}-{b:g}" if b <= 1 else f"≥{a:g}" for a, b in zip(BANDS, BANDS[1:])]
+    band = pd.cut(score, BANDS, right=False, labels=labels)
+    counts = pd.crosstab(band, findings["tier"]).reindex(
+        index=labels, columns=["confirmed", "probable", "possible"], fill_value=0)
+    lines = ["| score | confirmed | probable | possible |", "|---|---|---|---|"]
+    for label, row in counts.iterrows():
+        lines.append(f"| {label} | " + " | ".join(str(int(v)) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def audit(folder: Path, baseline: bool) -> tuple[list[CodeScore], list[CodeScore], str]:
     output = WORK / "quality-out" / AS_OF.isoformat()
     shutil.rmtree(output, ignore_errors=True)
     config = None
@@ -33,7 +47,8 @@ def audit(folder: Path, baseline: bool) -> tuple[list[CodeScore], list[CodeScore
         run_audit(folder, output, AS_OF, config)
     findings = pd.read_csv(output / "findings.csv", dtype=str, keep_default_na=False)
     truth = pd.read_csv(folder / "truth" / "findings.csv", dtype=str, keep_default_na=False)
-    return evaluate_run(output, folder), evaluate_tiers(findings, truth)
+    return evaluate_run(output, folder), evaluate_tiers(findings, truth), \
+        score_histogram(findings)
 
 
 def main() -> None:
@@ -45,11 +60,12 @@ def main() -> None:
     print(f"machine: {machine()}; date: {dt.date.today().isoformat()}")
     summary = []
     for seed in args.seeds:
-        scores, tiers = audit(city(args.households, seed), args.baseline)
+        scores, tiers, histogram = audit(city(args.households, seed), args.baseline)
         label = "exact-ID baseline" if args.baseline else "dibao-audit matcher"
         print(f"\n### {args.households:,} households, seed {seed} ({label})\n")
         print(table(scores))
         print(f"\nPer match tier:\n\n{tier_table(tiers)}")
+        print(f"\nFindings per score band and tier:\n\n{histogram}")
         overall = scores[-1]
         worst = min(scores[:-1], key=lambda s: s.f1)
         worst_p = min(scores[:-1], key=lambda s: s.precision)
