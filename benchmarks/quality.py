@@ -17,7 +17,14 @@ import pandas as pd
 
 from benchmarks.common import WORK, city, machine
 from pipelines.run.audit import run_audit
-from pipelines.synth.evaluation import CodeScore, evaluate_run, evaluate_tiers, table, tier_table
+from pipelines.synth.evaluation import (
+    CodeScore,
+    evaluate_run,
+    evaluate_tiers,
+    read_findings,
+    table,
+    tier_table,
+)
 
 AS_OF = dt.date(2026, 10, 31)
 BANDS = [0.0, 0.9, 0.99, 0.999, 0.9999, 1.0001]
@@ -26,7 +33,8 @@ BANDS = [0.0, 0.9, 0.99, 0.999, 0.9999, 1.0001]
 def score_histogram(findings: pd.DataFrame) -> str:
     """Findings per score band and match tier (do scores and tiers separate leads?)."""
     score = pd.to_numeric(findings["score"])
-    labels = [f"{a:g}-{b:g}" if b <= 1 else f"≥{a:g}" for a, b in zip(BANDS, BANDS[1:])]
+    labels = [f"{a:g}-{b:g}" if b <= 1 else f"≥{a:g}" for a, b in
+              zip(BANDS, BANDS[1:], strict=False)]
     band = pd.cut(score, BANDS, right=False, labels=labels)
     counts = pd.crosstab(band, findings["tier"]).reindex(
         index=labels, columns=["confirmed", "probable", "possible"], fill_value=0)
@@ -45,7 +53,7 @@ def audit(folder: Path, baseline: bool) -> tuple[list[CodeScore], list[CodeScore
             config = Path(tmp) / "baseline.yaml"
             config.write_text("linkage:\n  exact_id_only: true\n", encoding="utf-8")
         run_audit(folder, output, AS_OF, config)
-    findings = pd.read_csv(output / "findings.csv", dtype=str, keep_default_na=False)
+    findings = read_findings(output)
     truth = pd.read_csv(folder / "truth" / "findings.csv", dtype=str, keep_default_na=False)
     return evaluate_run(output, folder), evaluate_tiers(findings, truth), \
         score_histogram(findings)

@@ -675,3 +675,21 @@ def test_staff_phones_shared_by_three_are_personal_by_four_are_not(city: Path) -
     for p in four:
         assert not set(phone[phone == p].index) & linked_hh, p
     assert any(set(phone[phone == p].index) <= linked_hh for p in three)
+
+
+def test_evaluation_reads_an_apostrophe_id_as_the_audit_wrote_it(tmp_path: Path) -> None:
+    """findings.csv keeps a roll ID written '420102... as text with one more apostrophe; the
+    evaluation must take it back off, or a true finding counts as wrong."""
+    from pipelines.io.inert import csv_text
+    from pipelines.synth.evaluation import evaluate, read_findings
+
+    written = "'420102196309058371"
+    (tmp_path / "findings.csv").write_text(
+        "finding_code,id_number,household_id,record_id\n"
+        f"PROPERTY,{csv_text(written)},H1,P1\n", encoding="utf-8")
+    findings = read_findings(tmp_path)
+    assert findings["id_number"].tolist() == [written]
+    truth = pd.DataFrame([{"finding_code": "PROPERTY", "id_number": "420102196309058571",
+                           "roll_id_number": written, "household_id": "H1", "record_id": "P1"}])
+    score = next(s for s in evaluate(findings, truth) if s.code == "PROPERTY")
+    assert (score.found, score.true_positives) == (1, 1)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.ingest.ids import repair_id
+from pipelines.io.inert import csv_value
 from pipelines.rules import codes
 
 HOUSEHOLD_CODES = codes.household_codes()
@@ -101,9 +102,16 @@ def tier_table(scores: list[CodeScore]) -> str:
     return "\n".join(lines)
 
 
+def read_findings(output_dir: Path) -> pd.DataFrame:
+    """An audit's findings.csv with its values as the audit meant them (a cell written with a
+    leading apostrophe, so that a spreadsheet keeps it text, read back without it)."""
+    findings = pd.read_csv(output_dir / "findings.csv", dtype=str, keep_default_na=False)
+    return findings.apply(lambda column: column.map(csv_value))
+
+
 def evaluate_run(output_dir: Path, city_dir: Path) -> list[CodeScore]:
     """Scores of the findings.csv in an audit's output folder against the city's truth."""
-    findings = pd.read_csv(output_dir / "findings.csv", dtype=str, keep_default_na=False)
+    findings = read_findings(output_dir)
     truth = pd.read_csv(city_dir / "truth" / "findings.csv", dtype=str, keep_default_na=False)
     return evaluate(findings, truth)
 
