@@ -15,9 +15,19 @@ WORK = ROOT / "benchmarks" / "_work"
 CLI = [sys.executable, "-m", "pipelines.cli"]
 
 
+def generator_version() -> str:
+    """A digest of the generator's code: a cached city is made again when the generator changes."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parents[1] / "pipelines" / "synth").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def city(households: int, seed: int) -> Path:
-    """Generate (once) and return a synthetic city folder."""
-    folder = WORK / f"city-{households}-s{seed}"
+    """Generate (once per generator version) and return a synthetic city folder."""
+    folder = WORK / f"city-{households}-s{seed}-{generator_version()}"
     if not (folder / "truth" / "summary.json").exists():
         subprocess.run([*CLI, "synth", "--households", str(households), "--seed", str(seed),
                         "--out", str(folder)], check=True)

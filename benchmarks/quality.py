@@ -19,6 +19,8 @@ from benchmarks.common import WORK, city, machine
 from pipelines.run.audit import run_audit
 from pipelines.synth.evaluation import (
     CodeScore,
+    case_table,
+    evaluate_cases,
     evaluate_run,
     evaluate_tiers,
     read_findings,
@@ -28,6 +30,9 @@ from pipelines.synth.evaluation import (
 
 AS_OF = dt.date(2026, 10, 31)
 BANDS = [0.0, 0.9, 0.99, 0.999, 0.9999, 1.0001]
+case_table_note = ("blank_same_street and blank_other_street are on the roll (their findings "
+                   "should be found); coincidental and elsewhere are not (any finding on them "
+                   "is false)")
 
 
 def score_histogram(findings: pd.DataFrame) -> str:
@@ -44,10 +49,10 @@ def score_histogram(findings: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def audit(folder: Path, baseline: bool) -> tuple[list[CodeScore], list[CodeScore], str]:
+def audit(folder: Path, baseline: bool, config: Path | None = None
+          ) -> tuple[list[CodeScore], list[CodeScore], str, str]:
     output = WORK / "quality-out" / AS_OF.isoformat()
     shutil.rmtree(output, ignore_errors=True)
-    config = None
     with tempfile.TemporaryDirectory() as tmp:
         if baseline:
             config = Path(tmp) / "baseline.yaml"
@@ -55,8 +60,11 @@ def audit(folder: Path, baseline: bool) -> tuple[list[CodeScore], list[CodeScore
         run_audit(folder, output, AS_OF, config)
     findings = read_findings(output)
     truth = pd.read_csv(folder / "truth" / "findings.csv", dtype=str, keep_default_na=False)
+    cases_csv = folder / "truth" / "cases.csv"
+    cases = case_table(evaluate_cases(findings, truth, pd.read_csv(
+        cases_csv, dtype=str, keep_default_na=False))) if cases_csv.exists() else ""
     return evaluate_run(output, folder), evaluate_tiers(findings, truth), \
-        score_histogram(findings)
+        score_histogram(findings), cases
 
 
 def main() -> None:
@@ -64,16 +72,21 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=20_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--baseline", action="store_true")
+    parser.add_argument("--config", type=Path, help="a user configuration file (e.g. to "
+                        "compare matcher settings)")
     args = parser.parse_args()
     print(f"machine: {machine()}; date: {dt.date.today().isoformat()}")
     summary = []
     for seed in args.seeds:
-        scores, tiers, histogram = audit(city(args.households, seed), args.baseline)
+        scores, tiers, histogram, cases = audit(city(args.households, seed), args.baseline,
+                                                args.config)
         label = "exact-ID baseline" if args.baseline else "dibao-audit matcher"
         print(f"\n### {args.households:,} households, seed {seed} ({label})\n")
         print(table(scores))
         print(f"\nPer match tier:\n\n{tier_table(tiers)}")
         print(f"\nFindings per score band and tier:\n\n{histogram}")
+        if cases:
+            print(f"\nPer case kind (truth/cases.csv):\n\n{case_table_note}\n\n{cases}")
         overall = scores[-1]
         worst = min(scores[:-1], key=lambda s: s.f1)
         worst_p = min(scores[:-1], key=lambda s: s.precision)

@@ -199,20 +199,53 @@ STAFF = ["staff_id", "name", "id_number", "role", "district", "street", "communi
 DECLARED = ["record_id", "staff_id", "relative_name", "relative_id_number", "relation"]
 
 
-@pytest.mark.parametrize(("street", "expected"), [
-    ("大智街道", {"R1": ["H1"]}),   # the relative lives in the staff member's street: supported
-    ("后湖街道", {}),               # a namesake in another street of the district: not linked
-])
-def test_declared_relative_without_id_links_only_within_the_staff_members_street(
-        tmp_path: Path, street: str, expected: dict[str, list[str]]) -> None:
-    roll = [roll_row("H1", "欧阳澍", ID_A, street=street, community="幸福社区")]
-    datasets = {
+def _staff_and_declaration(name: str) -> dict[str, tuple[list[str], list[list[str]]]]:
+    return {
         "staff": (STAFF, [["S1", "欧阳明", make_id("420102", "19850101", "011"), "民政专干",
                            "江岸区", "大智街道", "幸福社区", "13800001111"]]),
-        "staff_relatives": (DECLARED, [["R1", "S1", "欧阳澍", "", "父亲"]]),
+        "staff_relatives": (DECLARED, [["R1", "S1", name, "", "父亲"]]),
     }
-    con = link(tmp_path, roll, datasets)
+
+
+# Streets of 江岸区 for filler roll members (the place shares of a small city)
+STREETS = ("大智街道", "后湖街道", "二七街道", "塔子湖街道", "永清街道")
+
+
+def _filler(count: int, name: str = "", seq0: int = 100) -> list[list[str]]:
+    """Roll members spread over the district's streets (distinct names unless `name`)."""
+    return [roll_row(f"F{k}", name or f"路人{k:03d}", make_id("420102", "19700101", f"{seq0 + k:03d}"),
+                     street=STREETS[k % len(STREETS)], community=f"社区{k % 20}")
+            for k in range(count)]
+
+
+@pytest.mark.parametrize(("street", "expected"), [
+    ("大智街道", {"R1": ["H1"]}),   # the staff member's street
+    ("后湖街道", {"R1": ["H1"]}),   # another street: nobody else on the roll carries the name
+])
+def test_declared_relative_without_id_and_a_name_nobody_else_carries_links_in_the_district(
+        tmp_path: Path, street: str, expected: dict[str, list[str]]) -> None:
+    roll = [roll_row("H1", "欧阳澍", ID_A, street=street, community="幸福社区"), *_filler(60)]
+    con = link(tmp_path, roll, _staff_and_declaration("欧阳澍"))
     assert linked(con, "staff_relatives") == expected
+    evidence = con.execute("SELECT evidence FROM links WHERE dataset = 'staff_relatives'"
+                           ).fetchone()
+    assert evidence is not None and "name and place only: 0.00 other people" in evidence[0]
+
+
+def test_declared_relative_without_id_is_not_linked_where_the_name_is_expected_by_chance(
+        tmp_path: Path) -> None:
+    """张伟 on the staff member's street, and 29 more 张伟 on the roll: about 6 expected on any
+    one of its five streets, so the street does not single this one out."""
+    roll = [roll_row("H1", "张伟", ID_A), *_filler(29, name="张伟"), *_filler(60, seq0=300)]
+    con = link(tmp_path, roll, _staff_and_declaration("张伟"))
+    assert linked(con, "staff_relatives") == {}
+    # two roll members of the name, both off the staff member's street: they agree only on the
+    # district, which holds the whole roll here (1 other expected): neither is singled out
+    roll = [roll_row("H1", "欧阳澍", ID_A, street="后湖街道"),
+            roll_row("H2", "欧阳澍", make_id("420102", "19700101", "099"), street="二七街道"),
+            *_filler(60)]
+    con = link(tmp_path, roll, _staff_and_declaration("欧阳澍"))
+    assert linked(con, "staff_relatives") == {}
 
 
 @pytest.mark.parametrize(("relation", "linked_to", "words"), [

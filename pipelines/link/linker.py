@@ -30,6 +30,7 @@ from pipelines.link.scoring import (
     ID_EDIT1,
     ID_EXACT,
     PLACE_COMMUNITY,
+    PLACE_DISTRICT,
     PLACE_STREET,
     TIER_NAMES,
     Scored,
@@ -41,7 +42,8 @@ from pipelines.sql import load_sql, materialise
 
 log = logging.getLogger(__name__)
 
-PLACE_LEVELS = {"community": PLACE_COMMUNITY, "street": PLACE_STREET}
+PLACE_LEVELS = {"community": PLACE_COMMUNITY, "street": PLACE_STREET,
+                "district": PLACE_DISTRICT}
 
 # dataset -> (SQL that places the person, base table it reads, tables it needs)
 #: The links of one dataset: which roll member each record is about, how sure, and why.
@@ -152,7 +154,10 @@ def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[
         return frame, None, records
     prior = float(params["prior"].get(dataset, params["prior"]["default"]))
     needed = params["place_corroboration"].get(dataset, params["place_corroboration"]["default"])
-    return frame, score_pairs(frame, params, prior, people, PLACE_LEVELS[needed]), records
+    coincidence = params["coincidence"]
+    max_expected = None if dataset in coincidence["exempt"] else float(coincidence["max_expected"])
+    return frame, score_pairs(frame, params, prior, people, PLACE_LEVELS[needed],
+                              max_expected), records
 
 
 def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],

@@ -125,14 +125,23 @@ class Scored:
     relation_level: np.ndarray  # 1 plausible, -1 implausible, 0 nothing to check
     relation_why: list[str]
     tier: np.ndarray  # TIER_CONFIRMED, TIER_PROBABLE or TIER_POSSIBLE (match_tiers)
+    expected: np.ndarray  # chance namesakes expected where the pair agrees (expected_namesakes)
 
     def evidence(self, frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
         """Evidence text for the given row positions only (the linked pairs)."""
         sub = frame.iloc[rows].reset_index(drop=True)
-        return explain(sub, self.id_level[rows], self.swapped[rows], self.name_level[rows],
-                       [self.kinds[i] for i in rows], self.birth_level[rows],
-                       self.place_level[rows], self.sex_same[rows], self.relation_level[rows],
-                       [self.relation_why[i] for i in rows])
+        words = explain(sub, self.id_level[rows], self.swapped[rows], self.name_level[rows],
+                        [self.kinds[i] for i in rows], self.birth_level[rows],
+                        self.place_level[rows], self.sex_same[rows], self.relation_level[rows],
+                        [self.relation_why[i] for i in rows])
+        # a link on name and place alone says how likely the name is there by chance
+        place = {PLACE_COMMUNITY: "community", PLACE_STREET: "street",
+                 PLACE_DISTRICT: "district"}
+        for k, i in enumerate(rows):
+            if self.tier[i] == TIER_POSSIBLE and self.place_level[i] in place:
+                words[k] += (f"; name and place only: {self.expected[i]:.2f} other people of "
+                             f"that name expected in the {place[self.place_level[i]]} by chance")
+        return words
 
 
 def _text(frame: pd.DataFrame, column: str) -> list[str]:
@@ -207,9 +216,29 @@ def place_levels(frame: pd.DataFrame) -> np.ndarray:
     return level
 
 
+def expected_namesakes(frame: pd.DataFrame, place_level: np.ndarray) -> np.ndarray:
+    """How many other roll people carrying the roll member's name the place where the pair
+    agrees is expected to hold by chance: (roll people of that name - 1) x (the place's share
+    of the roll). A 张伟 carried by 267 people is expected 2.7 times on a street of a
+    100-street city; a name nobody else carries, 0 anywhere."""
+    others = np.maximum(frame["roll_name_n"].to_numpy(dtype=np.float64) - 1.0, 0.0)
+    people = np.select(
+        [place_level == PLACE_COMMUNITY, place_level == PLACE_STREET,
+         place_level == PLACE_DISTRICT],
+        [frame["r_community_n"].to_numpy(dtype=np.float64),
+         frame["r_street_n"].to_numpy(dtype=np.float64),
+         frame["r_district_n"].to_numpy(dtype=np.float64)],
+        frame["roll_n"].to_numpy(dtype=np.float64))
+    return others * people / np.maximum(frame["roll_n"].to_numpy(dtype=np.float64), 1.0)
+
+
 def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
-                population: int, place_needed: int = PLACE_STREET) -> Scored:
-    """Weights, scores, levels and evidence text for a frame from sql/link/pair_features.sql."""
+                population: int, place_needed: int = PLACE_STREET,
+                max_expected: float | None = None) -> Scored:
+    """Weights, scores, levels and evidence text for a frame from sql/link/pair_features.sql.
+
+    `max_expected`: a link on name and place alone needs the place to be expected to hold at
+    most this many chance namesakes (expected_namesakes); None: no such condition."""
     n = len(frame)
     id_level, swapped = id_levels(frame)
     name_level, kinds = name_levels(frame)
@@ -252,13 +281,17 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     # a place as precise as the dataset records: the street of a declaring staff member's office,
     # but the community for a register that records where the person lives.
     place_only = (place_level <= place_needed) & (name_level == NAME_EXACT)
+    expected = expected_namesakes(frame, place_level)
+    if max_expected is not None:
+        # ... and the name must single the person out there: not expected by chance
+        place_only &= expected <= max_expected
     # an implausible relation is never corroborated by name and place alone
     place_only &= relation_level != -1
     corroborated = (id_level == ID_EXACT) | (name_agrees & (
         np.isin(id_level, (ID_EDIT1, ID_EDIT2)) | (birth_level == 1))) | place_only
     return Scored(weight, score, id_level, name_level, birth_level, place_level, corroborated,
                   swapped, kinds, sex_same, relation_level, relation_why,
-                  match_tiers(id_level, name_level, birth_level))
+                  match_tiers(id_level, name_level, birth_level), expected)
 
 
 _ID_WORDS = {

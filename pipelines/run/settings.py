@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -63,6 +63,11 @@ class _PlaceWeights(_Strict):
     different_district: float
 
 
+class _Coincidence(_Strict):
+    max_expected: float = Field(ge=0)
+    exempt: list[str] = Field(default_factory=list)
+
+
 class LinkageConfig(_Strict):
     """config/linkage.yaml, checked: the matcher reads it as a mapping (`params`)."""
 
@@ -76,7 +81,8 @@ class LinkageConfig(_Strict):
     sex: _Agreement
     place: _PlaceWeights
     relation: _RelationWeights
-    place_corroboration: dict[str, str]
+    place_corroboration: dict[str, Literal["community", "street", "district"]]
+    coincidence: _Coincidence
     exact_id_only: bool = False
 
 

@@ -155,8 +155,13 @@ def truth_tables(world: World, written: Written, findings: pd.DataFrame,
         "row": written.roll_rows["row"],
         "household_id": hh["household_id"].reindex(written.roll_rows["hh"]).to_numpy(),
         "true_id_number": people["id18"].reindex(written.roll_rows["pid"]).to_numpy()})
+    rel = world.relatives
+    kinds = rel[rel["case"] != ""]
+    cases = pd.DataFrame({"dataset": "staff_relatives", "record_id": kinds["record_id"],
+                          "case": kinds["case"], "on_roll": kinds["roll"].astype(bool)}
+                         ).sort_values("record_id").reset_index(drop=True)
     return {"findings": findings_out.fillna(""), "links": links_out, "quarantine": quarantine,
-            "roll": roll}
+            "roll": roll, "cases": cases}
 
 
 def _summary(world: World, written: Written, truth: dict[str, pd.DataFrame],
@@ -181,6 +186,8 @@ def _summary(world: World, written: Written, truth: dict[str, pd.DataFrame],
         "quarantine": {k: int(v) for k, v in truth["quarantine"]["dataset"].value_counts()
                        .sort_index().items()},
         "decoys": _decoy_counts(world, written),
+        "cases": {str(k): int(v) for k, v in truth["cases"]["case"].value_counts().sort_index()
+                  .items()},
         "approver_named_district": world.name_district,
         "damage": damage,
     }

@@ -102,6 +102,33 @@ def tier_table(scores: list[CodeScore]) -> str:
     return "\n".join(lines)
 
 
+def evaluate_cases(findings: pd.DataFrame, truth: pd.DataFrame, cases: pd.DataFrame
+                   ) -> list[dict[str, object]]:
+    """Per case kind of the city's truth/cases.csv (records planted to test one rule): how many
+    records, how many true findings rest on them and how many of those were found (by code and
+    evidence record), and how many findings rest on them that the truth does not have."""
+    out = []
+    for kind, group in cases.groupby("case", sort=True):
+        keys = set(zip(group["dataset"], group["record_id"], strict=True))
+        on = truth[[k in keys for k in zip(truth["dataset"], truth["record_id"], strict=True)]]
+        got = findings[[k in keys for k in zip(findings["dataset"], findings["record_id"],
+                                                 strict=True)]]
+        true = set(zip(on["finding_code"], on["dataset"], on["record_id"], strict=True))
+        made = set(zip(got["finding_code"], got["dataset"], got["record_id"], strict=True))
+        out.append({"case": kind, "records": len(group), "true_findings": len(true),
+                    "found": len(true & made), "false_findings": len(made - true)})
+    return out
+
+
+def case_table(rows: list[dict[str, object]]) -> str:
+    """A Markdown table of evaluate_cases."""
+    lines = ["| case | records | true findings | found | false findings |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['case']} | {r['records']} | {r['true_findings']} | {r['found']} | "
+              f"{r['false_findings']} |" for r in rows]
+    return "\n".join(lines)
+
+
 def read_findings(output_dir: Path) -> pd.DataFrame:
     """An audit's findings.csv with its values as the audit meant them (a cell written with a
     leading apostrophe, so that a spreadsheet keeps it text, read back without it)."""

@@ -12,6 +12,21 @@ member is only written where the data can support it: the person lives in the st
 street and is the only roll member of that name there. Roll namesakes of such relatives are
 planted in other streets, and some relatives who are not on the roll are named like a roll
 member of another street of the staff member's district (decoys: the street tells them apart).
+
+Case kinds of declarations without an ID (`case`, in the truth's cases.csv), each with the rule
+a careful caseworker would accept, in terms of how many other roll people of the name the
+place is expected to hold by chance ((roll people of the name - 1) x the place's share of the
+roll; at most COINCIDENCE to count as singled out):
+  blank_same_street   on the roll, in the staff member's street, the only one of that name
+                      there and not expected there by chance: the person.
+  blank_other_street  on the roll, in another street of the staff member's district, and nobody
+                      else on the roll carries the name: the person.
+  coincidental        not on the roll; a common name that a roll member on the staff member's
+                      street carries, and that the street is expected to hold by chance: not
+                      singled out, so not the person.
+  elsewhere           not on the roll; named like a roll member of another street of the
+                      district, where that name is expected by chance: not singled out.
+The safety pass writes the ID of any other declaration these rules could not settle.
 """
 
 from __future__ import annotations
@@ -31,6 +46,8 @@ ROLL_BLANK_RATE = 0.65  # of declarations about roll members in the staff member
 FILED_RATE = 0.45
 ELSEWHERE_RATE = 0.08  # of relatives not on the roll: named like a roll member of another street
 ELSEWHERE_BLANK = 0.75
+COINCIDENTAL_RATE = 0.06  # of relatives not on the roll: a common roll name on the staff's street
+COINCIDENCE = 0.05  # chance namesakes a place may be expected to hold and still single one out
 SHARED_3 = SHARED_4 = 0.0005  # of households: staff phones shared by exactly 3 (4) households
 PATERNAL = ("父亲", "子", "女", "兄弟姐妹", "祖父母", "孙子", "孙女")
 
@@ -64,6 +81,7 @@ def plant_relatives(world: World, factory: PersonFactory, rng: np.random.Generat
     _plant_shared_phones(world, set(declared["hh"]), rng)
     _plant_namesakes(world, declared, rng)
     _plant_elsewhere(world, rng)
+    _plant_coincidental(world, rng)
     _safe_blanks(world)
 
 
@@ -80,8 +98,11 @@ def _roll_declarations(world: World, roll: pd.DataFrame, rng: np.random.Generato
     staff = world.staff
     hh = world.households
     k = max(12, round(len(hh) * ROLL_RELATIVE_RATE))
-    mode = rng.choice(np.array(["approver", "street", "elsewhere"]), k, p=[0.4, 0.4, 0.2])
+    mode = rng.choice(np.array(["approver", "street", "district", "elsewhere"]), k,
+                      p=[0.35, 0.3, 0.2, 0.15])
     by_street = roll.groupby("street").indices
+    by_district = roll.groupby("district").indices
+    s_district = staff["district"].to_numpy(dtype=object)
     r_pid, r_hh = roll["pid"].to_numpy(), roll["hh"].to_numpy()
     s_id, s_street = staff["staff_id"].to_numpy(dtype=object), staff["street"].to_numpy(dtype=object)
     case = np.flatnonzero(staff["caseworker"].to_numpy(dtype=bool))
@@ -90,7 +111,8 @@ def _roll_declarations(world: World, roll: pd.DataFrame, rng: np.random.Generato
     used: set[int] = set()
     for m in mode:
         j = int(rng.choice(case)) if m == "approver" else int(rng.integers(0, len(staff)))
-        pool = np.arange(len(roll)) if m == "elsewhere" else by_street.get(s_street[j])
+        pool = np.arange(len(roll)) if m == "elsewhere" else (
+            by_district.get(s_district[j]) if m == "district" else by_street.get(s_street[j]))
         if pool is None or len(pool) == 0:
             continue
         i = int(rng.choice(pool))
@@ -104,8 +126,10 @@ def _roll_declarations(world: World, roll: pd.DataFrame, rng: np.random.Generato
         elif not near and approved[h] == s_id[j]:
             near = True  # keep 'declared but not near' cases away from their own approver
         rows.append((str(s_id[j]), int(r_pid[i]), h, "near" if near else "other",
-                     m != "elsewhere"))
+                     m in ("approver", "street", "district")))
     hh["approved_by"] = approved
+    # same_street: declared where the data may support a blank ID (the staff member's street,
+    # or the district: the safety pass decides)
     out = pd.DataFrame(rows, columns=["staff_id", "pid", "hh", "kind", "same_street"])
     n = len(out)
     s_pid = staff.set_index("staff_id").loc[out["staff_id"], "pid"].to_numpy()
@@ -132,7 +156,9 @@ def _roll_declarations(world: World, roll: pd.DataFrame, rng: np.random.Generato
     hh.loc[target[keep], "phone"] = phones[personal.to_numpy()][keep]
     hh.loc[target[keep], "phone_kind"] = "relative"
     out["elsewhere"] = False
-    return out[["staff_id", "pid", "hh", "relation", "blank", "roll", "elsewhere"]]
+    out["coincidental"] = False
+    return out[["staff_id", "pid", "hh", "relation", "blank", "roll", "elsewhere",
+                "coincidental"]]
 
 
 def _other_declarations(world: World, factory: PersonFactory, rng: np.random.Generator,
@@ -169,7 +195,7 @@ def _other_declarations(world: World, factory: PersonFactory, rng: np.random.Gen
     return pd.DataFrame({"staff_id": staff["staff_id"].to_numpy()[idx],
                          "pid": people["pid"].to_numpy(), "hh": -1, "relation": relation,
                          "blank": rng.random(n) < BLANK_RATE, "roll": False,
-                         "elsewhere": False})
+                         "elsewhere": False, "coincidental": False})
 
 
 def _plant_links(world: World, roll: pd.DataFrame, declared_hh: set[int],
@@ -241,6 +267,9 @@ def _plant_elsewhere(world: World, rng: np.random.Generator) -> None:
     rp = world.roll_people().drop_duplicates("pid")
     plain = [not any(c in x for c in (vocab.MIDDLE_DOT, *vocab.RARE_CHARS)) for x in rp["name"]]
     rp = rp[np.array(plain, dtype=bool)]  # the declarations file is GBK
+    # a name another roll person carries too: the district is expected to hold a namesake by
+    # chance, so the name singles nobody out there (a name only one carries would)
+    rp = rp[rp["name"].map(rp["name"].value_counts()).to_numpy() >= 2]
     groups = {key: (g["street"].to_numpy(dtype=object), g["name"].to_numpy(dtype=object))
               for key, g in rp.groupby(["district", "male"])}
     rel_pid = rel.loc[pick, "pid"].to_numpy()
@@ -268,7 +297,12 @@ def _plant_elsewhere(world: World, rng: np.random.Generator) -> None:
 
 def _plant_namesakes(world: World, declared: pd.DataFrame, rng: np.random.Generator) -> None:
     """Give roll members in other streets the names of half the blank-ID roll relatives."""
-    blanks = declared[declared["blank"]]
+    staff_street = world.staff.set_index("staff_id").loc[declared["staff_id"], "street"]
+    home = world.households.set_index("hh").loc[declared["hh"], "street"]
+    # declarations about the staff member's own street (the others need a name nobody else
+    # on the roll carries: case blank_other_street)
+    same = staff_street.to_numpy(dtype=object) == home.to_numpy(dtype=object)
+    blanks = declared[declared["blank"].to_numpy(dtype=bool) & same]
     blanks = blanks.iloc[: max(1, len(blanks) // 2)]
     rp = world.roll_people()
     planted = set(declared["pid"]) | set(world.duplicated_pids())
@@ -291,17 +325,98 @@ def _plant_namesakes(world: World, declared: pd.DataFrame, rng: np.random.Genera
         world.rename(np.array(pids), np.array(names, dtype=object))
 
 
-def _safe_blanks(world: World) -> None:
-    """Fill in the ID of any blank declaration the data could not support (or could mislink)."""
+def _chance(world: World) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Roll people per name, per (street, name), per (district, name); street and district
+    shares of the roll (distinct people)."""
+    rp = world.roll_people().drop_duplicates("pid")
+    total = max(len(rp), 1)
+    return (rp.groupby("name").size(), rp.groupby(["street", "name"]).size(),
+            rp.groupby(["district", "name"]).size(), rp.groupby("street").size() / total,
+            rp.groupby("district").size() / total)
+
+
+def _in_community(world: World, staff_ids: pd.Series, names: np.ndarray) -> np.ndarray:
+    """Whether the staff member's community (where the roster gives one) singles a roll
+    member of the name out: at least one there, at most COINCIDENCE others expected there."""
+    rp = world.roll_people().drop_duplicates("pid")
+    total = max(len(rp), 1)
+    n_name = rp.groupby("name").size()
+    per = rp.groupby(["cid", "name"]).size()
+    share = rp.groupby("cid").size() / total
+    cid = world.staff.set_index("staff_id").loc[staff_ids, "cid"].to_numpy()
+    here = per.reindex(pd.MultiIndex.from_arrays([cid, names])).fillna(0).to_numpy()
+    others = np.maximum(pd.Series(names).map(n_name).fillna(0).to_numpy() - 1, 0)
+    return (cid >= 0) & (here >= 1) & (others * pd.Series(cid).map(share).fillna(1).to_numpy()
+                                       <= COINCIDENCE)
+
+
+def _plant_coincidental(world: World, rng: np.random.Generator) -> None:
+    """Relatives not on the roll, declared without an ID, named like a roll member of the staff
+    member's street whose name the street is expected to hold by chance (case coincidental)."""
     rel = world.relatives
-    rp = world.roll_people()
-    counts = rp.drop_duplicates(["pid", "street"]).groupby(["street", "name"]).size()
-    staff_street = world.staff.set_index("staff_id")["street"]
-    street = staff_street.loc[rel["staff_id"]].to_numpy()
-    name = world.people.loc[rel["pid"], "name"].to_numpy()
-    n_same = counts.reindex(pd.MultiIndex.from_arrays([street, name])).fillna(0).to_numpy()
-    home = world.people.loc[rel["pid"], "street"].to_numpy()
-    roll_ok = rel["roll"].to_numpy() & (home == street) & (n_same == 1)
-    other_ok = ~rel["roll"].to_numpy() & (n_same == 0)
-    rel["blank"] = rel["blank"].to_numpy() & (roll_ok | other_ok)
+    staff = world.staff.set_index("staff_id")
+    n_name, n_street, _, street_share, _ = _chance(world)
+    rp = world.roll_people().drop_duplicates("pid")
+    plain = np.array([not any(c in x for c in (vocab.MIDDLE_DOT, *vocab.RARE_CHARS))
+                      for x in rp["name"]], dtype=bool)
+    rp = rp[plain]  # the declarations file is GBK
+    common = rp[(rp["name"].map(n_name).to_numpy() - 1) * rp["street"].map(street_share).to_numpy()
+                > 2 * COINCIDENCE]
+    groups = {key: g["name"].to_numpy(dtype=object) for key, g in common.groupby(["street", "male"])}
+    other = rel[~rel["roll"] & ~rel["relation"].isin(PATERNAL) & ~rel["elsewhere"]]
+    k = min(len(other), round(COINCIDENTAL_RATE * int((~rel["roll"]).sum())))
+    pick = np.sort(rng.choice(other.index.to_numpy(), k, replace=False))
+    rel_pid = rel.loc[pick, "pid"].to_numpy()
+    male = world.people.loc[rel_pid, "male"].to_numpy(dtype=bool)
+    street = staff.loc[rel.loc[pick, "staff_id"], "street"].to_numpy(dtype=object)
+    pids, names, rows = [], [], []
+    for i, row in enumerate(pick):
+        found = groups.get((street[i], bool(male[i])))
+        if found is None:
+            continue
+        pids.append(int(rel_pid[i]))
+        names.append(found[int(rng.integers(0, len(found)))])
+        rows.append(row)
+    if not pids:
+        return
+    world.rename(np.array(pids, dtype=np.int64), np.array(names, dtype=object))
+    rel.loc[rows, "coincidental"] = True
+    rel.loc[rows, "blank"] = True
+
+
+def _safe_blanks(world: World) -> None:
+    """Fill in the ID of any blank declaration the rules of the module docstring cannot settle
+    (a true one not singled out, or a stranger who would be); record each blank one's case."""
+    rel = world.relatives
+    n_name, n_street, n_district, street_share, district_share = _chance(world)
+    staff = world.staff.set_index("staff_id")
+    street = staff.loc[rel["staff_id"], "street"].to_numpy(dtype=object)
+    district = staff.loc[rel["staff_id"], "district"].to_numpy(dtype=object)
+    name = world.people.loc[rel["pid"], "name"].to_numpy(dtype=object)
+    others = np.maximum(pd.Series(name).map(n_name).fillna(0).to_numpy() - 1, 0)
+    on_street = n_street.reindex(pd.MultiIndex.from_arrays([street, name])).fillna(0).to_numpy()
+    in_district = n_district.reindex(pd.MultiIndex.from_arrays([district, name])) \
+        .fillna(0).to_numpy()
+    street_ok = (on_street >= 1) & (others * pd.Series(street).map(street_share).fillna(1)
+                                    .to_numpy() <= COINCIDENCE)
+    district_ok = (in_district >= 1) & (others * pd.Series(district).map(district_share)
+                                        .fillna(1).to_numpy() <= COINCIDENCE)
+    # some roll member would be taken for this person (on the staff member's community, street
+    # or district)
+    singled_out = street_ok | district_ok | _in_community(world, rel["staff_id"], name)
+    roll = rel["roll"].to_numpy(dtype=bool)
+    hh = world.households.set_index("hh")
+    home = hh.reindex(rel["hh"].where(roll, -1))
+    home_street = home["street"].to_numpy(dtype=object)
+    home_district = home["district"].to_numpy(dtype=object)
+    same_street = roll & (home_street == street) & (on_street == 1) & street_ok
+    other_street = roll & (home_street != street) & (home_district == district) & (others == 0)
+    blank = rel["blank"].to_numpy(dtype=bool) & np.where(roll, same_street | other_street,
+                                                        ~singled_out)
+    rel["blank"] = blank
+    rel["case"] = np.select(
+        [blank & same_street, blank & other_street,
+         blank & rel["coincidental"].to_numpy(dtype=bool),
+         blank & rel["elsewhere"].to_numpy(dtype=bool)],
+        ["blank_same_street", "blank_other_street", "coincidental", "elsewhere"], "")
     world.blank_declared = set(rel.loc[rel["blank"] & rel["roll"], "pid"].astype(int))
