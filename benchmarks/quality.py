@@ -1,6 +1,7 @@
 """Per-code precision/recall/F1 of the audit on generated cities against their truth.
 
 Usage: .venv/bin/python -m benchmarks.quality [--households 20000] [--seeds 1 2 3] [--baseline]
+       [--config FILE]
 `--baseline` links on exact repaired IDs only (no fuzzy links), for comparison.
 Prints Markdown tables for docs/benchmarks.md.
 """
@@ -80,7 +81,8 @@ def main() -> None:
     for seed in args.seeds:
         scores, tiers, histogram, cases = audit(city(args.households, seed), args.baseline,
                                                 args.config)
-        label = "exact-ID baseline" if args.baseline else "dibao-audit matcher"
+        label = "exact-ID baseline" if args.baseline else (
+            f"matcher with {args.config.name}" if args.config else "dibao-audit matcher")
         print(f"\n### {args.households:,} households, seed {seed} ({label})\n")
         print(table(scores))
         print(f"\nPer match tier:\n\n{tier_table(tiers)}")
