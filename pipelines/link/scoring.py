@@ -278,8 +278,8 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     score[id_level == ID_VETO] = 0.0
     name_agrees = np.isin(name_level, (NAME_EXACT, NAME_PINYIN, NAME_CONFUSABLE))
     # Name and place alone (no ID, no birth date) corroborate only with the very same name, in
-    # a place as precise as the dataset records: the street of a declaring staff member's office,
-    # but the community for a register that records where the person lives.
+    # a place no wider than the dataset's place_corroboration (the declaring staff member's
+    # district; the community for a register that records where the person lives) ...
     place_only = (place_level <= place_needed) & (name_level == NAME_EXACT)
     expected = expected_namesakes(frame, place_level)
     if max_expected is not None:

@@ -107,7 +107,7 @@ def evaluate_cases(findings: pd.DataFrame, truth: pd.DataFrame, cases: pd.DataFr
     """Per case kind of the city's truth/cases.csv (records planted to test one rule): how many
     records, how many true findings rest on them and how many of those were found (by code and
     evidence record), and how many findings rest on them that the truth does not have."""
-    out = []
+    out: list[dict[str, object]] = []
     for kind, group in cases.groupby("case", sort=True):
         keys = set(zip(group["dataset"], group["record_id"], strict=True))
         on = truth[[k in keys for k in zip(truth["dataset"], truth["record_id"], strict=True)]]
