@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from pipelines.ingest.ids import check_digit
+from pipelines.ingest.names import char_confusable, pinyin_key
 from pipelines.io.readers import ROW, read_any
 from pipelines.resources import resource_dir
 from pipelines.synth import generate_city
@@ -472,7 +473,15 @@ def test_every_link_is_supportable(city: Path) -> None:
                 continue
             checked += 1
             if one_edit(row[id_col], true):
-                assert same, (dataset, row)
+                # the very same name; or (case id_typo_and_homophone) the same sound, with the
+                # birth date written beside it agreeing where there is one
+                birth = parse_date(row.get("birth_date") or row.get("owner_birth_date") or "")
+                on_roll = roll_name[(row["household_id"], true)]
+                diff = [(a, b) for a, b in zip(n, on_roll, strict=False) if a != b]
+                sounds = pinyin_key(n) == pinyin_key(on_roll) or (
+                    len(n) == len(on_roll) and len(diff) == 1
+                    and char_confusable(*diff[0]) == "homophone")
+                assert same or (sounds and birth in (None, birth_of(true))), (dataset, row)
             elif dataset == "low_income":
                 where = (row["district"], row["street"], row["community"])
                 assert same and "/".join(where) == comm[true] and \
@@ -566,6 +575,34 @@ def test_typos_and_swaps_always_fail_their_check_digit() -> None:
     assert soft > 0.2 * n  # soft damage on top of hard damage
 
 
+def test_every_case_kind_is_planted_and_recorded(big_city: Path) -> None:
+    """truth/cases.csv names each planted case's record, and the records exist as described."""
+    summary = json.loads((big_city / "truth" / "summary.json").read_text(encoding="utf-8"))
+    cases = pd.read_csv(big_city / "truth" / "cases.csv", dtype=str, keep_default_na=False)
+    assert set(cases["case"]) == {"id_typo_and_homophone", "blank_same_street",
+                                  "blank_other_street", "coincidental", "elsewhere"}
+    assert summary["cases"] == cases["case"].value_counts().sort_index().to_dict()
+    double = cases[cases["case"] == "id_typo_and_homophone"]
+    assert len(double) >= 5 and set(double["dataset"]) <= {"deaths", "vehicles", "property"}
+    truth_links = truth(big_city, "links").set_index(["dataset", "record_id"])["true_id_number"]
+    for dataset, group in double.groupby("dataset"):
+        frame = usable(big_city, dataset).set_index("record_id")
+        name = "name" if "name" in frame else "owner_name"
+        id_col = "id_number" if "id_number" in frame else "owner_id_number"
+        for record_id in group["record_id"]:
+            true = truth_links[(dataset, record_id)]
+            written = frame.at[record_id, id_col]
+            assert one_edit(written, true) and check_digit(cleaned(written)[:17]) != \
+                cleaned(written)[17], (dataset, record_id, written)
+            roll = roll_members(big_city)
+            true_name = norm_name(roll.loc[roll["true_id_number"] == true, "name"].iloc[0])
+            written_name = norm_name(frame.at[record_id, name])
+            diff = [(a, b) for a, b in zip(written_name, true_name, strict=False) if a != b]
+            assert len(written_name) == len(true_name) and len(diff) == 1 and (
+                pinyin_key(written_name) == pinyin_key(true_name)
+                or char_confusable(*diff[0]) == "homophone"), (dataset, record_id)
+
+
 def test_written_ids_that_differ_from_the_true_id_fail_their_check(big_city: Path) -> None:
     """No damaged ID of a roll member (roll or evidence) is another valid ID."""
     checked = 0
@@ -624,7 +661,6 @@ def test_records_of_roll_members_are_damaged_hard(big_city: Path) -> None:
 
 
 def test_decoys_of_every_kind_are_planted_unlinked(big_city: Path) -> None:
-    from pipelines.ingest.names import char_confusable
 
     members = roll_members(big_city).drop_duplicates("true_id_number")
     members["norm"] = members["name"].map(norm_name)

@@ -64,6 +64,10 @@ class Written:
     roll_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # row, hh, pid, id, name
     no_hard: set[int] = field(default_factory=set)  # pids whose records get no hard damage
     notes: Counter[str] = field(default_factory=Counter)  # decoys as written, for the summary
+    # case kinds planted while writing: dataset -> row mask (in the order of the rows given to
+    # finish), turned into (dataset, record_id, case) rows by finish for truth/cases.csv
+    pending_cases: dict[str, tuple[np.ndarray, str]] = field(default_factory=dict)
+    cases: list[tuple[str, str, str]] = field(default_factory=list)
 
     def district_names(self, codes: np.ndarray) -> np.ndarray:
         """District names for district codes."""
@@ -79,14 +83,17 @@ class Written:
                name_rates: dict[str, float], blank_ok: np.ndarray | None = None,
                keep: np.ndarray | None = None, encoding: str | None = None,
                member_rates: tuple[dict[str, float], dict[str, float]] | None = None,
-               force_lost: np.ndarray | None = None
+               force_lost: np.ndarray | None = None, double: float = 0.0
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Written (names, IDs, hard-damage flags) for records about pids.
 
         keep marks records whose ID must stay blank-free and hard-damage-free beyond the usual
         rules; blank_ok marks records where a blank or mangled ID is allowed. member_rates
         (ID rates, name rates) replace the rates for records about roll members. force_lost
-        marks records (decoys) whose ID is lost wherever blank_ok allows it.
+        marks records (decoys) whose ID is lost wherever blank_ok allows it. `double`: the
+        share of records about roll members with a typo'd or swapped ID whose name is also
+        written with a homophone character (two key fields damaged at once: only for records
+        that also carry the person's birth date); recorded as case id_typo_and_homophone.
         """
         n = len(pids)
         people = self.world.people.loc[pids]
@@ -118,6 +125,16 @@ class Written:
                 allow_hard=allow_hard[at] & ~np.isin(id_kinds, HARD_ID), encoding=encoding)
             ids[at], names[at] = i_out, n_out
             hard[at] = np.isin(id_kinds, HARD_ID) | np.isin(name_kinds, HARD_NAME)
+            if double > 0 and mask is member:
+                twice = np.zeros(n, dtype=bool)
+                typo = np.flatnonzero(np.isin(id_kinds, ("typo", "swap")) & (name_kinds == ""))
+                for k in typo[self.rng.random(len(typo)) < double]:
+                    new = self.damager.confuse(str(names[at[k]]), "homophone")
+                    if new != names[at[k]]:
+                        names[at[k]], twice[at[k]] = new, True
+                if twice.any():
+                    self.damager.counts[(dataset, "id_typo_and_homophone")] += int(twice.sum())
+                    self.pending_cases[dataset] = (twice, "id_typo_and_homophone")
         return names, ids, hard
 
     def finish(self, dataset: str, frame: pd.DataFrame, *, duplicates: int = 0,
@@ -150,6 +167,9 @@ class Written:
                 reason = f"{DUPLICATE} {position[source[row]] + 1}"
             self.quarantine.append((dataset, int(row) + 1, reason))
         self.tables[dataset] = out
+        if dataset in self.pending_cases:
+            mask, case = self.pending_cases.pop(dataset)
+            self.cases += [(dataset, str(r), case) for r in frame["record_id"].to_numpy()[mask]]
         return out
 
 

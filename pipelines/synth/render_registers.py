@@ -30,6 +30,13 @@ from pipelines.synth.render import (
     phone_text,
 )
 
+# Of records about roll members in registers that carry the birth date (deaths, vehicles,
+# property) whose ID has a typo or swap: the share whose name is also written with a homophone
+# character (case id_typo_and_homophone). A careful caseworker's rule: the ID is one typo from
+# the roll member's and fails its own check digit (so it is no other person's), the name sounds
+# the same, and the birth date written beside it, where there is one, agrees.
+DOUBLE = 0.25
+
 # ID rates by kind of register: (records about others, records about roll members)
 RATES = {"loose": (LOOSE_ID, MEMBER_LOOSE_ID), "keyed": (KEYED_ID, MEMBER_KEYED_ID),
          "low_income": (LOW_INCOME_ID, MEMBER_LOW_INCOME_ID)}
@@ -77,9 +84,10 @@ def _people_part(w: Written, dataset: str, pids: np.ndarray, kind: str, by: str 
         return names, ids
     if values is None:
         values = w.world.people.loc[pids, by].to_numpy()
+    # two key fields damaged at once only where the record also carries the birth date
     names, ids, _ = w.person(dataset, pids, rates, REGISTER_NAME,
                              blank_ok=_blank_ok(w, pids, by, values), member_rates=member,
-                             force_lost=force_lost)
+                             force_lost=force_lost, double=DOUBLE if by == "birth" else 0.0)
     if force_lost is not None:
         w.notes[f"{dataset}_decoys_without_id"] += int((force_lost & _lost(ids)).sum())
     return names, ids
