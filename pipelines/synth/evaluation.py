@@ -105,18 +105,27 @@ def tier_table(scores: list[CodeScore]) -> str:
 def evaluate_cases(findings: pd.DataFrame, truth: pd.DataFrame, cases: pd.DataFrame
                    ) -> list[dict[str, object]]:
     """Per case kind of the city's truth/cases.csv (records planted to test one rule): how many
-    records, how many true findings rest on them and how many of those were found (by code and
-    evidence record), and how many findings rest on them that the truth does not have."""
+    records; how many true findings rest on them and how many of those the audit made (the
+    same code and subject, whichever record it cites first); and how many findings citing them
+    the truth does not have."""
+    found_keys = {code: set().union(*[_keys(code, r, False) for _, r in
+                                      findings[findings["finding_code"] == code].iterrows()])
+                  for code in CODES}
+    true_keys = {code: set().union(*[_keys(code, r, True) for _, r in
+                                     truth[truth["finding_code"] == code].iterrows()])
+                 for code in CODES}
     out: list[dict[str, object]] = []
     for kind, group in cases.groupby("case", sort=True):
         keys = set(zip(group["dataset"], group["record_id"], strict=True))
         on = truth[[k in keys for k in zip(truth["dataset"], truth["record_id"], strict=True)]]
         got = findings[[k in keys for k in zip(findings["dataset"], findings["record_id"],
                                                  strict=True)]]
-        true = set(zip(on["finding_code"], on["dataset"], on["record_id"], strict=True))
-        made = set(zip(got["finding_code"], got["dataset"], got["record_id"], strict=True))
-        out.append({"case": kind, "records": len(group), "true_findings": len(true),
-                    "found": len(true & made), "false_findings": len(made - true)})
+        made = sum(1 for _, r in on.iterrows()
+                   if _keys(r["finding_code"], r, True) & found_keys[r["finding_code"]])
+        false = sum(1 for _, r in got.iterrows()
+                    if not _keys(r["finding_code"], r, False) & true_keys[r["finding_code"]])
+        out.append({"case": kind, "records": len(group), "true_findings": len(on),
+                    "found": made, "false_findings": false})
     return out
 
 
