@@ -456,6 +456,8 @@ def test_every_link_is_supportable(city: Path) -> None:
                          members["norm"], strict=True))
     people = members.drop_duplicates("true_id_number")
     by_birth = people.groupby([people["norm"], people["true_id_number"].map(birth_of)]).size()
+    by_sound_birth = people.groupby([people["norm"].map(pinyin_key),
+                                     people["true_id_number"].map(birth_of)]).size()
     by_comm = people.groupby(["norm", "district", "street", "community"]).size()
     by_street = people.groupby(["norm", "district", "street"]).size()
     by_name = people.groupby("norm").size()
@@ -495,10 +497,14 @@ def test_every_link_is_supportable(city: Path) -> None:
                 assert ("/".join(at) == street[true] and by_street[(n, *at)] == 1) or (
                     street[true].split("/")[0] == at[0] and by_name[n] == 1), (dataset, row)
             else:
+                # the same name, or (case blank_id_and_homophone) the same sound, and the same
+                # birth date as exactly one roll member
                 birth = parse_date(row.get("birth_date") or row.get("owner_birth_date", ""))
                 assert row[id_col] == "" or "E+" in row[id_col], (dataset, row)
-                assert same and birth == birth_of(true) and by_birth[(n, birth)] == 1, \
-                    (dataset, row)
+                sounds = pinyin_key(n) == pinyin_key(roll_name[(row["household_id"], true)])
+                assert birth == birth_of(true), (dataset, row)
+                assert (same and by_birth[(n, birth)] == 1) or (
+                    sounds and by_sound_birth[(pinyin_key(n), birth)] == 1), (dataset, row)
     assert checked >= 5
 
 
@@ -579,28 +585,33 @@ def test_every_case_kind_is_planted_and_recorded(big_city: Path) -> None:
     """truth/cases.csv names each planted case's record, and the records exist as described."""
     summary = json.loads((big_city / "truth" / "summary.json").read_text(encoding="utf-8"))
     cases = pd.read_csv(big_city / "truth" / "cases.csv", dtype=str, keep_default_na=False)
-    assert set(cases["case"]) == {"id_typo_and_homophone", "blank_same_street",
-                                  "blank_other_street", "coincidental", "elsewhere"}
+    assert set(cases["case"]) == {"id_typo_and_homophone", "blank_id_and_homophone",
+                                  "blank_same_street", "blank_other_street", "coincidental",
+                                  "elsewhere"}
     assert summary["cases"] == cases["case"].value_counts().sort_index().to_dict()
-    double = cases[cases["case"] == "id_typo_and_homophone"]
-    assert len(double) >= 5 and set(double["dataset"]) <= {"deaths", "vehicles", "property"}
     truth_links = truth(big_city, "links").set_index(["dataset", "record_id"])["true_id_number"]
-    for dataset, group in double.groupby("dataset"):
-        frame = usable(big_city, dataset).set_index("record_id")
-        name = "name" if "name" in frame else "owner_name"
-        id_col = "id_number" if "id_number" in frame else "owner_id_number"
-        for record_id in group["record_id"]:
-            true = truth_links[(dataset, record_id)]
-            written = frame.at[record_id, id_col]
-            assert one_edit(written, true) and check_digit(cleaned(written)[:17]) != \
-                cleaned(written)[17], (dataset, record_id, written)
-            roll = roll_members(big_city)
-            true_name = norm_name(roll.loc[roll["true_id_number"] == true, "name"].iloc[0])
-            written_name = norm_name(frame.at[record_id, name])
-            diff = [(a, b) for a, b in zip(written_name, true_name, strict=False) if a != b]
-            assert len(written_name) == len(true_name) and len(diff) == 1 and (
-                pinyin_key(written_name) == pinyin_key(true_name)
-                or char_confusable(*diff[0]) == "homophone"), (dataset, record_id)
+    roll = roll_members(big_city).drop_duplicates("true_id_number").set_index("true_id_number")
+    for kind in ("id_typo_and_homophone", "blank_id_and_homophone"):
+        double = cases[cases["case"] == kind]
+        assert len(double) >= 2 and set(double["dataset"]) <= {"deaths", "vehicles", "property"}
+        for dataset, group in double.groupby("dataset"):
+            frame = usable(big_city, dataset).set_index("record_id")
+            name = "name" if "name" in frame else "owner_name"
+            id_col = "id_number" if "id_number" in frame else "owner_id_number"
+            for record_id in group["record_id"]:
+                true = truth_links[(dataset, record_id)]
+                written = frame.at[record_id, id_col]
+                if kind == "id_typo_and_homophone":
+                    assert one_edit(written, true) and check_digit(cleaned(written)[:17]) != \
+                        cleaned(written)[17], (dataset, record_id, written)
+                else:
+                    assert written == "" or "E+" in written, (dataset, record_id, written)
+                true_name = norm_name(roll.at[true, "name"])
+                written_name = norm_name(frame.at[record_id, name])
+                diff = [(a, b) for a, b in zip(written_name, true_name, strict=False) if a != b]
+                assert len(written_name) == len(true_name) and len(diff) == 1 and (
+                    pinyin_key(written_name) == pinyin_key(true_name)
+                    or char_confusable(*diff[0]) == "homophone"), (dataset, record_id)
 
 
 def test_written_ids_that_differ_from_the_true_id_fail_their_check(big_city: Path) -> None:

@@ -66,7 +66,8 @@ class Written:
     notes: Counter[str] = field(default_factory=Counter)  # decoys as written, for the summary
     # case kinds planted while writing: dataset -> row mask (in the order of the rows given to
     # finish), turned into (dataset, record_id, case) rows by finish for truth/cases.csv
-    pending_cases: dict[str, tuple[np.ndarray, str]] = field(default_factory=dict)
+    pending_cases: dict[str, np.ndarray] = field(default_factory=dict)  # case per row, or ''
+
     cases: list[tuple[str, str, str]] = field(default_factory=list)
 
     def district_names(self, codes: np.ndarray) -> np.ndarray:
@@ -91,9 +92,11 @@ class Written:
         rules; blank_ok marks records where a blank or mangled ID is allowed. member_rates
         (ID rates, name rates) replace the rates for records about roll members. force_lost
         marks records (decoys) whose ID is lost wherever blank_ok allows it. `double`: the
-        share of records about roll members with a typo'd or swapped ID whose name is also
-        written with a homophone character (two key fields damaged at once: only for records
-        that also carry the person's birth date); recorded as case id_typo_and_homophone.
+        share of records about roll members whose name is also written with a homophone
+        character although their ID is damaged (only for records that also carry the person's
+        birth date): a typo'd or swapped ID (case id_typo_and_homophone), or a blank or mangled
+        one where the name's sound and the birth date still name one roll member (case
+        blank_id_and_homophone).
         """
         n = len(pids)
         people = self.world.people.loc[pids]
@@ -126,16 +129,39 @@ class Written:
             ids[at], names[at] = i_out, n_out
             hard[at] = np.isin(id_kinds, HARD_ID) | np.isin(name_kinds, HARD_NAME)
             if double > 0 and mask is member:
-                twice = np.zeros(n, dtype=bool)
-                typo = np.flatnonzero(np.isin(id_kinds, ("typo", "swap")) & (name_kinds == ""))
-                for k in typo[self.rng.random(len(typo)) < double]:
-                    new = self.damager.confuse(str(names[at[k]]), "homophone")
-                    if new != names[at[k]]:
-                        names[at[k]], twice[at[k]] = new, True
-                if twice.any():
-                    self.damager.counts[(dataset, "id_typo_and_homophone")] += int(twice.sum())
-                    self.pending_cases[dataset] = (twice, "id_typo_and_homophone")
+                self._double(dataset, at, pids[at], id_kinds, name_kinds, names, double)
         return names, ids, hard
+
+    def _double(self, dataset: str, at: np.ndarray, pids: np.ndarray, id_kinds: np.ndarray,
+                name_kinds: np.ndarray, names: np.ndarray, rate: float) -> None:
+        """Write a homophone name on records about roll members whose ID is damaged too (see
+        `person`): `at` are the rows of `names` (changed in place) about `pids`, with the
+        damage kinds drawn for them; the cases wait for `finish`."""
+        from pipelines.ingest.names import pinyin_key
+
+        cases = np.full(len(names), "", dtype=object)
+        rp = self.world.roll_people().drop_duplicates("pid")
+        sound_birth = (rp["name"].map(pinyin_key) + "|" + rp["birth"].astype(str)).value_counts()
+        births = self.world.people["birth"]
+        lost = np.isin(id_kinds, ("blank", "mangled"))
+        hit = (np.isin(id_kinds, ("typo", "swap")) | lost) & (name_kinds == "")
+        for k in np.flatnonzero(hit & (self.rng.random(len(at)) < rate)):
+            old = str(names[at[k]])
+            new = self.damager.confuse(old, "homophone")
+            if new == old:
+                continue
+            if lost[k]:
+                # the sound and the birth date must still name one roll member
+                key = f"{pinyin_key(new)}|{births.at[pids[k]]}"
+                if sound_birth.get(key, 0) != 1 or pinyin_key(new) != pinyin_key(old):
+                    continue
+            names[at[k]] = new
+            cases[at[k]] = "blank_id_and_homophone" if lost[k] else "id_typo_and_homophone"
+        for case in ("id_typo_and_homophone", "blank_id_and_homophone"):
+            if (cases == case).any():
+                self.damager.counts[(dataset, case)] += int((cases == case).sum())
+        if (cases != "").any():
+            self.pending_cases[dataset] = cases
 
     def finish(self, dataset: str, frame: pd.DataFrame, *, duplicates: int = 0,
                unusable: pd.DataFrame | None = None, dup_at_end: bool = False) -> pd.DataFrame:
@@ -168,8 +194,10 @@ class Written:
             self.quarantine.append((dataset, int(row) + 1, reason))
         self.tables[dataset] = out
         if dataset in self.pending_cases:
-            mask, case = self.pending_cases.pop(dataset)
-            self.cases += [(dataset, str(r), case) for r in frame["record_id"].to_numpy()[mask]]
+            cases = self.pending_cases.pop(dataset)
+            chosen = cases != ""
+            self.cases += [(dataset, str(r), str(c)) for r, c in
+                           zip(frame["record_id"].to_numpy()[chosen], cases[chosen], strict=True)]
         return out
 
 
