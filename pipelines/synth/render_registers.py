@@ -31,10 +31,12 @@ from pipelines.synth.render import (
 )
 
 # Of records about roll members in registers that carry the birth date (deaths, vehicles,
-# property) whose ID has a typo or swap: the share whose name is also written with a homophone
-# character (case id_typo_and_homophone). A careful caseworker's rule: the ID is one typo from
-# the roll member's and fails its own check digit (so it is no other person's), the name sounds
-# the same, and the birth date written beside it, where there is one, agrees.
+# property) whose ID is damaged: the share whose name is also written with a homophone
+# character. Case id_typo_and_homophone, a typo'd or swapped ID; a careful caseworker's rule:
+# the ID is one typo from the roll member's and fails its own check digit (so it is no other
+# person's), the name sounds the same, and the birth date written beside it, where there is
+# one, agrees. Case blank_id_and_homophone, a blank or mangled ID; the rule: the name's sound
+# and the birth date name exactly one roll member (else the name is left as it was).
 DOUBLE = 0.25
 
 # ID rates by kind of register: (records about others, records about roll members)
