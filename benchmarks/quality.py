@@ -21,8 +21,8 @@ from pipelines.run.audit import run_audit
 from pipelines.synth.evaluation import (
     CodeScore,
     case_table,
+    evaluate,
     evaluate_cases,
-    evaluate_run,
     evaluate_tiers,
     read_findings,
     table,
@@ -64,7 +64,7 @@ def audit(folder: Path, baseline: bool, config: Path | None = None
     cases_csv = folder / "truth" / "cases.csv"
     cases = case_table(evaluate_cases(findings, truth, pd.read_csv(
         cases_csv, dtype=str, keep_default_na=False))) if cases_csv.exists() else ""
-    return evaluate_run(output, folder), evaluate_tiers(findings, truth), \
+    return evaluate(findings, truth), evaluate_tiers(findings, truth), \
         score_histogram(findings), cases
 
 

@@ -60,6 +60,13 @@ def _keys(code: str, row: pd.Series, truth: bool) -> set[tuple[str, str]]:
     return {(code, _person(row["id_number"]))}
 
 
+def _key_sets(frame: pd.DataFrame, truth: bool) -> dict[str, set[tuple[str, str]]]:
+    """Every subject key of the findings (or truth rows) of each code."""
+    return {code: set().union(*[_keys(code, r, truth) for _, r in
+                                frame[frame["finding_code"] == code].iterrows()])
+            for code in CODES}
+
+
 def evaluate(findings: pd.DataFrame, truth: pd.DataFrame) -> list[CodeScore]:
     """Per-code scores, then 'ALL' (micro-averaged over every finding)."""
     scores = []
@@ -83,9 +90,7 @@ def evaluate_tiers(findings: pd.DataFrame, truth: pd.DataFrame) -> list[CodeScor
     true (recall is not per tier: `truth` counts every true finding)."""
     found = {code: [(_keys(code, r, False), r.get("tier", "")) for _, r in
                     findings[findings["finding_code"] == code].iterrows()] for code in CODES}
-    true_keys = {code: set().union(*[_keys(code, r, True) for _, r in
-                                     truth[truth["finding_code"] == code].iterrows()])
-                 for code in CODES}
+    true_keys = _key_sets(truth, True)
     scores = []
     for tier in ("confirmed", "probable", "possible"):
         rows = [(code, keys) for code in CODES for keys, t in found[code] if t == tier]
@@ -108,12 +113,7 @@ def evaluate_cases(findings: pd.DataFrame, truth: pd.DataFrame, cases: pd.DataFr
     records; how many true findings rest on them and how many of those the audit made (the
     same code and subject, whichever record it cites first); and how many findings citing them
     the truth does not have."""
-    found_keys = {code: set().union(*[_keys(code, r, False) for _, r in
-                                      findings[findings["finding_code"] == code].iterrows()])
-                  for code in CODES}
-    true_keys = {code: set().union(*[_keys(code, r, True) for _, r in
-                                     truth[truth["finding_code"] == code].iterrows()])
-                 for code in CODES}
+    found_keys, true_keys = _key_sets(findings, False), _key_sets(truth, True)
     out: list[dict[str, object]] = []
     for kind, group in cases.groupby("case", sort=True):
         keys = set(zip(group["dataset"], group["record_id"], strict=True))

@@ -31,6 +31,8 @@ The safety pass writes the ID of any other declaration these rules could not set
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -325,29 +327,39 @@ def _plant_namesakes(world: World, declared: pd.DataFrame, rng: np.random.Genera
         world.rename(np.array(pids), np.array(names, dtype=object))
 
 
-def _chance(world: World) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
-    """Roll people per name, per (street, name), per (district, name); street and district
-    shares of the roll (distinct people)."""
-    rp = world.roll_people().drop_duplicates("pid")
-    total = max(len(rp), 1)
-    return (rp.groupby("name").size(), rp.groupby(["street", "name"]).size(),
-            rp.groupby(["district", "name"]).size(), rp.groupby("street").size() / total,
-            rp.groupby("district").size() / total)
+@dataclass(frozen=True)
+class _Chance:
+    """Roll people (distinct) per name and per (place, name), and each place's share of the
+    roll: what the expected chance namesakes of a place are made of."""
 
+    name: pd.Series  # name -> people
+    street: pd.Series  # (street, name) -> people
+    district: pd.Series  # (district, name) -> people
+    community: pd.Series  # (cid, name) -> people
+    street_share: pd.Series
+    district_share: pd.Series
+    community_share: pd.Series
 
-def _in_community(world: World, staff_ids: pd.Series, names: np.ndarray) -> np.ndarray:
-    """Whether the staff member's community (where the roster gives one) singles a roll
-    member of the name out: at least one there, at most COINCIDENCE others expected there."""
-    rp = world.roll_people().drop_duplicates("pid")
-    total = max(len(rp), 1)
-    n_name = rp.groupby("name").size()
-    per = rp.groupby(["cid", "name"]).size()
-    share = rp.groupby("cid").size() / total
-    cid = world.staff.set_index("staff_id").loc[staff_ids, "cid"].to_numpy()
-    here = per.reindex(pd.MultiIndex.from_arrays([cid, names])).fillna(0).to_numpy()
-    others = np.maximum(pd.Series(names).map(n_name).fillna(0).to_numpy() - 1, 0)
-    return (cid >= 0) & (here >= 1) & (others * pd.Series(cid).map(share).fillna(1).to_numpy()
-                                       <= COINCIDENCE)
+    @classmethod
+    def of(cls, world: World) -> _Chance:
+        rp = world.roll_people().drop_duplicates("pid")
+        total = max(len(rp), 1)
+        return cls(rp.groupby("name").size(), rp.groupby(["street", "name"]).size(),
+                   rp.groupby(["district", "name"]).size(), rp.groupby(["cid", "name"]).size(),
+                   rp.groupby("street").size() / total, rp.groupby("district").size() / total,
+                   rp.groupby("cid").size() / total)
+
+    def others(self, names: np.ndarray) -> np.ndarray:
+        """Other roll people carrying each name."""
+        return np.maximum(pd.Series(names).map(self.name).fillna(0).to_numpy() - 1, 0)
+
+    def singles_out(self, level: str, places: np.ndarray, names: np.ndarray) -> np.ndarray:
+        """Whether each place (a street, district or cid) singles a roll member of the name
+        out: at least one there, at most COINCIDENCE others expected there by chance."""
+        counts, share = getattr(self, level), getattr(self, f"{level}_share")
+        here = counts.reindex(pd.MultiIndex.from_arrays([places, names])).fillna(0).to_numpy()
+        expected = self.others(names) * pd.Series(places).map(share).fillna(1).to_numpy()
+        return (here >= 1) & (expected <= COINCIDENCE)
 
 
 def _plant_coincidental(world: World, rng: np.random.Generator) -> None:
@@ -355,13 +367,13 @@ def _plant_coincidental(world: World, rng: np.random.Generator) -> None:
     member's street whose name the street is expected to hold by chance (case coincidental)."""
     rel = world.relatives
     staff = world.staff.set_index("staff_id")
-    n_name, n_street, _, street_share, _ = _chance(world)
+    chance = _Chance.of(world)
     rp = world.roll_people().drop_duplicates("pid")
     plain = np.array([not any(c in x for c in (vocab.MIDDLE_DOT, *vocab.RARE_CHARS))
                       for x in rp["name"]], dtype=bool)
     rp = rp[plain]  # the declarations file is GBK
-    common = rp[(rp["name"].map(n_name).to_numpy() - 1) * rp["street"].map(street_share).to_numpy()
-                > 2 * COINCIDENCE]
+    common = rp[chance.others(rp["name"].to_numpy(dtype=object))
+                * rp["street"].map(chance.street_share).to_numpy() > 2 * COINCIDENCE]
     groups = {key: g["name"].to_numpy(dtype=object) for key, g in common.groupby(["street", "male"])}
     other = rel[~rel["roll"] & ~rel["relation"].isin(PATERNAL) & ~rel["elsewhere"]]
     k = min(len(other), round(COINCIDENTAL_RATE * int((~rel["roll"]).sum())))
@@ -388,22 +400,20 @@ def _safe_blanks(world: World) -> None:
     """Fill in the ID of any blank declaration the rules of the module docstring cannot settle
     (a true one not singled out, or a stranger who would be); record each blank one's case."""
     rel = world.relatives
-    n_name, n_street, n_district, street_share, district_share = _chance(world)
-    staff = world.staff.set_index("staff_id")
-    street = staff.loc[rel["staff_id"], "street"].to_numpy(dtype=object)
-    district = staff.loc[rel["staff_id"], "district"].to_numpy(dtype=object)
+    chance = _Chance.of(world)
+    staff = world.staff.set_index("staff_id").loc[rel["staff_id"]]
+    street = staff["street"].to_numpy(dtype=object)
+    district = staff["district"].to_numpy(dtype=object)
+    cid = staff["cid"].to_numpy()
     name = world.people.loc[rel["pid"], "name"].to_numpy(dtype=object)
-    others = np.maximum(pd.Series(name).map(n_name).fillna(0).to_numpy() - 1, 0)
-    on_street = n_street.reindex(pd.MultiIndex.from_arrays([street, name])).fillna(0).to_numpy()
-    in_district = n_district.reindex(pd.MultiIndex.from_arrays([district, name])) \
+    others = chance.others(name)
+    on_street = chance.street.reindex(pd.MultiIndex.from_arrays([street, name])) \
         .fillna(0).to_numpy()
-    street_ok = (on_street >= 1) & (others * pd.Series(street).map(street_share).fillna(1)
-                                    .to_numpy() <= COINCIDENCE)
-    district_ok = (in_district >= 1) & (others * pd.Series(district).map(district_share)
-                                        .fillna(1).to_numpy() <= COINCIDENCE)
-    # some roll member would be taken for this person (on the staff member's community, street
-    # or district)
-    singled_out = street_ok | district_ok | _in_community(world, rel["staff_id"], name)
+    street_ok = chance.singles_out("street", street, name)
+    # some roll member would be taken for this person (in the staff member's community, where
+    # the roster gives one, street or district)
+    singled_out = street_ok | chance.singles_out("district", district, name) | (
+        (cid >= 0) & chance.singles_out("community", cid, name))
     roll = rel["roll"].to_numpy(dtype=bool)
     hh = world.households.set_index("hh")
     home = hh.reindex(rel["hh"].where(roll, -1))

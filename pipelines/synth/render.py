@@ -64,11 +64,13 @@ class Written:
     roll_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # row, hh, pid, id, name
     no_hard: set[int] = field(default_factory=set)  # pids whose records get no hard damage
     notes: Counter[str] = field(default_factory=Counter)  # decoys as written, for the summary
-    # case kinds planted while writing: dataset -> row mask (in the order of the rows given to
-    # finish), turned into (dataset, record_id, case) rows by finish for truth/cases.csv
-    pending_cases: dict[str, np.ndarray] = field(default_factory=dict)  # case per row, or ''
-
+    # case kinds planted while writing: dataset -> the case of each row ('' none), in the order
+    # of the rows given to finish, which turns them into (dataset, record_id, case) rows for
+    # truth/cases.csv
+    pending_cases: dict[str, np.ndarray] = field(default_factory=dict)
     cases: list[tuple[str, str, str]] = field(default_factory=list)
+    # roll people per (name's sound, birth date), made once when first needed (_double)
+    sound_birth: pd.Series | None = None
 
     def district_names(self, codes: np.ndarray) -> np.ndarray:
         """District names for district codes."""
@@ -140,8 +142,11 @@ class Written:
         from pipelines.ingest.names import pinyin_key
 
         cases = np.full(len(names), "", dtype=object)
-        rp = self.world.roll_people().drop_duplicates("pid")
-        sound_birth = (rp["name"].map(pinyin_key) + "|" + rp["birth"].astype(str)).value_counts()
+        if self.sound_birth is None:
+            rp = self.world.roll_people().drop_duplicates("pid")
+            self.sound_birth = (rp["name"].map(pinyin_key) + "|"
+                                + rp["birth"].astype(str)).value_counts()
+        sound_birth = self.sound_birth
         births = self.world.people["birth"]
         lost = np.isin(id_kinds, ("blank", "mangled"))
         hit = (np.isin(id_kinds, ("typo", "swap")) | lost) & (name_kinds == "")
