@@ -10,6 +10,7 @@ evidence, tier: scoring.match_tiers); `link_all` unites them as `links`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -26,9 +27,11 @@ import yaml
 from pipelines.config import LinkSpec, merge
 from pipelines.ingest import ids, names
 from pipelines.io.duck import execute, scalar, table_names
+from pipelines.link import probability
 from pipelines.link.scoring import (
     ID_EDIT1,
     ID_EXACT,
+    ID_VETO,
     PLACE_COMMUNITY,
     PLACE_DISTRICT,
     PLACE_STREET,
@@ -76,6 +79,8 @@ class LinkStats:
     by_tier: dict[str, int] = field(default_factory=dict)  # links per match tier
     # candidate pairs per blocking pass (the first pass that found each pair; sql/link/pairs.sql)
     pairs_by_pass: dict[str, int] = field(default_factory=dict)
+    # what the match probabilities were measured from (probability.Calibration.summary)
+    calibration: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -156,8 +161,24 @@ def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[
     needed = params["place_corroboration"].get(dataset, params["place_corroboration"]["default"])
     coincidence = params["coincidence"]
     max_expected = None if dataset in coincidence["exempt"] else float(coincidence["max_expected"])
-    return frame, score_pairs(frame, params, prior, people, PLACE_LEVELS[needed],
-                              max_expected), records
+    scored = score_pairs(frame, params, prior, people, PLACE_LEVELS[needed], max_expected)
+    return frame, match_probabilities(con, dataset, frame, scored, params), records
+
+
+def match_probabilities(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFrame,
+                        scored: Scored, params: dict[str, Any]) -> Scored:
+    """`scored` with each pair's match probability (probability.py), its parameters measured
+    from this dataset's same-ID pairs."""
+    codes = scored.codes()
+    with_id = int(scalar(con, "SELECT count(*) FROM evidence WHERE p_id18 IS NOT NULL"))
+    seen = float(scalar(con, "SELECT coalesce(sum(n), 0) FROM name_frequency "
+                             "WHERE kind = 'name'"))
+    cal = probability.measure(codes, scored.id_level == ID_EXACT,
+                              frame["record_id"].to_numpy(), with_id, params)
+    over = dataset in params["calibration"]["prior_over_candidates"]
+    p = probability.probabilities(frame, codes, scored.id_level == ID_VETO, cal, params,
+                                  max(seen, 1.0), over)
+    return dataclasses.replace(scored, probability=p, calibration=cal)
 
 
 def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
@@ -182,12 +203,15 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
     keep, ambiguous = decide(frame, scored.weight, scored.score, corroborated,
                              scored.id_level, params)
     stats.ambiguous_records = ambiguous
+    if scored.calibration is not None:
+        stats.calibration = scored.calibration.summary()
     rows = np.flatnonzero(keep)
     links = pd.DataFrame({
         "dataset": dataset,
         "record_id": frame["record_id"].to_numpy()[rows],
         "member_key": frame["member_key"].to_numpy()[rows].astype(np.int64),
-        "score": np.round(scored.score[rows], 4),
+        "score": np.round(scored.probability[rows] if scored.probability is not None
+                          else scored.score[rows], 4),
         "evidence": scored.evidence(frame, rows),
         "tier": scored.tier[rows],
     })

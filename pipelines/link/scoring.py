@@ -126,6 +126,16 @@ class Scored:
     relation_why: list[str]
     tier: np.ndarray  # TIER_CONFIRMED, TIER_PROBABLE or TIER_POSSIBLE (match_tiers)
     expected: np.ndarray  # chance namesakes expected where the pair agrees (expected_namesakes)
+    sex_level: np.ndarray  # 1 same, -1 different, 0 missing
+    # P(the record is this pair's person): probability.probabilities, set by the linker
+    probability: np.ndarray | None = None
+    calibration: Any = None  # the probability.Calibration they were computed with
+
+    def codes(self) -> dict[str, np.ndarray]:
+        """Each field's level code per pair, keyed by the field's name (levels.FIELDS)."""
+        return {"id": self.id_level, "name": self.name_level, "birth": self.birth_level,
+                "sex": self.sex_level, "place": self.place_level,
+                "relation": self.relation_level}
 
     def evidence(self, frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
         """Evidence text for the given row positions only (the linked pairs)."""
@@ -291,7 +301,7 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
         np.isin(id_level, (ID_EDIT1, ID_EDIT2)) | (birth_level == 1))) | place_only
     return Scored(weight, score, id_level, name_level, birth_level, place_level, corroborated,
                   swapped, kinds, sex_same, relation_level, relation_why,
-                  match_tiers(id_level, name_level, birth_level), expected)
+                  match_tiers(id_level, name_level, birth_level), expected, sex_level)
 
 
 _ID_WORDS = {

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipelines.config import AuditConfig, load_config
 from pipelines.errors import InputError
@@ -68,6 +68,34 @@ class _Coincidence(_Strict):
     exempt: list[str] = Field(default_factory=list)
 
 
+class _Calibration(_Strict):
+    pseudo_count: float = Field(ge=0)
+    prior_over_candidates: list[str] = Field(default_factory=list)
+    m: dict[str, dict[str, float]]
+    u: dict[str, dict[str, float]]
+
+    @model_validator(mode="after")
+    def _shares(self) -> _Calibration:
+        for table in (self.m, self.u):
+            for section, shares in table.items():
+                for level, v in shares.items():
+                    if not 0 < v <= 1:
+                        raise ValueError(f"calibration {section}.{level}: {v} is not a share "
+                                         "in (0, 1]")
+        from pipelines.link.probability import MEASURED
+        for f in MEASURED:
+            needed = {lv.name for lv in f.levels if lv.name not in ("missing", "unknown")}
+            missing = needed - set(self.m.get(f.name, {}))
+            if missing:
+                raise ValueError(f"calibration m.{f.name} lacks {sorted(missing)}")
+        for section, levels in (("name", {"confusable", "one_char", "different"}),
+                                ("relation", {"plausible", "implausible"})):
+            missing = levels - set(self.u.get(section, {}))
+            if missing:
+                raise ValueError(f"calibration u.{section} lacks {sorted(missing)}")
+        return self
+
+
 class LinkageConfig(_Strict):
     """config/linkage.yaml, checked: the matcher reads it as a mapping (`params`)."""
 
@@ -83,6 +111,7 @@ class LinkageConfig(_Strict):
     relation: _RelationWeights
     place_corroboration: dict[str, Literal["community", "street", "district"]]
     coincidence: _Coincidence
+    calibration: _Calibration
     exact_id_only: bool = False
 
 

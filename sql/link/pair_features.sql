@@ -3,9 +3,14 @@
 -- name_n / pinyin_n: how many people in all loaded datasets carry the roll member's name / pinyin.
 -- roll_name_n: how many roll people carry the roll member's name; r_community_n, r_street_n,
 -- r_district_n: roll people in the member's community, street, district; roll_n: all of them
--- (how many namesakes a place is expected to hold by chance: scoring.expected_namesakes).
+-- (how many namesakes a place is expected to hold by chance: scoring.expected_namesakes);
+-- r_birth_n: roll people born on the member's birth date (probability.py: u of a birth date).
 WITH people AS (
     SELECT DISTINCT person_key, p_name, district_code, street, community FROM roll_people
+),
+births AS (
+    SELECT birth, count(DISTINCT person_key) AS n FROM roll_people
+    WHERE birth IS NOT NULL GROUP BY birth
 ),
 names AS (SELECT p_name, count(*) AS n FROM people WHERE p_name IS NOT NULL GROUP BY p_name),
 communities AS (SELECT district_code, street, community, count(*) AS n FROM people GROUP BY ALL),
@@ -33,6 +38,7 @@ SELECT p.record_id,
        coalesce(rc.n, 0) AS r_community_n,
        coalesce(rs.n, 0) AS r_street_n,
        coalesce(rd.n, 0) AS r_district_n,
+       coalesce(rb.n, 0) AS r_birth_n,
        (SELECT count(*) FROM people) AS roll_n
 FROM pairs AS p
 JOIN evidence AS e USING (record_id)
@@ -47,4 +53,5 @@ LEFT JOIN streets AS rs
   ON rs.district_code IS NOT DISTINCT FROM r.district_code
  AND rs.street IS NOT DISTINCT FROM r.street
 LEFT JOIN districts AS rd ON rd.district_code IS NOT DISTINCT FROM r.district_code
+LEFT JOIN births AS rb ON rb.birth = r.birth
 ORDER BY p.record_id, p.member_key
