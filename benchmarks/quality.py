@@ -31,9 +31,9 @@ from pipelines.synth.evaluation import (
 
 AS_OF = dt.date(2026, 10, 31)
 BANDS = [0.0, 0.9, 0.99, 0.999, 0.9999, 1.0001]
-case_table_note = ("blank_same_street and blank_other_street are on the roll (their findings "
-                   "should be found); coincidental and elsewhere are not (any finding on them "
-                   "is false)")
+CASE_NOTE = ("true findings: the truth's findings resting on the kind's records; found: those "
+             "the audit made; false findings: the audit's findings resting on them that the "
+             "truth does not have")
 
 
 def score_histogram(findings: pd.DataFrame) -> str:
@@ -88,7 +88,7 @@ def main() -> None:
         print(f"\nPer match tier:\n\n{tier_table(tiers)}")
         print(f"\nFindings per score band and tier:\n\n{histogram}")
         if cases:
-            print(f"\nPer case kind (truth/cases.csv):\n\n{case_table_note}\n\n{cases}")
+            print(f"\nPer case kind (truth/cases.csv):\n\n{CASE_NOTE}\n\n{cases}")
         overall = scores[-1]
         worst = min(scores[:-1], key=lambda s: s.f1)
         worst_p = min(scores[:-1], key=lambda s: s.precision)

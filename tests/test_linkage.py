@@ -162,6 +162,19 @@ def test_rare_homophone_with_blank_id_links(tmp_path: Path) -> None:
     assert "name same pinyin 欧阳树/欧阳澍" in evidence(con, "D1")
 
 
+def test_a_character_a_gbk_export_wrote_as_a_question_mark_still_agrees(tmp_path: Path) -> None:
+    # 欧阳䶮: 䶮 is outside GBK, so a GBK file holds 欧阳?; with the same ID it is the person,
+    # with a blank ID the birth date and sex must carry it; another name never agrees this way
+    roll = [roll_row("H1", "欧阳䶮", ID_A)]
+    con = link(tmp_path, roll, deaths(death_row("D1", "欧阳?", ID_A),
+                                      death_row("D2", "欧阳？", ""),
+                                      death_row("D3", "欧?䶮", "", birth="1961-03-03")))
+    assert linked(con, "deaths") == {"D1": ["H1"], "D2": ["H1"]}
+    assert "name one unreadable ('?') character 欧阳?/欧阳䶮" in evidence(con, "D1")
+    tiers = dict(con.execute("SELECT record_id, tier FROM links").fetchall())
+    assert tiers["D1"] == 1  # confirmed: the same valid ID, a name that agrees
+
+
 def test_common_homophone_with_blank_id_is_too_weak(tmp_path: Path) -> None:
     # 张伟/张玮 with a blank ID: when ~0.1% of a million people share the pinyin (as 张伟 does
     # in a real city), name + birth date + sex is not enough

@@ -218,8 +218,15 @@ def _is_han(ch: str) -> bool:
     return len(ch) == 1 and ("\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0003134f")
 
 
+#: What an export in an encoding that lacks a character writes instead of it (GBK has no
+#: CJK extension A: 䶮 becomes '?').
+UNREADABLE = "?"
+
+
 def char_confusable(a: str, b: str) -> str | None:
-    """'homophone', 'shape' or None: how character `b` may be a mistake for `a` (or vice versa).
+    """'homophone', 'shape', 'unreadable' or None: how character `b` may be a mistake for `a`
+    (or vice versa); 'unreadable': one of them is the '?' an export wrote for a character its
+    encoding lacks.
 
     Homophones are those of `homophones` plus any two Han characters with the same toneless
     reading in pypinyin (张伟/张玮: 玮 is missing from same_pinyin.txt). Identical characters give
@@ -227,6 +234,8 @@ def char_confusable(a: str, b: str) -> str | None:
     """
     if a == b:
         return None
+    if UNREADABLE in (a, b):
+        return "unreadable"
     if b in homophones(a) or (_is_han(a) and _is_han(b) and _PINYIN[ord(a)] == _PINYIN[ord(b)]):
         return "homophone"
     if b in shape_alikes(a):

@@ -304,6 +304,8 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
                   match_tiers(id_level, name_level, birth_level), expected, sex_level)
 
 
+_KIND_WORDS = {"homophone": "homophone", "shape": "shape-alike",
+               "unreadable": "unreadable ('?')"}
 _ID_WORDS = {
     "valid": "ID matches", "repaired_format": "ID matches after format repair",
     "expanded_15": "ID matches after 15->18 repair",
@@ -325,7 +327,7 @@ def _context(i: int, cols: dict[str, Any], id_level: np.ndarray, swapped: np.nda
         "id_edit": "two adjacent digits swapped" if swapped[i] else (
             "one digit differs" if id_level[i] == ID_EDIT1 else "two digits differ"),
         "id_missing": _ID_MISSING.get(e_status, "ID not comparable"),
-        "kind": "homophone" if kinds[i] == "homophone" else "shape-alike",
+        "kind": _KIND_WORDS.get(kinds[i], "shape-alike"),
         "name_exact": "",
         "relation": cols["relation"][i], "relation_why": relation_why[i],
     }

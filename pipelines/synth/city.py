@@ -157,12 +157,13 @@ def truth_tables(world: World, written: Written, findings: pd.DataFrame,
         "true_id_number": people["id18"].reindex(written.roll_rows["pid"]).to_numpy()})
     rel = world.relatives
     kinds = rel[rel["case"] != ""]
-    written_cases = pd.DataFrame(written.cases, columns=["dataset", "record_id", "case"])
+    written_cases = pd.DataFrame(written.cases,
+                                 columns=["dataset", "record_id", "case", "on_roll"])
     cases = pd.concat([
         pd.DataFrame({"dataset": "staff_relatives", "record_id": kinds["record_id"],
                       "case": kinds["case"], "on_roll": kinds["roll"].astype(bool)}),
-        written_cases.assign(on_roll=True)], ignore_index=True
-    ).sort_values(["dataset", "record_id"]).reset_index(drop=True)
+        written_cases], ignore_index=True
+    ).sort_values(["dataset", "record_id", "case"]).reset_index(drop=True)
     return {"findings": findings_out.fillna(""), "links": links_out, "quarantine": quarantine,
             "roll": roll, "cases": cases}
 

@@ -17,6 +17,39 @@ from pipelines.ingest.ids import repair_id
 from pipelines.io.inert import csv_value
 from pipelines.rules import codes
 
+#: Each case kind of truth/cases.csv with the rule a careful caseworker would accept for it
+#: (the generator writes a case only where its rule settles it): on the roll (findings on it are
+#: to be found) or not (any finding resting on it is false).
+CASE_RULES = {
+    "blank_same_street": "declared without ID; the only roll person of the name on the staff "
+                         "member's street, not expected there by chance: the person",
+    "blank_other_street": "declared without ID; nobody else on the roll carries the name, on "
+                          "another street of the district: the person",
+    "coincidental": "not on the roll; a common name the staff member's street is expected to "
+                    "hold by chance: not singled out",
+    "elsewhere": "not on the roll; named like a roll person of another street where the name "
+                 "is expected by chance: not singled out",
+    "id_typo_and_homophone": "one-typo ID (check digit fails) and a homophone name, with the "
+                             "birth date: the person",
+    "blank_id_and_homophone": "blank or mangled ID and a homophone name whose sound and birth "
+                              "date name one roll person: the person",
+    "gbk_question_mark": "a character outside GBK written '?' by a GBK export, with the same "
+                         "valid ID: the person",
+    "gbk_same_sound": "a character outside GBK typed as a same-sound one, with the same valid "
+                      "ID: the person",
+    "legacy15_id": "a 15-digit ID (issued before 2000; only people born 1900-1998 carry one), "
+                   "the same after the 15-to-18 repair: the person",
+    "decoy_namesake": "not on the roll; same name, born the same year, another day (some "
+                      "without ID): the birth date tells them apart",
+    "decoy_near_id": "not on the roll; same birth date and region, another name, a valid ID "
+                     "one or two sequence digits away: two valid IDs are two people",
+    "decoy_twin": "not on the roll; a twin (same name, birth date, street), own valid ID: two "
+                  "valid IDs are two people",
+    "decoy_homophone": "not on the roll; a homophone name, same birth date and district, own "
+                       "valid ID: two valid IDs are two people",
+    "decoy_same_day_namesake": "not on the roll; same name and birth date, another district, "
+                               "own valid ID: two valid IDs are two people",
+}
 HOUSEHOLD_CODES = codes.household_codes()
 CODES = codes.names()
 
@@ -131,10 +164,10 @@ def evaluate_cases(findings: pd.DataFrame, truth: pd.DataFrame, cases: pd.DataFr
 
 def case_table(rows: list[dict[str, object]]) -> str:
     """A Markdown table of evaluate_cases."""
-    lines = ["| case | records | true findings | found | false findings |",
-             "|---|---|---|---|---|"]
+    lines = ["| case | records | true findings | found | false findings | rule |",
+             "|---|---|---|---|---|---|"]
     lines += [f"| {r['case']} | {r['records']} | {r['true_findings']} | {r['found']} | "
-              f"{r['false_findings']} |" for r in rows]
+              f"{r['false_findings']} | {CASE_RULES.get(str(r['case']), '')} |" for r in rows]
     return "\n".join(lines)
 
 

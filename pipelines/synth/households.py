@@ -17,6 +17,7 @@ from pipelines.synth.world import World
 
 SIZE_P = np.array([0.30, 0.28, 0.20, 0.13, 0.06, 0.03])
 YEAR = 365.25
+RARE_NAME_RATE = 0.001  # of roll people: a character outside GBK in the name (vocab.RARE_CHARS)
 
 
 def build_roll(world: World, factory: PersonFactory, rng: np.random.Generator, n: int) -> None:
@@ -47,7 +48,7 @@ def build_roll(world: World, factory: PersonFactory, rng: np.random.Generator, n
                             street=mh["street"].to_numpy(dtype=object),
                             cid=mh["cid"].to_numpy(), kind="roll",
                             names=_family_names(members, factory, rng))
-    rare = rng.choice(len(people), max(1, round(len(people) * 0.0003)), replace=False)
+    rare = rng.choice(len(people), max(1, round(len(people) * RARE_NAME_RATE)), replace=False)
     names = people["name"].to_numpy(dtype=object)
     for i in rare:
         if vocab.MIDDLE_DOT not in names[i]:

@@ -7,7 +7,8 @@ strangers (same region and birth date as a roll member, a sequence 1-2 digits aw
 name: a valid ID two or three characters from the member's), twins (same name, birth date,
 region, district and street, another sequence: only the ID tells them apart) and homophone
 strangers (one character of the member's name replaced by a homophone, same birth date and
-district, half of them born in the same region: a valid ID that differs only in the sequence).
+district, half of them born in the same region: a valid ID that differs only in the sequence) and same-day namesakes (same name and
+birth date, another district, their own valid ID: the ID tells them apart).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ NAMESAKE_SAME_DISTRICT = 0.8
 NEAR_ID_RATE = 0.025
 TWIN_RATE = 0.006
 HOMOPHONE_RATE = 0.015
+SAME_DAY_RATE = 0.01
 YEAR = 365.25
 
 
@@ -114,6 +116,23 @@ def _decoys(world: World, factory: PersonFactory, rng: np.random.Generator) -> N
     blocks.append((people, base, "twin"))
 
     blocks.append(_homophones(world, factory, rng, sample(HOMOPHONE_RATE, 10)))
+
+    base = sample(SAME_DAY_RATE, 6)
+    districts = world.geo.districts["code"].to_numpy(dtype=object)
+    home = base["district"].to_numpy(dtype=object)
+    # another district than the member's (one is drawn again until it differs)
+    other = rng.choice(districts, len(base))
+    for _ in range(20):
+        again = other == home
+        if not again.any() or len(districts) < 2:
+            break
+        other[again] = rng.choice(districts, int(again.sum()))
+    keep = other != home
+    base, other = base[keep], other[keep]
+    people = factory.people(male=base["male"].to_numpy(), birth=base["birth"].to_numpy(),
+                            district=other, names=base["name"].to_numpy(dtype=object),
+                            kind="same_day_namesake")
+    blocks.append((people, base, "same_day_namesake"))
 
     for people, _, _ in blocks:
         world.add_people(people)

@@ -27,6 +27,8 @@ DECOY_REGISTERS = {
              ("public_employees", 0.2)),
     "homophone": (("deaths", 0.3), ("vehicles", 0.2), ("property", 0.15), ("businesses", 0.1),
                   ("public_employees", 0.15), ("pensions", 0.1)),
+    "same_day_namesake": (("deaths", 0.4), ("vehicles", 0.2), ("property", 0.2),
+                          ("public_employees", 0.2)),
 }
 BIRTH_REGISTERS = ("deaths", "vehicles", "property")  # registers that carry a birth date
 NAMESAKE_LOST = 0.5  # namesakes in those registers written without an ID

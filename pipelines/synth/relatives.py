@@ -27,6 +27,13 @@ roll; at most COINCIDENCE to count as singled out):
   elsewhere           not on the roll; named like a roll member of another street of the
                       district, where that name is expected by chance: not singled out.
 The safety pass writes the ID of any other declaration these rules could not settle.
+
+Declarations of roll members whose name holds a character outside GBK (the file is GBK) carry
+the ID, and the name is written as the export would (render_registers.render_staff):
+  gbk_question_mark   the character as '?': the same valid ID, and the name agreeing in every
+                      other character, is the person.
+  gbk_same_sound      the character as a common one of the same sound: the same valid ID and a
+                      name of the same sound is the person.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ FILED_RATE = 0.45
 ELSEWHERE_RATE = 0.08  # of relatives not on the roll: named like a roll member of another street
 ELSEWHERE_BLANK = 0.75
 COINCIDENTAL_RATE = 0.06  # of relatives not on the roll: a common roll name on the staff's street
+UNENCODABLE_DECLARED = 0.5  # of roll people with a character outside GBK: declared by staff
 COINCIDENCE = 0.05  # chance namesakes a place may be expected to hold and still single one out
 SHARED_3 = SHARED_4 = 0.0005  # of households: staff phones shared by exactly 3 (4) households
 PATERNAL = ("父亲", "子", "女", "兄弟姐妹", "祖父母", "孙子", "孙女")
@@ -84,6 +92,7 @@ def plant_relatives(world: World, factory: PersonFactory, rng: np.random.Generat
     _plant_namesakes(world, declared, rng)
     _plant_elsewhere(world, rng)
     _plant_coincidental(world, rng)
+    _plant_unencodable(world, rng)
     _safe_blanks(world)
 
 
@@ -394,6 +403,38 @@ def _plant_coincidental(world: World, rng: np.random.Generator) -> None:
     world.rename(np.array(pids, dtype=np.int64), np.array(names, dtype=object))
     rel.loc[rows, "coincidental"] = True
     rel.loc[rows, "blank"] = True
+
+
+def _plant_unencodable(world: World, rng: np.random.Generator) -> None:
+    """Declarations naming roll members whose name has a character outside GBK (the
+    declarations file is GBK: render_staff writes it as '?' or a same-sound character), by a
+    staff member of their district, always with the ID: the ID, not the name, identifies them
+    (cases gbk_question_mark and gbk_same_sound)."""
+    rel = world.relatives
+    rp = world.roll_people().drop_duplicates("pid")
+    rare = rp[rp["name"].map(lambda s: any(c in s for c in vocab.RARE_CHARS)).to_numpy(bool)
+              & ~np.isin(rp["pid"], world.duplicated_pids()) & ~rp["pid"].isin(rel["pid"])]
+    rare = rare[rng.random(len(rare)) < UNENCODABLE_DECLARED]
+    staff = world.staff
+    by_district = staff.groupby("district").indices
+    rows = []
+    for pid, hh, district in zip(rare["pid"], rare["hh"], rare["district"], strict=True):
+        pool = by_district.get(district)
+        if pool is None or not len(pool):
+            continue
+        rows.append((str(staff["staff_id"].iloc[int(rng.choice(pool))]), int(pid), int(hh)))
+    if not rows:
+        return
+    out = pd.DataFrame(rows, columns=["staff_id", "pid", "hh"])
+    s_pid = staff.set_index("staff_id").loc[out["staff_id"], "pid"].to_numpy()
+    diff = (world.age(out["pid"]) - world.age(s_pid)).astype(np.int64)
+    male = world.people.loc[out["pid"], "male"].to_numpy()
+    out["relation"] = relation_for(diff, male, rng.random(len(out)))
+    out["blank"] = out["elsewhere"] = out["coincidental"] = False
+    out["roll"] = True
+    first = int(rel["record_id"].str[1:].astype(int).max()) if len(rel) else 0
+    out["record_id"] = [f"R{first + i + 1:08d}" for i in range(len(out))]
+    world.relatives = pd.concat([rel, out.astype(rel.dtypes.to_dict())], ignore_index=True)
 
 
 def _safe_blanks(world: World) -> None:

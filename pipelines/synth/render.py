@@ -64,11 +64,12 @@ class Written:
     roll_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # row, hh, pid, id, name
     no_hard: set[int] = field(default_factory=set)  # pids whose records get no hard damage
     notes: Counter[str] = field(default_factory=Counter)  # decoys as written, for the summary
-    # case kinds planted while writing: dataset -> the case of each row ('' none), in the order
-    # of the rows given to finish, which turns them into (dataset, record_id, case) rows for
+    # case kinds planted while writing: dataset -> (the case of each row ('' none), whether
+    # the row is about a roll member) per kind of case, in the order of the rows given to
+    # finish, which turns them into (dataset, record_id, case, on_roll) rows for
     # truth/cases.csv
-    pending_cases: dict[str, np.ndarray] = field(default_factory=dict)
-    cases: list[tuple[str, str, str]] = field(default_factory=list)
+    pending_cases: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    cases: list[tuple[str, str, str, bool]] = field(default_factory=list)
     # roll people per (name's sound, birth date), made once when first needed (_double)
     sound_birth: pd.Series | None = None
 
@@ -112,6 +113,7 @@ class Written:
         true_names = people["name"].to_numpy(dtype=object)
         ids, names = true_ids.copy(), true_names.copy()
         hard = np.zeros(n, dtype=bool)
+        written_id = np.full(n, "", dtype=object)  # the ID damage kind of each record
         member = np.isin(pids, self.world.roll_pids()) if member_rates is not None \
             else np.zeros(n, dtype=bool)
         groups = [(~member, id_rates, name_rates)]
@@ -132,7 +134,23 @@ class Written:
             hard[at] = np.isin(id_kinds, HARD_ID) | np.isin(name_kinds, HARD_NAME)
             if double > 0 and mask is member:
                 self._double(dataset, at, pids[at], id_kinds, name_kinds, names, double)
+            written_id[at] = id_kinds
+        self._record_kinds(dataset, pids, written_id)
         return names, ids, hard
+
+    def _record_kinds(self, dataset: str, pids: np.ndarray, id_kinds: np.ndarray) -> None:
+        """Cases every record may be (truth/cases.csv, see CASE_RULES): a record about a decoy,
+        by the decoy's kind; a 15-digit ID."""
+        on_roll = np.isin(pids, self.world.roll_pids())
+        decoys = self.world.decoys
+        kind = pd.Series(decoys["kind"].to_numpy(dtype=object),
+                         index=decoys["pid"].to_numpy()).reindex(pids).fillna("")
+        decoy = np.where(kind.to_numpy(dtype=object) != "",
+                         "decoy_" + kind.to_numpy(dtype=object).astype(str), "").astype(object)
+        legacy = np.where(id_kinds == "legacy15", "legacy15_id", "").astype(object)
+        for cases in (decoy, legacy):
+            if (cases != "").any():
+                self.pending_cases.setdefault(dataset, []).append((cases, on_roll))
 
     def _double(self, dataset: str, at: np.ndarray, pids: np.ndarray, id_kinds: np.ndarray,
                 name_kinds: np.ndarray, names: np.ndarray, rate: float) -> None:
@@ -166,7 +184,7 @@ class Written:
             if (cases == case).any():
                 self.damager.counts[(dataset, case)] += int((cases == case).sum())
         if (cases != "").any():
-            self.pending_cases[dataset] = cases
+            self.pending_cases.setdefault(dataset, []).append((cases, np.ones(len(cases), bool)))
 
     def finish(self, dataset: str, frame: pd.DataFrame, *, duplicates: int = 0,
                unusable: pd.DataFrame | None = None, dup_at_end: bool = False) -> pd.DataFrame:
@@ -198,11 +216,13 @@ class Written:
                 reason = f"{DUPLICATE} {position[source[row]] + 1}"
             self.quarantine.append((dataset, int(row) + 1, reason))
         self.tables[dataset] = out
-        if dataset in self.pending_cases:
-            cases = self.pending_cases.pop(dataset)
+        for cases, on_roll in self.pending_cases.pop(dataset, []):
+            if "record_id" not in frame:
+                continue  # a dataset without record ids (the roll, kin filings)
             chosen = cases != ""
-            self.cases += [(dataset, str(r), str(c)) for r, c in
-                           zip(frame["record_id"].to_numpy()[chosen], cases[chosen], strict=True)]
+            self.cases += [(dataset, str(r), str(c), bool(o)) for r, c, o in
+                           zip(frame["record_id"].to_numpy()[chosen], cases[chosen],
+                               on_roll[chosen], strict=True)]
         return out
 
 

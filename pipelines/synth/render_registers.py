@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.synth import vocab
 from pipelines.synth.damage import money
 from pipelines.synth.render import (
     KEYED_ID,
@@ -217,6 +218,24 @@ def render_low_income(w: Written) -> None:
              unusable=_junk(frame, w, "L", ("name", "id_number")))
 
 
+def _gbk_names(w: Written, names: np.ndarray, pids: np.ndarray) -> None:
+    """Names with a character outside GBK, as a GBK export writes them (in place): the
+    character as '?' (case gbk_question_mark) or, typed again, as a common character of the
+    same sound (gbk_same_sound)."""
+    cases = np.full(len(names), "", dtype=object)
+    for i, name in enumerate(names):
+        rare = [c for c in str(name) if c in vocab.RARE_SOUNDALIKE]
+        if not rare:
+            continue
+        same_sound = w.rng.random() < 0.4
+        for c in rare:
+            names[i] = str(names[i]).replace(c, vocab.RARE_SOUNDALIKE[c] if same_sound else "?")
+        cases[i] = "gbk_same_sound" if same_sound else "gbk_question_mark"
+    if (cases != "").any():
+        w.pending_cases.setdefault("staff_relatives", []).append(
+            (cases, np.isin(pids, w.world.roll_pids())))
+
+
 def render_staff(w: Written) -> None:
     """Staff (clean IDs), their declared relatives (GBK-safe later) and kin filings."""
     world = w.world
@@ -238,6 +257,7 @@ def render_staff(w: Written) -> None:
     names, ids, _ = w.person("staff_relatives", pids, KEYED_ID, REGISTER_NAME, keep=blank,
                              encoding="gbk", member_rates=(MEMBER_KEYED_ID, MEMBER_NAME))
     ids[blank] = ""
+    _gbk_names(w, names, pids)
     w.finish("staff_relatives", pd.DataFrame({
         "record_id": rel["record_id"].to_numpy(), "staff_id": rel["staff_id"].to_numpy(),
         "relative_name": names, "relative_id_number": ids,

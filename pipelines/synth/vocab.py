@@ -38,8 +38,11 @@ CHARS_FEMALE = _words(
 )
 
 # Rare characters (CJK extension A, outside GBK) that some people's names carry: a file with
-# them must be written in GB18030.
-RARE_CHARS = ("䶮", "㛃")
+# them must be written in GB18030. A GBK export writes them as '?' or, typed again by a clerk,
+# as a common character of the same sound (RARE_SOUNDALIKE).
+RARE_SOUNDALIKE = {"䶮": "艳", "㛃": "洁", "㑇": "舟", "㧑": "辉", "㻞": "斌", "㙟": "朗",
+                   "䒟": "丹", "䲜": "叶"}
+RARE_CHARS = tuple(RARE_SOUNDALIKE)
 
 # Uyghur-style names written in Chinese transliteration, joined by a middle dot.
 MINORITY_MALE = _words(
