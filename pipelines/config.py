@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipelines.errors import InputError
 from pipelines.resources import resource_dir
@@ -91,6 +92,43 @@ class WarehouseConfig(_Model):
     url: str | None = None
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+_UNITS = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes of a size written like '6GB' or '512 MiB'; ValueError otherwise."""
+    found = _SIZE.match(str(text))
+    if found is None:
+        raise ValueError(f"{text!r} is not a size like '6GB' or '512MiB'")
+    return int(float(found.group(1)) * _UNITS[found.group(2).upper()])
+
+
+class ResourcesConfig(_Model):
+    """What one run may use on this machine."""
+
+    # the memory budget of every stage: DuckDB's memory_limit (it spills to temp_directory
+    # beyond it) and the most the stage's process may hold; a stage that needs more stops with
+    # exit 2 and says so
+    memory_limit: str = "6GB"
+    # where DuckDB spills; empty: a folder inside the run's work folder (removed with it)
+    temp_directory: str | None = None
+    # processes that ingest and link datasets side by side in `dibao-audit run`; empty: one per
+    # CPU, at most 2 (each may use the whole memory budget)
+    workers: int | None = Field(default=None, ge=1)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if parse_size(value) < 64 * 2**20:
+            raise ValueError(f"memory_limit {value} is below 64MiB")
+        return value
+
+    def memory_bytes(self) -> int:
+        return parse_size(self.memory_limit)
+
+
 class AuditConfig(_Model):
     """The whole effective configuration of one run."""
 
@@ -99,6 +137,7 @@ class AuditConfig(_Model):
     validation: ValidationConfig = ValidationConfig()
     publicity: PublicityConfig = PublicityConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
+    resources: ResourcesConfig = ResourcesConfig()
     datasets: dict[str, DatasetSpec]
     values: dict[str, dict[str, str]]
     # sections read by their own loaders (pipelines.rules.policy, pipelines.link), kept verbatim

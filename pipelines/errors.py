@@ -14,6 +14,15 @@ class InputError(Exception):
         self.dataset = dataset
         self.file = file
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # raised in a worker process (dibao-audit run's pool), re-raised whole in the parent
+        return (_rebuild, (type(self), str(self), self.dataset, self.file))
+
+
+def _rebuild(cls: type[InputError], message: str, dataset: str | None,
+             file: str | None) -> InputError:
+    return cls(message, dataset=dataset, file=file)
+
 
 class ServiceUnavailable(InputError):
     """A database the run needs (warehouse, review database) cannot be reached or opened.

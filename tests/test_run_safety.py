@@ -102,3 +102,30 @@ def test_the_lock_is_reentrant_in_one_process_and_exclusive_across(tmp_path: Pat
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_a_budget_too_small_stops_with_exit_2_and_leaves_no_personal_data(
+        minimal_input: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = tmp_path / "small.yaml"
+    small.write_text("resources:\n  memory_limit: 200MB\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["run", "--input", str(minimal_input), "--output", str(out / AS_OF),
+                 "--as-of", AS_OF, "--config", str(small)])
+    message = capsys.readouterr().err
+    assert code == 2
+    assert "needs more memory than the budget of 200MB" in message
+    assert "stage ingest" in message and "resources" in message
+    # the failure report only: no output, no work or spill folder
+    left = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    assert left == ["_failed", f"_failed/{AS_OF}.json"], left
+    # and the limit is lifted again: the same process runs the audit with the default budget
+    assert main(["run", "--input", str(minimal_input), "--output", str(out / AS_OF),
+                 "--as-of", AS_OF]) == 0
+
+
+def test_sizes_are_read_like_duckdb_writes_them() -> None:
+    from pipelines.config import parse_size
+
+    assert parse_size("6GB") == 6_000_000_000 and parse_size("512 MiB") == 512 * 2**20
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size("six gigs")

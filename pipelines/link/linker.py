@@ -79,6 +79,8 @@ class LinkStats:
     by_tier: dict[str, int] = field(default_factory=dict)  # links per match tier
     # candidate pairs per blocking pass (the first pass that found each pair; sql/link/pairs.sql)
     pairs_by_pass: dict[str, int] = field(default_factory=dict)
+    # records left out of a pass because its block for them was over blocking.max_candidates
+    capped_by_pass: dict[str, int] = field(default_factory=dict)
     # what the match probabilities were measured from (probability.Calibration.summary)
     calibration: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
@@ -153,7 +155,13 @@ def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[
     bad = con.execute("SELECT record_id, p_id_clean FROM evidence "
                       "WHERE p_id_status IN ('bad_check', 'bad_date')").fetchall()
     _register_variants(con, "ev_variants", "record_id", bad, pa.string())
-    materialise(con, "link", spec.pairs if spec is not None else "pairs", name="pairs")
+    relation = spec.pairs if spec is not None else "pairs"
+    if relation == "pairs":
+        materialise(con, "link", "pairs_candidates")
+        materialise(con, "link", "pairs", params={
+            "max_candidates": int(params["blocking"]["max_candidates"])})
+    else:
+        materialise(con, "link", relation, name="pairs")
     frame = con.execute(load_sql("link", "pair_features")).fetch_df()
     if frame.empty:
         return frame, None, records
@@ -192,6 +200,15 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
     stats.pairs_by_pass = {str(p): int(n) for p, n in con.execute(
         "SELECT pass, count(*) FROM pairs GROUP BY match_key, pass ORDER BY match_key"
     ).fetchall()}
+    if spec is None or spec.pairs == "pairs":
+        stats.capped_by_pass = {str(p): int(n) for p, n in con.execute(
+            "SELECT pass, count(DISTINCT record_id) FROM pairs_candidates "
+            "WHERE match_key > 3 AND block_n > ? GROUP BY match_key, pass ORDER BY match_key",
+            [int(params["blocking"]["max_candidates"])]).fetchall()}
+        if stats.capped_by_pass:
+            log.warning("%s: records whose block was larger than %d roll members, left out of "
+                        "that pass: %s", dataset, int(params["blocking"]["max_candidates"]),
+                        stats.capped_by_pass)
     if scored is None:
         load_arrow(con, f"links_{dataset}", LINKS_SCHEMA.empty_table())
         stats.seconds = time.perf_counter() - started

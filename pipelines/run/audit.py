@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,42 @@ def _step(name: str) -> Iterator[None]:
     log.info("step %s done", name)
 
 
+def _child_logging(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(message)s",
+                        datefmt="%H:%M:%S")
+
+
+def workers(work: Path) -> int:
+    """Processes for the per-dataset stages: resources.workers, else one per CPU, at most 2."""
+    from pipelines.run import settings
+
+    given = settings.of_run(work).audit.resources.workers
+    return given or max(1, min(2, os.cpu_count() or 1))
+
+
+def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, desc: str
+         ) -> None:
+    """Run `stage(item, work)` for every item, in `workers(work)` processes side by side (the
+    DAG's mapped tasks, here); if any fails, the error of the first failing item in `items`
+    order is raised once all have finished, so the message does not depend on timing."""
+    count = workers(work)
+    if count <= 1 or len(items) <= 1:
+        for item in progress(items, desc=desc, unit="dataset"):
+            stage(item, work)
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipelines.run.stages"])
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_child_logging,
+                             initargs=(logging.getLogger().getEffectiveLevel(),)) as pool:
+        futures: dict[Future[str], str] = {pool.submit(stage, item, work): item
+                                           for item in items}
+        for _ in progress(as_completed(futures), desc=desc, unit="dataset", total=len(items)):
+            pass
+    failed = [(items.index(futures[f]), f.exception()) for f in futures if f.exception()]
+    if failed:
+        raise min(failed, key=lambda pair: pair[0])[1]  # type: ignore[misc]
+
+
 def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Path | None = None,
               debug_dir: Path | None = None, warehouse: str | None = None,
               review_database: str | None = None) -> dict[str, Any]:
@@ -46,14 +85,12 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
         try:
             with _step("ingest"):
                 found = stages.discover(input_dir, work, day, config_file, review_database)
-                for dataset in progress(found, desc="ingest", unit="file"):
-                    stages.ingest_one(dataset, work)
+                each(stages.ingest_one, found, work, "ingest")
             with _step("validate"):
                 stages.validate_all(work, day)
             with _step("link"):
                 stages.link_roll(work)
-                for dataset in stages.linkable(work):
-                    stages.link_one(dataset, work)
+                each(stages.link_one, stages.linkable(work), work, "link")
             with _step("rules"):
                 stages.apply_rules_stage(work, day, debug_dir)
             with _step("outputs"):

@@ -96,6 +96,10 @@ class _Calibration(_Strict):
         return self
 
 
+class _Blocking(_Strict):
+    max_candidates: int = Field(ge=1)
+
+
 class LinkageConfig(_Strict):
     """config/linkage.yaml, checked: the matcher reads it as a mapping (`params`)."""
 
@@ -112,6 +116,7 @@ class LinkageConfig(_Strict):
     place_corroboration: dict[str, Literal["community", "street", "district"]]
     coincidence: _Coincidence
     calibration: _Calibration
+    blocking: _Blocking
     exact_id_only: bool = False
 
 

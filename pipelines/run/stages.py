@@ -11,9 +11,12 @@ replaces what it writes, so a retry or a re-run gives the same files. Order:
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ import yaml
 
 from pipelines.errors import InputError
 from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
-from pipelines.io.duck import connect, dump_tables, stage_tables
+from pipelines.io.duck import dump_tables, stage_tables
 from pipelines.io.output import move_into_place, output_lock, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
 from pipelines.link import linker
@@ -36,7 +39,7 @@ from pipelines.outputs.manifest import (
 )
 from pipelines.rules import decisions
 from pipelines.rules.runner import apply_rules, column_notes, rule_checks
-from pipelines.run import settings
+from pipelines.run import budget, settings
 from pipelines.run.workdir import (
     load_parquet,
     read_frame,
@@ -55,6 +58,27 @@ from pipelines.validate.quality import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def _budgeted(name: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """Run a stage within the run's memory budget (budget.py): `name` may name the stage's
+    `dataset` argument ('ingest {dataset}')."""
+    def wrap(stage: Callable[..., str]) -> Callable[..., str]:
+        signature = inspect.signature(stage)
+
+        @functools.wraps(stage)
+        def run(*args: Any, **kwargs: Any) -> str:
+            given = signature.bind(*args, **kwargs).arguments
+            resources = settings.of_run(given["work_dir"]).audit.resources
+            with budget.budget(name.format_map(given), resources):
+                return stage(*args, **kwargs)
+        return run
+    return wrap
+
+
+def connect(work: Path) -> Any:
+    """The stage's DuckDB, held to its share of the run's memory budget."""
+    return budget.connect(work, settings.of_run(work).audit.resources)
 
 PREPARED = ("roll_people", "name_frequency", "rp_variants")
 RESULTS = ("findings", "findings_remove_list", "findings_add_list", "findings_checks",
@@ -106,6 +130,7 @@ def discover(input_dir: str | Path, work_dir: str | Path, as_of: str,
     return list(found)
 
 
+@_budgeted("ingest {dataset}")
 def ingest_one(dataset: str, work_dir: str | Path) -> str:
     """Read, type, normalise and quarantine one dataset; the path of norm_<dataset>.parquet."""
     started = time.perf_counter()
@@ -123,6 +148,7 @@ def _facts(work: Path) -> dict[str, dict[str, Any]]:
     return {d: read_json(work / f"ingest_{d}.json") for d in datasets(work)}
 
 
+@_budgeted("validate")
 def validate_all(work_dir: str | Path, as_of: str) -> str:
     """Run the expectations on every ingested dataset; the path of the quality folder.
 
@@ -148,13 +174,14 @@ def _load_norm(con: Any, work: Path, names: list[str] | None = None) -> dict[str
             for d in sorted(wanted)}
 
 
+@_budgeted("link roll")
 def link_roll(work_dir: str | Path) -> str:
     """Prepare the roll's people once: roll_people, name frequencies, ID variants, the roll
     linked with itself and its persons merged. The path of roll_people.parquet."""
     started = time.perf_counter()
     work = Path(work_dir)
     params = settings.of_run(work).params
-    con = connect()
+    con = connect(work)
     _load_norm(con, work)
     linker.prepare(con, settings.of_run(work).audit.linked())
     stats = linker.link_dataset(con, "roll", params, linker.population(con, params))
@@ -177,12 +204,13 @@ def linkable(work_dir: str | Path) -> list[str]:
             if all(f"norm_{t}" in present for t in (d, *spec.also))]
 
 
+@_budgeted("link {dataset}")
 def link_one(dataset: str, work_dir: str | Path) -> str:
     """Link one evidence dataset to the prepared roll; the path of links_<dataset>.parquet."""
     started = time.perf_counter()
     work = Path(work_dir)
     params = settings.of_run(work).params
-    con = connect()
+    con = connect(work)
     spec = settings.of_run(work).audit.linked()[dataset]
     _load_norm(con, work, [dataset, *spec.also])
     for name in PREPARED:
@@ -205,6 +233,7 @@ def _load_linked(con: Any, work: Path) -> None:
     materialise(con, "rules", "links", params={"paths": [p.as_posix() for p in parts]})
 
 
+@_budgeted("rules")
 def apply_rules_stage(work_dir: str | Path, as_of: str,
                       debug_dir: str | Path | None = None) -> str:
     """Apply the finding rules to the linked roll; the path of findings.parquet.
@@ -215,7 +244,7 @@ def apply_rules_stage(work_dir: str | Path, as_of: str,
     started = time.perf_counter()
     work = Path(work_dir)
     run_settings = settings.of_run(work)
-    con = connect()
+    con = connect(work)
     _load_linked(con, work)
     decisions.load(con, work)
     without = column_notes(run_settings.audit, _facts(work))
@@ -265,6 +294,7 @@ def _write_manifest(con: Any, work: Path, target: Path, stage: Path, url: str,
     write_json(stage / "manifest.json", manifest)
 
 
+@_budgeted("outputs")
 def write_audit(work_dir: str | Path, output_dir: str | Path, warehouse: str | None = None
                 ) -> str:
     """Write the output files, record the audit in the warehouse, and move the files into
@@ -280,7 +310,7 @@ def write_audit(work_dir: str | Path, output_dir: str | Path, warehouse: str | N
     as_of = dt.date.fromisoformat(str(read_json(work / "run.json")["as_of"]))
     url = resolve_url(warehouse, settings.of_run(work).audit.warehouse.url, target)
     with output_lock(target), staging_dir(target) as stage, open_warehouse(url) as store:
-        con = connect()
+        con = connect(work)
         for name in RESULTS:
             load_parquet(con, name, work / f"{name}.parquet")
         counts, compared = _write_files(con, store, as_of, work, stage)
