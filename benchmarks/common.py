@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import resource
@@ -43,6 +44,29 @@ def measure(command: list[str]) -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark command failed: {' '.join(command)}")
     return wall, usage.ru_maxrss / 1024
+
+
+def measure_tree(command: list[str], every: float = 0.1) -> tuple[float, float]:
+    """Run a command; return (wall seconds, peak MiB of the summed RSS of it and every process
+    it started, sampled every `every` seconds: worker processes run side by side)."""
+    import psutil
+
+    started = time.perf_counter()
+    child = subprocess.Popen(command)
+    parent = psutil.Process(child.pid)
+    peak = 0
+    while child.poll() is None:
+        total = 0
+        with contextlib.suppress(psutil.Error):
+            for proc in [parent, *parent.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += proc.memory_info().rss
+        peak = max(peak, total)
+        time.sleep(every)
+    wall = time.perf_counter() - started
+    if child.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({child.returncode}): {' '.join(command)}")
+    return wall, peak / 2**20
 
 
 def machine() -> str:
