@@ -91,10 +91,10 @@ def main() -> None:
     per = [pairs_per_record(r["linkage"]) for r in results]
     for name in names:
         print(f"| {name} | " + " | ".join(f"{p.get(name, 0):.4f}" for p in per) + " |")
-    capped = [{k: v for s in r["linkage"] for k, v in s.get("capped_by_pass", {}).items()}
-              for r in results]
+    capped = [{f"{s['dataset']}, {k}": v for s in r["linkage"]
+               for k, v in s.get("capped_by_pass", {}).items()} for r in results]
     print("\nRecords left out of a pass by the block cap: "
-          + "; ".join(f"{r['households']:,}: {c or 'none'}"
+          + "; ".join(f"{r['households']:,} households: {c or 'none'}"
                       for r, c in zip(results, capped, strict=True)))
 
 

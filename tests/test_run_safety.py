@@ -107,13 +107,13 @@ def test_the_lock_is_reentrant_in_one_process_and_exclusive_across(tmp_path: Pat
 def test_a_budget_too_small_stops_with_exit_2_and_leaves_no_personal_data(
         minimal_input: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     small = tmp_path / "small.yaml"
-    small.write_text("resources:\n  memory_limit: 200MB\n", encoding="utf-8")
+    small.write_text("resources:\n  memory_limit: 100MB\n", encoding="utf-8")
     out = tmp_path / "out"
     code = main(["run", "--input", str(minimal_input), "--output", str(out / AS_OF),
                  "--as-of", AS_OF, "--config", str(small)])
     message = capsys.readouterr().err
     assert code == 2
-    assert "needs more memory than the budget of 200MB" in message
+    assert "needs more memory than the budget of 100MB" in message
     assert "stage ingest" in message and "resources" in message
     # the failure report only: no output, no work or spill folder
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*"))

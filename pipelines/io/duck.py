@@ -21,7 +21,10 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     if version < MIN_DUCKDB:
         raise RuntimeError(f"duckdb {duckdb.__version__} is too old: >= 2.0.1 is required "
                            "(older versions measure Chinese edit distance in bytes)")
-    return duckdb.connect(database)
+    con = duckdb.connect(database)
+    # DuckDB draws its own bar on stdout for long queries: not in a CLI whose stdout is for data
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:

@@ -67,44 +67,45 @@ _SEX_WORDS = {"M": "male", "F": "female"}
 
 def relation_levels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """A declared relation against the roll member's age and sex and the declaring staff
-    member's (from valid IDs): 1 plausible, -1 implausible (and why), 0 nothing to check."""
+    member's (from valid IDs): 1 plausible, -1 implausible (and why), 0 nothing to check.
+
+    Vectorised over the pairs (a province's declarations give ~700,000 pairs); the words are
+    made only for the implausible ones."""
     n = len(frame)
     level = np.zeros(n, dtype=np.int8)
     why = [""] * n
     if "e_relation" not in frame or not frame["e_relation"].notna().any():
         return level, why
-    relation = _text(frame, "e_relation")
-    person, anchor = frame["r_birth"].to_numpy(dtype=object), \
-        frame["e_anchor_birth"].to_numpy(dtype=object)
-    person_sex = [v if v in _SEX_WORDS else "" for v in _text(frame, "r_sex")]
-    anchor_sex = [v if v in _SEX_WORDS else "" for v in _text(frame, "e_anchor_sex")]
+    relation = frame["e_relation"].astype("string").str.replace(r"\s+", "", regex=True)
+    relation = relation.fillna("").to_numpy(dtype=object)
+    born = pd.to_datetime(frame["r_birth"], errors="coerce")
+    staff = pd.to_datetime(frame["e_anchor_birth"], errors="coerce")
+    # how much older the person is than the staff member, in years
+    older = ((staff - born).dt.days / 365.25).to_numpy(dtype=np.float64, na_value=np.nan)
+    person_sex = np.where(np.isin(_text(frame, "r_sex"), list(_SEX_WORDS)),
+                          _text(frame, "r_sex"), "").astype(object)
+    anchor_sex = np.where(np.isin(_text(frame, "e_anchor_sex"), list(_SEX_WORDS)),
+                          _text(frame, "e_anchor_sex"), "").astype(object)
     # a birth date read from an ID that fails its check digit may hold the typo: not used
-    damaged = frame["r_birth_source"].to_numpy(dtype=object) == "clean"
-    for i in np.flatnonzero(frame["e_relation"].notna().to_numpy() & ~damaged):
-        rel = "".join(relation[i].split())
-        born, staff = person[i], anchor[i]
-        if born is None or staff is None or born is pd.NaT or staff is pd.NaT or \
-                (rel not in _RELATIONS and rel not in ("配偶", "兄弟姐妹")):
-            continue
-        older = (staff - born).days / 365.25  # how much older the person is than the staff
-        if rel in _RELATIONS:
-            need, sex = _RELATIONS[rel]
-            if sex and person_sex[i] and person_sex[i] != sex:
-                level[i], why[i] = -1, f"the roll member is {_SEX_WORDS[person_sex[i]]}"
-            elif (need > 0 and older < need) or (need < 0 and older > need):
-                level[i] = -1
-                why[i] = (f"born {born.year}, the staff member {staff.year}")
-            else:
-                level[i] = 1
-        elif rel == "兄弟姐妹":
-            level[i] = 1 if abs(older) <= 30 else -1
-            why[i] = "" if level[i] == 1 else f"born {born.year}, the staff member {staff.year}"
-        else:  # 配偶
-            level[i] = 1 if abs(older) <= 40 else -1
-            why[i] = "" if level[i] == 1 else f"born {born.year}, the staff member {staff.year}"
-        if level[i] == 1 and anchor_sex[i] and person_sex[i] and rel == "配偶" \
-                and anchor_sex[i] == person_sex[i]:
-            level[i] = 0  # same-sex spouse: not ours to judge either way
+    usable = (frame["r_birth_source"].to_numpy(dtype=object) != "clean") & ~np.isnan(older)
+    need = np.array([_RELATIONS.get(r, (np.nan, None))[0] for r in relation], dtype=np.float64)
+    sex = np.array([_RELATIONS.get(r, (np.nan, None))[1] or "" for r in relation], dtype=object)
+    listed = usable & ~np.isnan(need)
+    wrong_sex = listed & (sex != "") & (person_sex != "") & (person_sex != sex)
+    wrong_age = listed & ~wrong_sex & (((need > 0) & (older < need)) | ((need < 0) & (older > need)))
+    level[listed] = 1
+    sibling = usable & (relation == "兄弟姐妹")
+    spouse = usable & (relation == "配偶")
+    level[sibling] = np.where(np.abs(older[sibling]) <= 30, 1, -1)
+    level[spouse] = np.where(np.abs(older[spouse]) <= 40, 1, -1)
+    level[wrong_sex | wrong_age] = -1
+    # same-sex spouse: not ours to judge either way
+    level[spouse & (level == 1) & (anchor_sex != "") & (person_sex != "")
+          & (anchor_sex == person_sex)] = 0
+    born_year, staff_year = born.dt.year.to_numpy(), staff.dt.year.to_numpy()
+    for i in np.flatnonzero(level == -1):
+        why[i] = (f"the roll member is {_SEX_WORDS[person_sex[i]]}" if wrong_sex[i]
+                  else f"born {int(born_year[i])}, the staff member {int(staff_year[i])}")
     return level, why
 
 

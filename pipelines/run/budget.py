@@ -1,8 +1,10 @@
 """The memory budget of a stage (config/audit.yaml `resources.memory_limit`, default 6GB).
 
 Inside `budget(stage, resources, work)`:
-- the process may hold at most the budget (the soft RLIMIT_DATA: heap and private mappings),
-  so a stage that outgrows it gets a MemoryError instead of the kernel's OOM killer;
+- the process may map at most twice the budget for data (the soft RLIMIT_DATA: heap and
+  private mappings, which allocators reserve well beyond what they touch: a 1,000,000-household
+  roll's ingest reached a 6 GB data limit at 3.5 GB resident), so a stage that outgrows it gets
+  a MemoryError instead of the kernel's OOM killer;
 - DuckDB connections made with `connect(work)` may use half of it (`memory_limit`) and spill
   beyond that to a folder in the run's work folder (removed with it), leaving the other half
   for the stage's own frames;
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 SPILL = "duckdb-spill"  # inside the work folder
 _LIMIT = resource.RLIMIT_DATA
+DATA_FACTOR = 2  # data the process may map, per byte of budget (see above)
 
 
 def duckdb_limit(resources: ResourcesConfig) -> int:
@@ -63,7 +66,7 @@ def _out_of_memory(exc: BaseException) -> bool:
 @contextmanager
 def budget(stage: str, resources: ResourcesConfig) -> Iterator[None]:
     """Hold the stage to the memory budget; running out raises InputError (exit 2)."""
-    limit = resources.memory_bytes()
+    limit = DATA_FACTOR * resources.memory_bytes()
     soft, hard = resource.getrlimit(_LIMIT)
     wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
     lowered = soft == resource.RLIM_INFINITY or wanted < soft

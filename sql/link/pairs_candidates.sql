@@ -31,21 +31,36 @@ WITH candidates AS (
     -- 6. no usable ID: the same birth date and name length, and the same first or the same
     -- last character (one shape-alike or unreadable character leaves one of them intact in
     -- any name of two or more characters; names of another length never agree)
+    -- (each an equi-join: an OR in a join condition makes DuckDB compare every pair of the
+    -- district or the birth date, which grows with the square of the roll)
     SELECT e.record_id, r.member_key, 6, 'birth date and first or last character'
     FROM evidence AS e
     JOIN roll_people AS r
       ON e.birth = r.birth AND length(e.p_name) = length(r.p_name)
-     AND (left(e.p_name, 1) = left(r.p_name, 1) OR right(e.p_name, 1) = right(r.p_name, 1))
+     AND left(e.p_name, 1) = left(r.p_name, 1)
+    WHERE e.p_id18 IS NULL
+    UNION ALL
+    SELECT e.record_id, r.member_key, 6, 'birth date and first or last character'
+    FROM evidence AS e
+    JOIN roll_people AS r
+      ON e.birth = r.birth AND length(e.p_name) = length(r.p_name)
+     AND right(e.p_name, 1) = right(r.p_name, 1)
     WHERE e.p_id18 IS NULL
     UNION ALL
     -- 7. no usable ID and no birth date: the same name or pinyin in the same district
     SELECT e.record_id, r.member_key, 7, 'name or pinyin in the district'
     FROM evidence AS e
-    JOIN roll_people AS r
-      ON e.district_code = r.district_code
-     AND (e.p_name = r.p_name OR e.p_name_pinyin = r.p_name_pinyin)
+    JOIN roll_people AS r ON e.district_code = r.district_code AND e.p_name = r.p_name
     WHERE e.p_id18 IS NULL AND e.birth IS NULL
-)
+    UNION ALL
+    SELECT e.record_id, r.member_key, 7, 'name or pinyin in the district'
+    FROM evidence AS e
+    JOIN roll_people AS r
+      ON e.district_code = r.district_code AND e.p_name_pinyin = r.p_name_pinyin
+    WHERE e.p_id18 IS NULL AND e.birth IS NULL
+),
+-- a pair a pass found twice (both its first and last characters agree) counts once
+distinct_candidates AS (SELECT DISTINCT record_id, member_key, match_key, pass FROM candidates)
 SELECT record_id, member_key, match_key, pass,
        count(*) OVER (PARTITION BY record_id, match_key) AS block_n
-FROM candidates
+FROM distinct_candidates
