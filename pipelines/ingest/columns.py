@@ -45,9 +45,12 @@ def parse_decimal(values: pd.Series) -> pd.Series:
     """Numbers as departments write them: '1,234.5', '１２００', '800元', ' 3 '."""
     # map() over an all-NULL column returns a null-typed series: cast back to text, so a column
     # that is absent or entirely blank types like any other (every value NULL)
-    text = values.astype("string").map(
-        lambda v: v if v is pd.NA else unicodedata.normalize("NFKC", v), na_action="ignore"
-    ).astype("string")
+    text = values.astype("string")
+    # NFKC (full-width digits) only where a value has anything but ASCII: most have not
+    wide = (~text.str.isascii()).fillna(False).astype(bool)
+    if wide.any():
+        text = text.copy()
+        text[wide] = [unicodedata.normalize("NFKC", v) for v in text[wide].tolist()]
     text = text.str.replace(r"[,\s]|元$|万元$", "", regex=True)
     return pd.to_numeric(text, errors="coerce").astype("Float64")
 
@@ -102,8 +105,10 @@ def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
                   present & out[f"{column}_norm"].isna(), frame)
         if col.vocab is not None:
             vocabulary = {_vocab_key(k): v for k, v in config.values[col.vocab].items()}
-            codes = values.map(lambda v, vocab=vocabulary: vocab.get(_vocab_key(v)),
-                               na_action="ignore")
+            # each distinct value looked up once
+            distinct = pd.unique(values.dropna())
+            lookup = {v: vocabulary.get(_vocab_key(str(v))) for v in distinct}
+            codes = values.map(lookup)
             out[f"{column}_code"] = codes.astype("string")
             _note(notes, dataset, column, "value not in the vocabulary",
                   present & out[f"{column}_code"].isna(), frame)
