@@ -334,3 +334,27 @@ def test_match_tiers_follow_the_kind_of_evidence() -> None:
     levels = np.array([c for c, _ in cases], dtype=np.int8)
     tiers = sc.match_tiers(levels[:, 0], levels[:, 1], levels[:, 2])
     assert tiers.tolist() == [t for _, t in cases]
+
+
+def test_an_oversized_block_proposes_nobody_and_is_counted(tmp_path: Path) -> None:
+    # three roll people share the record's name and birth date (and so its first and last
+    # characters): with a cap of two candidates, the name and date passes propose none of them
+    # for the record without an ID, and the statistics say so per pass
+    roll = [roll_row(f"H{i}", "欧阳澍", make_id(region, "19610302", seq))
+            for i, (region, seq) in enumerate((("420102", "015"), ("420103", "017"),
+                                               ("420104", "019")))]
+    con = connect()
+    for dataset, (header, rows) in {"roll": (ROLL, roll),
+                                    **deaths(death_row("D1", "欧阳澍", ""))}.items():
+        path = write_csv(tmp_path / f"{dataset}.csv", header, rows)
+        load_table(con, f"norm_{dataset}", ingest_dataset(dataset, path, CONFIG).loaded)
+    params = load_params()
+    params["blocking"] = {"max_candidates": 2}
+    stats = {s.dataset: s for s in link_all(con, CONFIG.linked(), params)}
+    assert stats["deaths"].pairs == 0
+    assert stats["deaths"].capped_by_pass == {
+        "name and birth date": 1, "pinyin and birth date": 1,
+        "birth date and first or last character": 1}
+    params["blocking"] = {"max_candidates": 50}
+    stats = {s.dataset: s for s in link_all(con, CONFIG.linked(), params)}
+    assert stats["deaths"].pairs == 3 and stats["deaths"].capped_by_pass == {}
