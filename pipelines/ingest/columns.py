@@ -50,7 +50,8 @@ def parse_decimal(values: pd.Series) -> pd.Series:
     wide = (~text.str.isascii()).fillna(False).astype(bool)
     if wide.any():
         text = text.copy()
-        text[wide] = [unicodedata.normalize("NFKC", v) for v in text[wide].tolist()]
+        text.loc[wide] = pd.Series([unicodedata.normalize("NFKC", v) for v in text[wide].tolist()],
+                                   index=text.index[wide], dtype="string")
     text = text.str.replace(r"[,\s]|元$|万元$", "", regex=True)
     return pd.to_numeric(text, errors="coerce").astype("Float64")
 

@@ -76,8 +76,8 @@ def relation_levels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     why = [""] * n
     if "e_relation" not in frame or not frame["e_relation"].notna().any():
         return level, why
-    relation = frame["e_relation"].astype("string").str.replace(r"\s+", "", regex=True)
-    relation = relation.fillna("").to_numpy(dtype=object)
+    relation = frame["e_relation"].astype("string").str.replace(
+        r"\s+", "", regex=True).fillna("").to_numpy(dtype=object)
     born = pd.to_datetime(frame["r_birth"], errors="coerce")
     staff = pd.to_datetime(frame["e_anchor_birth"], errors="coerce")
     # how much older the person is than the staff member, in years
