@@ -115,7 +115,7 @@ class ResourcesConfig(_Model):
     # where DuckDB spills; empty: a folder inside the run's work folder (removed with it)
     temp_directory: str | None = None
     # processes that ingest and link datasets side by side in `dibao-audit run`; empty: one per
-    # CPU, at most 2 (each may use the whole memory budget)
+    # CPU, at most 2, once the input files reach 20 MB (each may use the whole memory budget)
     workers: int | None = Field(default=None, ge=1)
 
     @field_validator("memory_limit")

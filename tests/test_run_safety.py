@@ -105,20 +105,22 @@ def test_the_lock_is_reentrant_in_one_process_and_exclusive_across(tmp_path: Pat
 
 
 def test_a_budget_too_small_stops_with_exit_2_and_leaves_no_personal_data(
-        minimal_input: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        minimal_input: Path, tmp_path: Path) -> None:
+    # as users run it: its own process (the limit is the process's)
     small = tmp_path / "small.yaml"
     small.write_text("resources:\n  memory_limit: 100MB\n", encoding="utf-8")
     out = tmp_path / "out"
-    code = main(["run", "--input", str(minimal_input), "--output", str(out / AS_OF),
-                 "--as-of", AS_OF, "--config", str(small)])
-    message = capsys.readouterr().err
-    assert code == 2
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--input",
+                           str(minimal_input), "--output", str(out / AS_OF), "--as-of", AS_OF,
+                           "--config", str(small)], capture_output=True, text=True, check=False)
+    message = done.stderr
+    assert done.returncode == 2, message[-2000:]
     assert "needs more memory than the budget of 100MB" in message
     assert "stage ingest" in message and "resources" in message
     # the failure report only: no output, no work or spill folder
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
     assert left == ["_failed", f"_failed/{AS_OF}.json"], left
-    # and the limit is lifted again: the same process runs the audit with the default budget
+    # the same input with the default budget runs
     assert main(["run", "--input", str(minimal_input), "--output", str(out / AS_OF),
                  "--as-of", AS_OF]) == 0
 

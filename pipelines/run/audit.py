@@ -39,12 +39,22 @@ def _child_logging(level: int) -> None:
                         datefmt="%H:%M:%S")
 
 
+#: Below this many bytes of input files, the per-dataset stages run in this process: starting
+#: worker processes (about a second, importing the pipeline) costs more than they save.
+PARALLEL_FROM = 20_000_000
+
+
 def workers(work: Path) -> int:
-    """Processes for the per-dataset stages: resources.workers, else one per CPU, at most 2."""
+    """Processes for the per-dataset stages: resources.workers when set; else one per CPU, at
+    most 2, once the input files reach PARALLEL_FROM bytes (about 15,000 households)."""
     from pipelines.run import settings
 
     given = settings.of_run(work).audit.resources.workers
-    return given or max(1, min(2, os.cpu_count() or 1))
+    if given:
+        return given
+    files = read_json(work / "run.json")["files"]
+    size = sum(Path(p).stat().st_size for p in files.values() if Path(p).exists())
+    return max(1, min(2, os.cpu_count() or 1)) if size >= PARALLEL_FROM else 1
 
 
 def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, desc: str
