@@ -87,3 +87,17 @@ def test_a_malformed_as_of_fails_locate_at_once_and_is_reported_under_the_logica
 
 def test_an_unreachable_webhook_is_logged_not_raised() -> None:
     assert nightly.post_json("http://127.0.0.1:9/hook", b"{}", timeout=1) is False
+
+
+def test_plan_removes_the_work_folders_other_dates_left(tmp_path: Path) -> None:
+    from pipelines.run.nightly import resolve_run, sweep_other_work
+
+    run = resolve_run({"input_dir": str(tmp_path / "in"), "output_dir": str(tmp_path / "out"),
+                       "as_of": "2026-10-31"}, None)
+    work = Path(run["work_dir"]).parent
+    for name in ("2026-09-30", "2026-10-30", "2026-10-31"):  # a killed run, a failed one, ours
+        (work / name).mkdir(parents=True)
+        (work / name / "norm_roll.parquet").write_bytes(b"personal data")
+    assert sweep_other_work(run) == ["2026-09-30", "2026-10-30"]
+    assert sorted(p.name for p in work.iterdir()) == ["2026-10-31"]
+    assert (work / "2026-10-31" / "norm_roll.parquet").exists()  # a retry of this date keeps it

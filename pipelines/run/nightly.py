@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -153,9 +154,29 @@ def _work(run: Mapping[str, str]) -> str:
     return run["work_dir"]
 
 
+def sweep_other_work(run: Mapping[str, str]) -> list[str]:
+    """Remove the work folders other dates' runs left under <output_dir>/.work (a run killed
+    from outside, or failed and never re-run, leaves its tables of personal data there). The
+    DAG runs one date at a time (max_active_runs=1), so a work folder of another date belongs
+    to no running audit; a failed date is re-run from its first task. The names removed."""
+    root = Path(run["work_dir"]).parent
+    if not root.is_dir():
+        return []
+    removed = []
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir() and folder.name != run["as_of"]:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    if removed:
+        log.warning("removed the work folders earlier runs left behind: %s", ", ".join(removed))
+    return removed
+
+
 def plan(run: Mapping[str, str]) -> list[str]:
-    """Check the input folder and begin the run's work folder; the datasets present."""
+    """Check the input folder and begin the run's work folder (removing those of other dates'
+    runs first); the datasets present."""
     log.info("audit %s: input %s, output %s", run["as_of"], run["input_dir"], run["target"])
+    sweep_other_work(run)
     return fail_fast(run, "plan", stages.discover, run["input_dir"], _work(run),
                      run["as_of"], run.get("config_file") or None, review_database_url())
 
