@@ -358,3 +358,31 @@ def test_an_oversized_block_proposes_nobody_and_is_counted(tmp_path: Path) -> No
     params["blocking"] = {"max_candidates": 50}
     stats = {s.dataset: s for s in link_all(con, CONFIG.linked(), params)}
     assert stats["deaths"].pairs == 3 and stats["deaths"].capped_by_pass == {}
+
+
+def test_a_sound_many_share_does_not_single_out_a_record_without_an_id(tmp_path: Path) -> None:
+    # 欧阳树 (blank ID) sounds like the roll's 欧阳澍 and shares the birth date. Thirty others
+    # of that sound are seen (born on other days), and thirty roll people share the day: about
+    # 0.03 people of that sound are expected on the day by chance, more than max_sound_twins
+    # (0.02): not linked. The same record links when the rule is lifted.
+    others = [roll_row(f"X{i}", "欧阳" + "书淑舒殊抒"[i % 5],
+                       make_id("420103", f"19{40 + i % 50:02d}0{1 + i % 9}1{i % 10}", f"{i:03d}"))
+              for i in range(30)]
+    others += [roll_row(f"Y{i}", "王" + "甲乙丙丁戊己庚辛壬癸"[i % 10] + "子丑寅"[i // 10],
+                        make_id("420104", "19610302", f"{100 + 2 * i:03d}")) for i in range(30)]
+    roll = [roll_row("H1", "欧阳澍", ID_A), *others]
+    files = {"roll": (ROLL, roll), **deaths(death_row("D1", "欧阳树", ""))}
+    frames = {d: ingest_dataset(d, write_csv(tmp_path / f"{d}.csv", h, rows), CONFIG).loaded
+              for d, (h, rows) in files.items()}
+
+    def deaths_linked(params: dict[str, object]) -> dict[str, list[str]]:
+        con = connect()
+        for dataset, frame in frames.items():
+            load_table(con, f"norm_{dataset}", frame)
+        link_all(con, CONFIG.linked(), params)  # type: ignore[arg-type]
+        return linked(con, "deaths")
+
+    params = load_params()
+    assert deaths_linked(params) == {}
+    params["coincidence"] = {**params["coincidence"], "max_sound_twins": 1000.0}
+    assert deaths_linked(params) == {"D1": ["H1"]}

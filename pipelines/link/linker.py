@@ -168,8 +168,11 @@ def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[
     prior = float(params["prior"].get(dataset, params["prior"]["default"]))
     needed = params["place_corroboration"].get(dataset, params["place_corroboration"]["default"])
     coincidence = params["coincidence"]
-    max_expected = None if dataset in coincidence["exempt"] else float(coincidence["max_expected"])
-    scored = score_pairs(frame, params, prior, people, PLACE_LEVELS[needed], max_expected)
+    exempt = dataset in coincidence["exempt"]
+    max_expected = None if exempt else float(coincidence["max_expected"])
+    max_twins = None if exempt else float(coincidence["max_sound_twins"])
+    scored = score_pairs(frame, params, prior, people, PLACE_LEVELS[needed], max_expected,
+                         max_twins)
     return frame, match_probabilities(con, dataset, frame, scored, params), records
 
 

@@ -243,13 +243,32 @@ def expected_namesakes(frame: pd.DataFrame, place_level: np.ndarray) -> np.ndarr
     return others * people / np.maximum(frame["roll_n"].to_numpy(dtype=np.float64), 1.0)
 
 
+LIFETIME_DAYS = 365.25 * 80
+
+
+def expected_sound_twins(frame: pd.DataFrame) -> np.ndarray:
+    """How many other people carrying the roll member's name's sound are expected to share
+    the birth date by chance: (people seen with that pinyin - 1) x (the roll's share born that
+    day). In a province of 11 M people a common sound is shared on any given day: 李秀英 and
+    黎秀英 born the same day are two people more often than not."""
+    others = np.maximum(frame["pinyin_n"].to_numpy(dtype=np.float64) - 1.0, 0.0)
+    # a roll smaller than the days of a lifetime cannot say how many share a day
+    share = np.maximum(frame["r_birth_n"].to_numpy(dtype=np.float64), 1.0) / np.maximum(
+        frame["roll_n"].to_numpy(dtype=np.float64), LIFETIME_DAYS)
+    return others * share
+
+
 def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
                 population: int, place_needed: int = PLACE_STREET,
-                max_expected: float | None = None) -> Scored:
+                max_expected: float | None = None,
+                max_sound_twins: float | None = None) -> Scored:
     """Weights, scores, levels and evidence text for a frame from sql/link/pair_features.sql.
 
     `max_expected`: a link on name and place alone needs the place to be expected to hold at
-    most this many chance namesakes (expected_namesakes); None: no such condition."""
+    most this many chance namesakes (expected_namesakes); None: no such condition.
+    `max_sound_twins`: a link without an ID on a name of the same sound (not the very same
+    name) and the birth date needs at most this many people of that sound expected to share
+    the birth date (expected_sound_twins); None: no such condition."""
     n = len(frame)
     id_level, swapped = id_levels(frame)
     name_level, kinds = name_levels(frame)
@@ -298,8 +317,14 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
         place_only &= expected <= max_expected
     # an implausible relation is never corroborated by name and place alone
     place_only &= relation_level != -1
-    corroborated = (id_level == ID_EXACT) | (name_agrees & (
-        np.isin(id_level, (ID_EDIT1, ID_EDIT2)) | (birth_level == 1))) | place_only
+    by_birth = name_agrees & (birth_level == 1)
+    if max_sound_twins is not None:
+        # a sound and a birth date without any ID single the person out only where few others
+        # of that sound are expected to share the day
+        sound_only = (id_level == ID_MISSING) & (name_level != NAME_EXACT)
+        by_birth &= ~sound_only | (expected_sound_twins(frame) <= max_sound_twins)
+    corroborated = (id_level == ID_EXACT) | (name_agrees & np.isin(id_level, (ID_EDIT1, ID_EDIT2))
+                                             ) | by_birth | place_only
     return Scored(weight, score, id_level, name_level, birth_level, place_level, corroborated,
                   swapped, kinds, sex_same, relation_level, relation_why,
                   match_tiers(id_level, name_level, birth_level), expected, sex_level)

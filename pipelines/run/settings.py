@@ -65,6 +65,7 @@ class _PlaceWeights(_Strict):
 
 class _Coincidence(_Strict):
     max_expected: float = Field(ge=0)
+    max_sound_twins: float = Field(ge=0)
     exempt: list[str] = Field(default_factory=list)
 
 

@@ -32,7 +32,8 @@ CASE_RULES = {
     "id_typo_and_homophone": "one-typo ID (check digit fails) and a homophone name, with the "
                              "birth date: the person",
     "blank_id_and_homophone": "blank or mangled ID and a homophone name whose sound and birth "
-                              "date name one roll person: the person",
+                              "date name one roll person, and few people of that sound are "
+                              "expected to share the day: the person",
     "gbk_question_mark": "a character outside GBK written '?' by a GBK export, with the same "
                          "valid ID: the person",
     "gbk_same_sound": "a character outside GBK typed as a same-sound one, with the same valid "

@@ -46,6 +46,10 @@ MEMBER_LOW_INCOME_ID = {"blank": 0.06, "mangled": 0.03, "typo": 0.02, "swap": 0.
                         "lower_x": 0.2}
 MEMBER_NAME = {"traditional": 0.04, "homophone": 0.03, "shape": 0.01, "spaces": 0.02,
                "dot": 0.5}
+# a blank ID with a homophone name is written only where at most this many other people of
+# the name's sound are expected to share the birth date (half the matcher's max_sound_twins:
+# the matcher counts records, which hold some people more than once)
+SOUND_TWINS = 0.01
 SOFT_ON_HARD = 0.25  # share of typo'd/swapped IDs also written full-width, spaced or quoted
 DUPLICATE = "exact duplicate of row"
 UNUSABLE = "no name and no repairable ID number"
@@ -70,8 +74,11 @@ class Written:
     # truth/cases.csv
     pending_cases: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
     cases: list[tuple[str, str, str, bool]] = field(default_factory=list)
-    # roll people per (name's sound, birth date), made once when first needed (_double)
+    # roll people per (name's sound, birth date), made once when first needed (_double), with
+    # the population per sound and the roll's share born on each day
     sound_birth: pd.Series | None = None
+    sound_people: pd.Series = field(default_factory=pd.Series)
+    birth_share: pd.Series = field(default_factory=pd.Series)
 
     def district_names(self, codes: np.ndarray) -> np.ndarray:
         """District names for district codes."""
@@ -98,7 +105,8 @@ class Written:
         share of records about roll members whose name is also written with a homophone
         character although their ID is damaged (only for records that also carry the person's
         birth date): a typo'd or swapped ID (case id_typo_and_homophone), or a blank or mangled
-        one where the name's sound and the birth date still name one roll member (case
+        one where the name's sound and the birth date still name one roll member and few
+        people of that sound are expected to share the day (SOUND_TWINS; case
         blank_id_and_homophone).
         """
         n = len(pids)
@@ -164,6 +172,11 @@ class Written:
             rp = self.world.roll_people().drop_duplicates("pid")
             self.sound_birth = (rp["name"].map(pinyin_key) + "|"
                                 + rp["birth"].astype(str)).value_counts()
+            # the whole population per sound, and the roll's share born on each day
+            distinct = pd.Series(self.world.people["name"].unique())
+            sound_of = dict(zip(distinct, distinct.map(pinyin_key), strict=True))
+            self.sound_people = self.world.people["name"].map(sound_of).value_counts()
+            self.birth_share = rp["birth"].value_counts() / len(rp)
         sound_birth = self.sound_birth
         births = self.world.people["birth"]
         lost = np.isin(id_kinds, ("blank", "mangled"))
@@ -174,9 +187,13 @@ class Written:
             if new == old:
                 continue
             if lost[k]:
-                # the sound and the birth date must still name one roll member
-                key = f"{pinyin_key(new)}|{births.at[pids[k]]}"
-                if sound_birth.get(key, 0) != 1 or pinyin_key(new) != pinyin_key(old):
+                # the sound and the birth date must still name one roll member, and few people
+                # of that sound in the whole population may be expected to share the day
+                sound, born = pinyin_key(new), births.at[pids[k]]
+                if sound_birth.get(f"{sound}|{born}", 0) != 1 or sound != pinyin_key(old):
+                    continue
+                twins = (self.sound_people.get(sound, 1) - 1) * self.birth_share.get(born, 0.0)
+                if twins > SOUND_TWINS:
                     continue
             names[at[k]] = new
             cases[at[k]] = "blank_id_and_homophone" if lost[k] else "id_typo_and_homophone"
