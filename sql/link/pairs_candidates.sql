@@ -5,7 +5,8 @@
 -- ID that fails its check digit), rp_variants (the same for roll IDs).
 -- grain: (record, member, pass). match_key and pass: which blocking pass (Splink's match_key).
 -- Passes 1-3 compare IDs (blocks of one or two); passes 4-7 compare names and dates, whose
--- blocks grow with the roll: per birth date a province's roll holds ~80 people.
+-- blocks grow with the roll: per birth date a province's roll holds ~80 people. Every pass is
+-- an equi-join.
 WITH candidates AS (
     -- 1. the same valid (or repaired) ID
     SELECT e.record_id, r.member_key, 1 AS match_key, 'same ID' AS pass
@@ -30,34 +31,28 @@ WITH candidates AS (
     UNION ALL
     -- 6. no usable ID: the same birth date and name length, and the same first or the same
     -- last character (one shape-alike or unreadable character leaves one of them intact in
-    -- any name of two or more characters; names of another length never agree)
-    -- (each an equi-join: an OR in a join condition makes DuckDB compare every pair of the
-    -- district or the birth date, which grows with the square of the roll)
+    -- any name of two or more characters; names of another length never agree). Each side
+    -- gives two keys ('F' + first, 'L' + last) and the join is on equal keys: an OR in a join
+    -- condition would make DuckDB compare every pair born that day
     SELECT e.record_id, r.member_key, 6, 'birth date and first or last character'
-    FROM evidence AS e
-    JOIN roll_people AS r
-      ON e.birth = r.birth AND length(e.p_name) = length(r.p_name)
-     AND left(e.p_name, 1) = left(r.p_name, 1)
-    WHERE e.p_id18 IS NULL
+    FROM (SELECT record_id, birth, length(p_name) AS n,
+                 unnest(['F' || left(p_name, 1), 'L' || right(p_name, 1)]) AS k
+          FROM evidence WHERE p_id18 IS NULL AND p_name IS NOT NULL) AS e
+    JOIN (SELECT member_key, birth, length(p_name) AS n,
+                 unnest(['F' || left(p_name, 1), 'L' || right(p_name, 1)]) AS k
+          FROM roll_people WHERE p_name IS NOT NULL) AS r
+      ON e.birth = r.birth AND e.n = r.n AND e.k = r.k
     UNION ALL
-    SELECT e.record_id, r.member_key, 6, 'birth date and first or last character'
-    FROM evidence AS e
-    JOIN roll_people AS r
-      ON e.birth = r.birth AND length(e.p_name) = length(r.p_name)
-     AND right(e.p_name, 1) = right(r.p_name, 1)
-    WHERE e.p_id18 IS NULL
-    UNION ALL
-    -- 7. no usable ID and no birth date: the same name or pinyin in the same district
+    -- 7. no usable ID and no birth date: the same name or pinyin in the same district (keys
+    -- 'N' + name and 'P' + pinyin, as above)
     SELECT e.record_id, r.member_key, 7, 'name or pinyin in the district'
-    FROM evidence AS e
-    JOIN roll_people AS r ON e.district_code = r.district_code AND e.p_name = r.p_name
-    WHERE e.p_id18 IS NULL AND e.birth IS NULL
-    UNION ALL
-    SELECT e.record_id, r.member_key, 7, 'name or pinyin in the district'
-    FROM evidence AS e
-    JOIN roll_people AS r
-      ON e.district_code = r.district_code AND e.p_name_pinyin = r.p_name_pinyin
-    WHERE e.p_id18 IS NULL AND e.birth IS NULL
+    FROM (SELECT record_id, district_code,
+                 unnest(['N' || p_name, 'P' || p_name_pinyin]) AS k
+          FROM evidence WHERE p_id18 IS NULL AND birth IS NULL) AS e
+    JOIN (SELECT member_key, district_code,
+                 unnest(['N' || p_name, 'P' || p_name_pinyin]) AS k
+          FROM roll_people) AS r
+      ON e.district_code = r.district_code AND e.k = r.k
 ),
 -- a pair a pass found twice (both its first and last characters agree) counts once
 distinct_candidates AS (SELECT DISTINCT record_id, member_key, match_key, pass FROM candidates)
