@@ -1,6 +1,6 @@
 """The memory budget of a stage (config/audit.yaml `resources.memory_limit`, default 6GB).
 
-Inside `budget(stage, resources, work)`:
+Inside `budget(stage, resources)` (every stage of stages.py runs in one):
 - the process may map at most twice the budget for data (the soft RLIMIT_DATA: heap and
   private mappings, which allocators reserve well beyond what they touch: a 1,000,000-household
   roll's ingest reached a 6 GB data limit at 3.5 GB resident), so a stage that outgrows it gets
