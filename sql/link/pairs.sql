@@ -1,5 +1,5 @@
 -- pairs: candidate (evidence record, roll member) pairs, from the blocking passes of
--- sql/link/pairs_candidates.sql. A name or date pass (4-7) that proposes more than
+-- sql/link/pairs_candidates.sql. A name or date pass (4-8) that proposes more than
 -- $max_candidates roll members for a record proposes none for it (the record is counted per
 -- pass in the link statistics, never silently dropped): a name that many people share there
 -- could not single one out. ID passes are never capped.

@@ -4,9 +4,9 @@
 -- inputs: evidence, roll_people, ev_variants (valid IDs one typo/swap away from an evidence
 -- ID that fails its check digit), rp_variants (the same for roll IDs).
 -- grain: (record, member, pass). match_key and pass: which blocking pass (Splink's match_key).
--- Passes 1-3 compare IDs (blocks of one or two); passes 4-7 compare names and dates, whose
--- blocks grow with the roll: per birth date a province's roll holds ~80 people. Every pass is
--- an equi-join.
+-- Passes 1-3 compare IDs (blocks of one or two); passes 4-8 compare names, dates and places,
+-- whose blocks grow with the roll: per birth date a province's roll holds ~80 people. Every
+-- pass is an equi-join.
 WITH candidates AS (
     -- 1. the same valid (or repaired) ID
     SELECT e.record_id, r.member_key, 1 AS match_key, 'same ID' AS pass
@@ -43,9 +43,22 @@ WITH candidates AS (
           FROM roll_people WHERE p_name IS NOT NULL) AS r
       ON e.birth = r.birth AND e.n = r.n AND e.k = r.k
     UNION ALL
-    -- 7. no usable ID and no birth date: the same name or pinyin in the same district (keys
-    -- 'N' + name and 'P' + pinyin, as above)
-    SELECT e.record_id, r.member_key, 7, 'name or pinyin in the district'
+    -- 7. no usable ID and no birth date: the same name or pinyin in the same community (keys
+    -- 'N' + name and 'P' + pinyin, as above); a register that records where the person lives
+    -- links there even when the district holds more namesakes than pass 8 may propose
+    SELECT e.record_id, r.member_key, 7, 'name or pinyin in the community'
+    FROM (SELECT record_id, district_code, street, community,
+                 unnest(['N' || p_name, 'P' || p_name_pinyin]) AS k
+          FROM evidence
+          WHERE p_id18 IS NULL AND birth IS NULL AND community IS NOT NULL) AS e
+    JOIN (SELECT member_key, district_code, street, community,
+                 unnest(['N' || p_name, 'P' || p_name_pinyin]) AS k
+          FROM roll_people) AS r
+      ON e.district_code = r.district_code AND e.street = r.street
+     AND e.community = r.community AND e.k = r.k
+    UNION ALL
+    -- 8. the same, in the same district
+    SELECT e.record_id, r.member_key, 8, 'name or pinyin in the district'
     FROM (SELECT record_id, district_code,
                  unnest(['N' || p_name, 'P' || p_name_pinyin]) AS k
           FROM evidence WHERE p_id18 IS NULL AND birth IS NULL) AS e
