@@ -87,13 +87,15 @@ class LinkStats:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, linked: Mapping[str, LinkSpec]) -> None:
-    """roll_people, the name frequencies, the variants of check-failing roll IDs.
+    """roll_people, the name frequencies, the roll's counts per name, place and birth date
+    (roll_counts), the variants of check-failing roll IDs.
 
     `linked`: the datasets linked to the roll (AuditConfig.linked()); the people of those
     present count in the name frequencies unless their spec says otherwise.
     """
     names.load_confusions()  # homophone and shape sets, read once for every dataset's link
     materialise(con, "link", "roll_people")
+    materialise(con, "link", "roll_counts")
     present = table_names(con)
     parts = ["SELECT p_name, p_name_pinyin FROM roll_people"]
     for dataset, spec in linked.items():
@@ -289,6 +291,7 @@ def merge_roll_persons(con: duckdb.DuckDBPyConnection) -> int:
     materialise(con, "link", "roll_merge")
     changed = int(scalar(con, "SELECT count(*) FROM roll_merge"))
     materialise(con, "link", "roll_people_merged", name="roll_people")
+    materialise(con, "link", "roll_counts")  # persons merged: counted again
     return changed
 
 

@@ -80,7 +80,7 @@ def connect(work: Path) -> Any:
     """The stage's DuckDB, held to its share of the run's memory budget."""
     return budget.connect(work, settings.of_run(work).audit.resources)
 
-PREPARED = ("roll_people", "name_frequency", "rp_variants")
+PREPARED = ("roll_people", "name_frequency", "roll_counts", "rp_variants")
 RESULTS = ("findings", "findings_remove_list", "findings_add_list", "findings_checks",
            "findings_review_members", "findings_review_evidence", "rules_decisions",
            "history_households", "history_members")

@@ -1,21 +1,11 @@
 -- pair_features: both sides of each candidate pair, for scoring in Python (rapidfuzz, numpy).
--- inputs: pairs, evidence, roll_people, name_frequency. grain: pair. key: (record_id, member_key).
+-- inputs: pairs, evidence, roll_people, name_frequency, roll_counts. grain: pair.
+-- key: (record_id, member_key).
 -- name_n / pinyin_n: how many people in all loaded datasets carry the roll member's name / pinyin.
 -- roll_name_n: how many roll people carry the roll member's name; r_community_n, r_street_n,
 -- r_district_n: roll people in the member's community, street, district; roll_n: all of them
 -- (how many namesakes a place is expected to hold by chance: scoring.expected_namesakes);
 -- r_birth_n: roll people born on the member's birth date (probability.py: u of a birth date).
-WITH people AS (
-    SELECT DISTINCT person_key, p_name, district_code, street, community FROM roll_people
-),
-births AS (
-    SELECT birth, count(DISTINCT person_key) AS n FROM roll_people
-    WHERE birth IS NOT NULL GROUP BY birth
-),
-names AS (SELECT p_name, count(*) AS n FROM people WHERE p_name IS NOT NULL GROUP BY p_name),
-communities AS (SELECT district_code, street, community, count(*) AS n FROM people GROUP BY ALL),
-streets AS (SELECT district_code, street, count(*) AS n FROM people GROUP BY ALL),
-districts AS (SELECT district_code, count(*) AS n FROM people GROUP BY ALL)
 SELECT p.record_id,
        p.member_key,
        r.person_key,
@@ -39,19 +29,19 @@ SELECT p.record_id,
        coalesce(rs.n, 0) AS r_street_n,
        coalesce(rd.n, 0) AS r_district_n,
        coalesce(rb.n, 0) AS r_birth_n,
-       (SELECT count(*) FROM people) AS roll_n
+       (SELECT n FROM roll_counts WHERE kind = 'roll') AS roll_n
 FROM pairs AS p
 JOIN evidence AS e USING (record_id)
 JOIN roll_people AS r USING (member_key)
 LEFT JOIN name_frequency AS nf ON nf.key = r.p_name AND nf.kind = 'name'
 LEFT JOIN name_frequency AS pf ON pf.key = r.p_name_pinyin AND pf.kind = 'pinyin'
-LEFT JOIN names AS rn ON rn.p_name = r.p_name
-LEFT JOIN communities AS rc
-  ON rc.district_code IS NOT DISTINCT FROM r.district_code
- AND rc.street IS NOT DISTINCT FROM r.street AND rc.community IS NOT DISTINCT FROM r.community
-LEFT JOIN streets AS rs
-  ON rs.district_code IS NOT DISTINCT FROM r.district_code
- AND rs.street IS NOT DISTINCT FROM r.street
-LEFT JOIN districts AS rd ON rd.district_code IS NOT DISTINCT FROM r.district_code
-LEFT JOIN births AS rb ON rb.birth = r.birth
+LEFT JOIN roll_counts AS rn ON rn.kind = 'name' AND rn.key1 = r.p_name
+LEFT JOIN roll_counts AS rc
+  ON rc.kind = 'community' AND rc.key1 IS NOT DISTINCT FROM r.district_code
+ AND rc.key2 IS NOT DISTINCT FROM r.street AND rc.key3 IS NOT DISTINCT FROM r.community
+LEFT JOIN roll_counts AS rs
+  ON rs.kind = 'street' AND rs.key1 IS NOT DISTINCT FROM r.district_code
+ AND rs.key2 IS NOT DISTINCT FROM r.street
+LEFT JOIN roll_counts AS rd ON rd.kind = 'district' AND rd.key1 IS NOT DISTINCT FROM r.district_code
+LEFT JOIN roll_counts AS rb ON rb.kind = 'birth' AND rb.key1 = CAST(r.birth AS VARCHAR)
 ORDER BY p.record_id, p.member_key
