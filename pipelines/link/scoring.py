@@ -122,7 +122,6 @@ class Scored:
     corroborated: np.ndarray  # bool: enough independent agreement for a fuzzy link
     swapped: np.ndarray
     kinds: list[str]
-    sex_same: np.ndarray
     relation_level: np.ndarray  # 1 plausible, -1 implausible, 0 nothing to check
     relation_why: list[str]
     tier: np.ndarray  # TIER_CONFIRMED, TIER_PROBABLE or TIER_POSSIBLE (match_tiers)
@@ -143,7 +142,7 @@ class Scored:
         sub = frame.iloc[rows].reset_index(drop=True)
         words = explain(sub, self.id_level[rows], self.swapped[rows], self.name_level[rows],
                         [self.kinds[i] for i in rows], self.birth_level[rows],
-                        self.place_level[rows], self.sex_same[rows], self.relation_level[rows],
+                        self.place_level[rows], self.sex_level[rows] == 1, self.relation_level[rows],
                         [self.relation_why[i] for i in rows])
         # a link on name and place alone says how likely the name is there by chance
         place = {PLACE_COMMUNITY: "community", PLACE_STREET: "street",
@@ -326,7 +325,7 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
     corroborated = (id_level == ID_EXACT) | (name_agrees & np.isin(id_level, (ID_EDIT1, ID_EDIT2))
                                              ) | by_birth | place_only
     return Scored(weight, score, id_level, name_level, birth_level, place_level, corroborated,
-                  swapped, kinds, sex_same, relation_level, relation_why,
+                  swapped, kinds, relation_level, relation_why,
                   match_tiers(id_level, name_level, birth_level), expected, sex_level)
 
 
