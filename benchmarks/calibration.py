@@ -31,7 +31,14 @@ from benchmarks.common import city, machine
 from pipelines.config import load_config
 from pipelines.ingest.dataset import find_inputs, ingest_dataset
 from pipelines.io.duck import connect, load_table
-from pipelines.link.linker import decide, load_params, population, prepare, score_candidates
+from pipelines.link.linker import (
+    decide,
+    load_params,
+    match_probabilities,
+    population,
+    prepare,
+    score_candidates,
+)
 from pipelines.link.scoring import ID_EDIT1, TIER_NAMES
 
 BANDS = [0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999,
@@ -74,8 +81,9 @@ def city_pairs(households: int, seed: int) -> pd.DataFrame:
         if dataset not in found:
             continue
         frame, scored, _ = score_candidates(con, dataset, params, people, spec)
-        if scored is None or scored.probability is None:
+        if scored is None:
             continue
+        scored = match_probabilities(con, dataset, frame, scored, params)
         who = [person.get(int(k)) for k in frame["member_key"]]
         is_true = np.array([(dataset, r, p) in true_pairs
                             for r, p in zip(frame["record_id"], who, strict=True)])

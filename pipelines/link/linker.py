@@ -27,7 +27,7 @@ import yaml
 from pipelines.config import LinkSpec, merge
 from pipelines.ingest import ids, names
 from pipelines.io.duck import execute, scalar, table_names
-from pipelines.link import probability
+from pipelines.link import levels, probability
 from pipelines.link.scoring import (
     ID_EDIT1,
     ID_EXACT,
@@ -175,29 +175,57 @@ def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[
     max_twins = None if exempt else float(coincidence["max_sound_twins"])
     scored = score_pairs(frame, params, prior, people, PLACE_LEVELS[needed], max_expected,
                          max_twins)
-    return frame, match_probabilities(con, dataset, frame, scored, params), records
+    return frame, scored, records
+
+
+def seen_names(con: duckdb.DuckDBPyConnection) -> float:
+    """Everyone seen in the loaded datasets (the name frequencies' total), for u of a name."""
+    return max(float(scalar(con, "SELECT coalesce(sum(n), 0) FROM name_frequency "
+                                 "WHERE kind = 'name'")), 1.0)
+
+
+def _records_with_id(con: duckdb.DuckDBPyConnection) -> int:
+    return int(scalar(con, "SELECT count(*) FROM evidence WHERE p_id18 IS NOT NULL"))
 
 
 def match_probabilities(con: duckdb.DuckDBPyConnection, dataset: str, frame: pd.DataFrame,
                         scored: Scored, params: dict[str, Any]) -> Scored:
     """`scored` with each pair's match probability (probability.py), its parameters measured
-    from this dataset's same-ID pairs."""
+    from this dataset's same-ID pairs (every pair scored here: benchmarks/calibration.py)."""
     codes = scored.codes()
-    with_id = int(scalar(con, "SELECT count(*) FROM evidence WHERE p_id18 IS NOT NULL"))
-    seen = float(scalar(con, "SELECT coalesce(sum(n), 0) FROM name_frequency "
-                             "WHERE kind = 'name'"))
     cal = probability.measure(codes, scored.id_level == ID_EXACT,
-                              frame["record_id"].to_numpy(), with_id, params)
+                              frame["record_id"].to_numpy(), _records_with_id(con), params)
     over = dataset in params["calibration"]["prior_over_candidates"]
     p = probability.probabilities(frame, codes, scored.id_level == ID_VETO, cal, params,
-                                  max(seen, 1.0), over)
+                                  seen_names(con), over)
     return dataclasses.replace(scored, probability=p, calibration=cal)
 
 
-def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
-                 people: int, spec: LinkSpec | None = None) -> LinkStats:
-    """Link one evidence dataset (its link `spec`), or the roll with itself (no spec), and
-    create table `links_<dataset>`."""
+#: Columns of a pair that its match probability needs (probability.probabilities)
+_PROB_COLUMNS = ("record_id", "person_key", "roll_n", "name_n", "pinyin_n", "r_birth_n",
+                 "r_community_n", "r_street_n", "r_district_n")
+
+
+@dataclass
+class LinkPart:
+    """One dataset's records (all, or one partition of them) linked, before match
+    probabilities: what `finish` needs to complete the links of the whole dataset.
+
+    `pairs` holds every candidate pair of each record that links (a probability shares a record
+    between its candidates): _PROB_COLUMNS, `code_<field>` per levels.FIELDS, `veto`, `keep`
+    (the pair links), and for kept pairs `member_key`, `evidence` and `tier`.
+    """
+
+    stats: LinkStats
+    counts: probability.Counts | None = None
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def link_part(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
+              people: int, spec: LinkSpec | None = None) -> LinkPart:
+    """Block, score and decide the records of view `ev_base` (a dataset or a partition of it;
+    the roll with itself when `spec` is None). Every decision is the record's own, so a
+    record's links do not depend on which other records are linked beside it."""
     started = time.perf_counter()
     stats = LinkStats(dataset)
     frame, scored, stats.records = score_candidates(con, dataset, params, people, spec)
@@ -210,45 +238,105 @@ def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str,
             "SELECT pass, count(DISTINCT record_id) FROM pairs_candidates "
             "WHERE match_key > 3 AND block_n > ? GROUP BY match_key, pass ORDER BY match_key",
             [int(params["blocking"]["max_candidates"])]).fetchall()}
-        if stats.capped_by_pass:
-            log.warning("%s: records whose block was larger than %d roll members, left out of "
-                        "that pass: %s", dataset, int(params["blocking"]["max_candidates"]),
-                        stats.capped_by_pass)
     if scored is None:
-        load_arrow(con, f"links_{dataset}", LINKS_SCHEMA.empty_table())
         stats.seconds = time.perf_counter() - started
-        return stats
+        return LinkPart(stats)
     corroborated = scored.corroborated
     if spec is not None and spec.id_typo_corroborates:
         # a filing names the household: an ID one typo away within it is corroboration enough
         corroborated = corroborated | (scored.id_level == ID_EDIT1)
-    keep, ambiguous = decide(frame, scored.weight, scored.score, corroborated,
-                             scored.id_level, params)
-    stats.ambiguous_records = ambiguous
-    if scored.calibration is not None:
-        stats.calibration = scored.calibration.summary()
-    rows = np.flatnonzero(keep)
-    links = pd.DataFrame({
-        "dataset": dataset,
-        "record_id": frame["record_id"].to_numpy()[rows],
-        "member_key": frame["member_key"].to_numpy()[rows].astype(np.int64),
-        "score": np.round(scored.probability[rows] if scored.probability is not None
-                          else scored.score[rows], 4),
-        "evidence": scored.evidence(frame, rows),
-        "tier": scored.tier[rows],
-    })
-    load_arrow(con, f"links_{dataset}",
-               pa.Table.from_pandas(links, schema=LINKS_SCHEMA, preserve_index=False))
+    keep, stats.ambiguous_records = decide(frame, scored.weight, scored.score, corroborated,
+                                           scored.id_level, params)
+    codes = scored.codes()
+    record_ids = frame["record_id"].to_numpy()
+    counts = probability.count(codes, scored.id_level == ID_EXACT, record_ids,
+                               _records_with_id(con))
+    rows = np.flatnonzero(np.isin(record_ids, pd.unique(record_ids[keep])))
+    pairs = frame.iloc[rows][list(_PROB_COLUMNS)].reset_index(drop=True)
+    for name, code in codes.items():
+        pairs[f"code_{name}"] = code[rows]
+    pairs["veto"] = scored.id_level[rows] == ID_VETO
+    pairs["keep"] = keep[rows]
+    pairs["member_key"] = frame["member_key"].to_numpy()[rows].astype(np.int64)
+    evidence = np.full(len(rows), None, dtype=object)
+    evidence[keep[rows]] = scored.evidence(frame, np.flatnonzero(keep))
+    pairs["evidence"] = evidence
+    pairs["tier"] = scored.tier[rows]
+    stats.seconds = time.perf_counter() - started
+    return LinkPart(stats, counts, pairs)
+
+
+def _combine(dataset: str, parts: list[LinkStats]) -> LinkStats:
+    """The statistics of a dataset linked in partitions: each count summed."""
+    total = LinkStats(dataset)
+    for s in parts:
+        for name in ("records", "pairs", "ambiguous_records"):
+            setattr(total, name, getattr(total, name) + getattr(s, name))
+        for name in ("pairs_by_pass", "capped_by_pass"):
+            into = getattr(total, name)
+            for key, n in getattr(s, name).items():
+                into[key] = into.get(key, 0) + n
+        total.seconds += s.seconds
+    # passes in blocking order, as one partition lists them
+    order = {k: i for s in parts for i, k in enumerate(s.pairs_by_pass)}
+    total.pairs_by_pass = dict(sorted(total.pairs_by_pass.items(), key=lambda kv: order[kv[0]]))
+    return total
+
+
+def finish(dataset: str, parts: list[LinkPart], params: dict[str, Any], seen: float
+           ) -> tuple[pa.Table, LinkStats]:
+    """The links of a dataset (LINKS_SCHEMA) from its linked partitions, with match
+    probabilities measured over all of them; and the dataset's link statistics."""
+    stats = _combine(dataset, [p.stats for p in parts])
+    for part in parts:
+        if part.stats.capped_by_pass:
+            log.warning("%s: records whose block was larger than %d roll members, left out of "
+                        "that pass: %s", dataset, int(params["blocking"]["max_candidates"]),
+                        stats.capped_by_pass)
+            break
+    counted = [part.counts for part in parts if part.counts is not None]
+    frames = [part.pairs for part in parts if len(part.pairs)]
+    if not counted or not frames:
+        if counted:
+            stats.calibration = probability.calibrate(sum(counted[1:], counted[0]),
+                                                      params).summary()
+        return LINKS_SCHEMA.empty_table(), stats
+    cal = probability.calibrate(sum(counted[1:], counted[0]), params)
+    stats.calibration = cal.summary()
+    pairs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    codes = {f.name: pairs[f"code_{f.name}"].to_numpy() for f in levels.FIELDS}
+    over = dataset in params["calibration"]["prior_over_candidates"]
+    p = probability.probabilities(pairs, codes, pairs["veto"].to_numpy(bool), cal, params,
+                                  seen, over)
+    rows = np.flatnonzero(pairs["keep"].to_numpy(bool))
+    kept = pairs.iloc[rows]
+    links = pd.DataFrame({"dataset": dataset,
+                          "record_id": kept["record_id"].to_numpy(),
+                          "member_key": kept["member_key"].to_numpy(np.int64),
+                          "score": np.round(p[rows], 4),
+                          "evidence": kept["evidence"].to_numpy(),
+                          "tier": kept["tier"].to_numpy(np.int8)})
     stats.links = len(links)
     stats.records_linked = int(links["record_id"].nunique())
-    levels, counts = np.unique(scored.id_level[rows], return_counts=True)
-    names = ("exact", "edit1", "edit2", "different", "missing", "veto")
-    stats.by_id_level = {names[int(k)]: int(c) for k, c in zip(levels, counts, strict=True)}
-    tiers, counts = np.unique(scored.tier[rows], return_counts=True)
-    stats.by_tier = {TIER_NAMES[int(k)]: int(c) for k, c in zip(tiers, counts, strict=True)}
+    found, n = np.unique(kept["code_id"].to_numpy(), return_counts=True)
+    stats.by_id_level = {levels.ID.level(k).name: int(c) for k, c in zip(found, n, strict=True)}
+    found, n = np.unique(links["tier"].to_numpy(), return_counts=True)
+    stats.by_tier = {TIER_NAMES[int(k)]: int(c) for k, c in zip(found, n, strict=True)}
+    return pa.Table.from_pandas(links, schema=LINKS_SCHEMA, preserve_index=False), stats
+
+
+def link_dataset(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
+                 people: int, spec: LinkSpec | None = None) -> LinkStats:
+    """Link one evidence dataset (its link `spec`), or the roll with itself (no spec), in one
+    piece, and create table `links_<dataset>`."""
+    started = time.perf_counter()
+    part = link_part(con, dataset, params, people, spec)
+    table, stats = finish(dataset, [part], params, seen_names(con))
+    load_arrow(con, f"links_{dataset}", table)
     stats.seconds = time.perf_counter() - started
     log.info("linked %s: %d records, %d candidate pairs, %d links (%d ambiguous) in %.1fs",
-             dataset, stats.records, stats.pairs, stats.links, ambiguous, stats.seconds)
+             dataset, stats.records, stats.pairs, stats.links, stats.ambiguous_records,
+             stats.seconds)
     return stats
 
 

@@ -58,23 +58,68 @@ class Calibration:
                 "m": {f: {k: round(v, 4) for k, v in lv.items()} for f, lv in self.m.items()}}
 
 
-def measure(codes: Mapping[str, np.ndarray], labelled: np.ndarray, record_ids: np.ndarray,
-            records_with_id: int, params: Mapping[str, Any]) -> Calibration:
-    """m per field level from the labelled pairs (`labelled`: the same valid ID), and the
-    match rate: records with a same-ID candidate among the records that have a valid ID."""
+@dataclass(frozen=True)
+class Counts:
+    """What m and the match rate are measured from, summed over any split of a dataset's records
+    (the partitions of a link add up to the whole: decision 0011)."""
+
+    levels: dict[str, dict[str, int]]  # field -> level name -> labelled pairs at that level
+    labelled_pairs: int
+    matched_records: int  # records with a labelled pair
+    records_with_id: int
+
+    def __add__(self, other: Counts) -> Counts:
+        levels = {f: {lv: n + other.levels[f][lv] for lv, n in by.items()}
+                  for f, by in self.levels.items()}
+        return Counts(levels, self.labelled_pairs + other.labelled_pairs,
+                      self.matched_records + other.matched_records,
+                      self.records_with_id + other.records_with_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"levels": self.levels, "labelled_pairs": self.labelled_pairs,
+                "matched_records": self.matched_records, "records_with_id": self.records_with_id}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Counts:
+        return cls({f: {lv: int(n) for lv, n in by.items()} for f, by in data["levels"].items()},
+                   int(data["labelled_pairs"]), int(data["matched_records"]),
+                   int(data["records_with_id"]))
+
+
+def count(codes: Mapping[str, np.ndarray], labelled: np.ndarray, record_ids: np.ndarray,
+          records_with_id: int) -> Counts:
+    """The labelled pairs (`labelled`: the same valid ID) per field level, and the records that
+    have one, among `records_with_id` records with a valid ID."""
+    levels_seen: dict[str, dict[str, int]] = {}
+    for f in MEASURED:
+        seen = codes[f.name][labelled]
+        levels_seen[f.name] = {lv.name: int((seen == lv.code).sum())
+                               for lv in f.levels if lv.name not in _SILENT}
+    matched = len(pd.unique(record_ids[labelled])) if labelled.any() else 0
+    return Counts(levels_seen, int(labelled.sum()), matched, int(records_with_id))
+
+
+def calibrate(counts: Counts, params: Mapping[str, Any]) -> Calibration:
+    """m per field level, smoothed towards the configured m, and the match rate."""
     cal = params["calibration"]
     alpha = float(cal["pseudo_count"])
     m: dict[str, dict[str, float]] = {}
     for f in MEASURED:
         default = cal["m"][f.name]
-        counted = [lv for lv in f.levels if lv.name not in _SILENT]
-        seen = codes[f.name][labelled]
-        n = sum(int((seen == lv.code).sum()) for lv in counted)
-        m[f.name] = {lv.name: (int((seen == lv.code).sum()) + alpha * float(default[lv.name]))
-                     / (n + alpha) for lv in counted}
-    matched = len(pd.unique(record_ids[labelled])) if labelled.any() else 0
-    rate = (matched + 1.0) / (max(records_with_id, matched) + 2.0)
-    return Calibration(m, rate, int(labelled.sum()), int(records_with_id))
+        by_level = counts.levels[f.name]
+        n = sum(by_level.values())
+        m[f.name] = {lv: (k + alpha * float(default[lv])) / (n + alpha)
+                     for lv, k in by_level.items()}
+    matched = counts.matched_records
+    rate = (matched + 1.0) / (max(counts.records_with_id, matched) + 2.0)
+    return Calibration(m, rate, counts.labelled_pairs, counts.records_with_id)
+
+
+def measure(codes: Mapping[str, np.ndarray], labelled: np.ndarray, record_ids: np.ndarray,
+            records_with_id: int, params: Mapping[str, Any]) -> Calibration:
+    """m per field level from the labelled pairs (`labelled`: the same valid ID), and the
+    match rate: records with a same-ID candidate among the records that have a valid ID."""
+    return calibrate(count(codes, labelled, record_ids, records_with_id), params)
 
 
 def _u(frame: pd.DataFrame, field: levels.Field, seen: float, cal: Mapping[str, Any]
