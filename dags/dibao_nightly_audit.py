@@ -1,7 +1,8 @@
 """Nightly 低保 audit: the stages of `dibao-audit run` as Airflow tasks.
 
 locate -> plan -> ingest (one mapped task per dataset present) -> validate (Great Expectations) ->
-link_roll (the roll linked with itself) -> link (one mapped task per cross-reference dataset) ->
+link_roll (the roll linked with itself; large registers split into partitions) -> link (one
+mapped task per cross-reference dataset or partition, on any Celery worker) -> merge_links ->
 rules -> write_audit ->
 review_import (into the review app when $DIBAO_REVIEW_DATABASE_URL is set; skipped otherwise).
 Tasks pass paths only; tables go through Parquet files in <output_dir>/.work/<as_of>/.
@@ -123,15 +124,21 @@ with DAG(
 
         return nightly.link_roll(run)
 
-    @task(map_index_template="{{ dataset_name }}")
-    def link(run: dict[str, str], dataset: str) -> str:
+    @task(map_index_template="{{ piece_name }}")
+    def link(run: dict[str, str], piece: str) -> str:
         from pipelines.run import nightly
 
-        get_current_context()["dataset_name"] = dataset  # type: ignore[typeddict-unknown-key]
-        return nightly.link(run, dataset)
+        get_current_context()["piece_name"] = piece  # type: ignore[typeddict-unknown-key]
+        return nightly.link(run, piece)
 
     @task(trigger_rule=TriggerRule.NONE_FAILED)  # runs when there is nothing to link
-    def rules(run: dict[str, str], linkable: list[str]) -> str:
+    def merge_links(run: dict[str, str], pieces: list[str]) -> list[str]:
+        from pipelines.run import nightly
+
+        return nightly.merge_links(run)
+
+    @task
+    def rules(run: dict[str, str], linked: list[str]) -> str:
         from pipelines.run import nightly
 
         return nightly.rules(run)
@@ -160,7 +167,7 @@ with DAG(
 
     run = locate()
     ingested = ingest.partial(run=run).expand(dataset=plan(run))
-    linkable = link_roll(run, validate(run, ingested))
-    findings = rules(run, linkable)
-    link.partial(run=run).expand(dataset=linkable) >> findings
-    review_import(run, write_audit(run, findings))
+    pieces = link_roll(run, validate(run, ingested))
+    merged = merge_links(run, pieces)
+    link.partial(run=run).expand(piece=pieces) >> merged
+    review_import(run, write_audit(run, rules(run, merged)))

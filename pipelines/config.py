@@ -117,6 +117,10 @@ class ResourcesConfig(_Model):
     # processes that ingest and link datasets side by side in `dibao-audit run`; empty: one per
     # CPU, at most 2, once the input files reach 20 MB (each may use the whole memory budget)
     workers: int | None = Field(default=None, ge=1)
+    # records of an evidence dataset linked in one piece: a dataset with more is split into
+    # partitions linked side by side (mapped tasks on the Celery workers in the DAG, worker
+    # processes in `run`) and merged; the links do not depend on it (decision 0011)
+    partition_records: int = Field(default=2_000_000, ge=1)
 
     @field_validator("memory_limit")
     @classmethod

@@ -1,11 +1,12 @@
 """The docker-compose topology as plain processes: Airflow 3 with the CeleryExecutor.
 
-The api-server, scheduler, dag-processor and one Celery worker run as child processes against
+The api-server, scheduler, dag-processor and two Celery workers run as child processes against
 the machine's PostgreSQL (metadata and Celery results, a database of this test's own) and Redis
 (broker, one DB number flushed before and after) on loopback. Workers reach the api-server
 through the Execution API with the shared JWT secret, as in docker-compose.yml. The test
-triggers the nightly DAG on a small generated city through the REST API, waits for success, and
-checks that the tasks ran on the Celery worker and that findings.csv equals the CLI's.
+triggers the nightly DAG on a small generated city through the REST API, its large registers
+linked in partitions, waits for success, and checks that the tasks ran on both Celery workers
+and that findings.csv equals that of the CLI's single-process run.
 
 Every process runs in its own process group and is ended in the fixture's teardown; the
 database is dropped and the Redis DB flushed, pass or fail. Nothing listens beyond 127.0.0.1:
@@ -43,7 +44,10 @@ PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 REDIS_DB = 5
 AIRFLOW = [sys.executable, "-m", "airflow"]
 START_TIMEOUT = 120.0
-RUN_TIMEOUT = 360.0
+RUN_TIMEOUT = 480.0
+WORKERS = ("worker-a", "worker-b")
+#: registers of more than this many records are linked in partitions (mapped tasks)
+PARTITION_RECORDS = 400
 
 
 def _free_port() -> int:
@@ -197,9 +201,10 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
                       str(api_port), "--workers", "1")
         cluster.start("scheduler", "scheduler")
         cluster.start("dag-processor", "dag-processor")
-        cluster.start("worker", "celery", "worker", "--concurrency", "2", "--skip-serve-logs",
-                      "--celery-hostname", f"{dbname}@%h", "--without-mingle",
-                      "--without-gossip")
+        for worker in WORKERS:  # two workers, as two machines would run them
+            cluster.start(worker, "celery", "worker", "--concurrency", "1", "--skip-serve-logs",
+                          "--celery-hostname", f"{worker}.{dbname}@%h", "--without-mingle",
+                          "--without-gossip")
         yield cluster
     finally:
         cluster.stop()
@@ -224,8 +229,9 @@ def test_nightly_dag_runs_on_celery_workers_like_the_cli(cluster: Cluster,
           lambda: client.get("/api/v2/monitor/health").status_code == 200)
     _wait("the scheduler health check", cluster,
           lambda: httpx.get(cluster.scheduler_health, timeout=5).status_code == 200)
-    _wait("the Celery worker", cluster,
-          lambda: " ready." in cluster.log("worker").read_text(errors="replace"))
+    for worker in WORKERS:
+        _wait(f"the Celery {worker}", cluster,
+              lambda w=worker: " ready." in cluster.log(w).read_text(errors="replace"))
     _wait("the dag-processor to parse the DAG", cluster,
           lambda: client.get(f"/api/v2/dags/{DAG_ID}").status_code == 200)
     errors = client.get("/api/v2/importErrors").json()
@@ -234,7 +240,11 @@ def test_nightly_dag_runs_on_celery_workers_like_the_cli(cluster: Cluster,
     assert client.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).status_code == 200
     out = tmp_path / "airflow_out"
     run_id = f"celery_test_{secrets.token_hex(4)}"
-    conf = {"input_dir": str(city), "output_dir": str(out), "as_of": AS_OF}
+    config = tmp_path / "partitions.yaml"
+    config.write_text(f"resources:\n  partition_records: {PARTITION_RECORDS}\n",
+                      encoding="utf-8")
+    conf = {"input_dir": str(city), "output_dir": str(out), "as_of": AS_OF,
+            "config_file": str(config)}
     posted = client.post(f"/api/v2/dags/{DAG_ID}/dagRuns",
                          json={"dag_run_id": run_id, "logical_date": None, "conf": conf})
     assert posted.status_code == 200, posted.text
@@ -266,18 +276,27 @@ def test_nightly_dag_runs_on_celery_workers_like_the_cli(cluster: Cluster,
     assert tis and all(state == "success" for _, _, state, _, _ in tis), tis
     mapped = {(task, index) for task, index, *_ in tis if index >= 0}
     assert len({i for t, i in mapped if t == "ingest"}) >= 5, tis
-    assert any(t == "link" for t, _ in mapped), tis
+    linked = sorted(i for t, i in mapped if t == "link")
+    # more link pieces than datasets: the registers of more than PARTITION_RECORDS records
+    # were linked in partitions, one mapped task each
+    pieces = json.loads((out / AS_OF / "manifest.json").read_text(encoding="utf-8"))["linkage"]
+    assert len(linked) == sum(s["pieces"] for s in pieces if s["dataset"] != "roll"), tis
+    assert len(linked) > len(pieces) - 1 and max(s["pieces"] for s in pieces) >= 3, pieces
     # every task instance went through Celery: a Celery task id, the default queue, and a
     # SUCCESS result in the Celery result backend
     for task, index, _, queue, celery_id in tis:
         assert queue == "default" and celery_id, (task, index, queue, celery_id)
         assert celery.get(celery_id) == "SUCCESS", (task, index, celery_id)
     # and the worker's log shows it executing each of them, mapped tasks one by one
-    executed = [line for line in cluster.log("worker").read_text(errors="replace").splitlines()
-                if "Executing workload in Celery" in line]
+    executed = {w: [line for line in cluster.log(w).read_text(errors="replace").splitlines()
+                    if "Executing workload in Celery" in line] for w in WORKERS}
     for task, index, _, _, celery_id in tis:
         path = f"run_id={run_id}/task_id={task}/" + (f"map_index={index}/" if index >= 0 else "")
-        assert any(f"[{celery_id}]" in line and path in line for line in executed), path
+        assert any(f"[{celery_id}]" in line and path in line
+                   for lines in executed.values() for line in lines), path
+    # both workers linked pieces
+    for worker, lines in executed.items():
+        assert any("task_id=link/" in line for line in lines), (worker, lines)
 
     assert (out / AS_OF / "findings.csv").read_bytes() == (cli_out / "findings.csv").read_bytes()
     assert json.loads((out / AS_OF / "manifest.json").read_text(encoding="utf-8"))["findings"] \

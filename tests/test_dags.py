@@ -113,8 +113,9 @@ def test_dag_imports_cleanly_with_its_contract(airflow_env: dict[str, str]) -> N
     assert graph["plan"] == ["ingest"]
     assert graph["ingest"] == ["validate"]
     assert graph["validate"] == ["link_roll"]
-    assert graph["link_roll"] == ["link", "rules"]
-    assert graph["link"] == ["rules"]
+    assert graph["link_roll"] == ["link", "merge_links"]
+    assert graph["link"] == ["merge_links"]
+    assert graph["merge_links"] == ["rules"]
     assert graph["rules"] == ["write_audit"]
     assert graph["write_audit"] == ["review_import"]
     mapped = {t.task_id for t in dag.tasks if getattr(t, "is_mapped", False)}

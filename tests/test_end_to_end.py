@@ -84,6 +84,30 @@ def test_one_worker_and_two_give_the_same_outputs(city: Path, audit: Path, tmp_p
 
 
 @pytest.mark.slow
+def test_partitioned_links_give_the_same_outputs(city: Path, audit: Path, tmp_path: Path
+                                                 ) -> None:
+    # registers of more than 1,500 records linked in partitions, two at a time, then merged:
+    # every record's links, and the probabilities measured over each whole dataset, as in one
+    config = tmp_path / "parts.yaml"
+    config.write_text("resources:\n  workers: 2\n  partition_records: 1500\n", encoding="utf-8")
+    split = tmp_path / "split" / AS_OF
+    assert main(["run", "--input", str(city), "--output", str(split), "--as-of", AS_OF,
+                 "--config", str(config)]) == 0
+    for name in (*OUTPUTS, "changes.csv", "summary_by_street.csv"):
+        assert (audit / name).read_bytes() == (split / name).read_bytes(), name
+    linkage = [json.loads((d / "manifest.json").read_text(encoding="utf-8"))["linkage"]
+               for d in (audit, split)]
+    pieces = {s["dataset"]: s["pieces"] for s in linkage[1]}
+    assert pieces["property"] > 2 and pieces["vehicles"] > 1, pieces
+    assert set(pieces.values()) - {1}, pieces
+    for stats in linkage:
+        for dataset in stats:
+            dataset.pop("seconds")
+            dataset.pop("pieces")
+    assert linkage[0] == linkage[1]
+
+
+@pytest.mark.slow
 def test_missing_dataset_skips_its_checks_and_says_why(city: Path, tmp_path: Path) -> None:
     partial = tmp_path / "partial"
     partial.mkdir()

@@ -83,6 +83,8 @@ class LinkStats:
     capped_by_pass: dict[str, int] = field(default_factory=dict)
     # what the match probabilities were measured from (probability.Calibration.summary)
     calibration: dict[str, Any] = field(default_factory=dict)
+    # partitions the records were linked in (resources.partition_records)
+    pieces: int = 1
     seconds: float = 0.0
 
 
@@ -288,6 +290,7 @@ def finish(dataset: str, parts: list[LinkPart], params: dict[str, Any], seen: fl
     """The links of a dataset (LINKS_SCHEMA) from its linked partitions, with match
     probabilities measured over all of them; and the dataset's link statistics."""
     stats = _combine(dataset, [p.stats for p in parts])
+    stats.pieces = max(len(parts), 1)
     for part in parts:
         if part.stats.capped_by_pass:
             log.warning("%s: records whose block was larger than %d roll members, left out of "

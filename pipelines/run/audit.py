@@ -64,7 +64,7 @@ def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, de
     order is raised once all have finished, so the message does not depend on timing."""
     count = workers(work)
     if count <= 1 or len(items) <= 1:
-        for item in progress(items, desc=desc, unit="dataset"):
+        for item in progress(items, desc=desc, unit="part"):
             stage(item, work)
         return
     context = multiprocessing.get_context("forkserver")
@@ -73,7 +73,7 @@ def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, de
                              initargs=(logging.getLogger().getEffectiveLevel(),)) as pool:
         futures: dict[Future[str], str] = {pool.submit(stage, item, work): item
                                            for item in items}
-        for _ in progress(as_completed(futures), desc=desc, unit="dataset", total=len(items)):
+        for _ in progress(as_completed(futures), desc=desc, unit="part", total=len(items)):
             pass
     failed = [(items.index(futures[f]), f.exception()) for f in futures if f.exception()]
     if failed:
@@ -100,7 +100,8 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
                 stages.validate_all(work, day)
             with _step("link"):
                 stages.link_roll(work)
-                each(stages.link_one, stages.linkable(work), work, "link")
+                each(stages.link_piece, stages.link_pieces(work), work, "link")
+                stages.merge_links(work)
             with _step("rules"):
                 stages.apply_rules_stage(work, day, debug_dir)
             with _step("outputs"):

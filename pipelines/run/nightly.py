@@ -98,10 +98,12 @@ def failure_report(context: Mapping[str, Any], cause: BaseException) -> dict[str
     """Which run, task and dataset failed, from a task's failure context."""
     ti = context["ti"]
     dataset = getattr(cause, "dataset", None)
-    map_index = int(getattr(ti, "map_index", -1) or -1)
+    index = getattr(ti, "map_index", None)
+    map_index = -1 if index is None else int(index)
     if dataset is None and map_index >= 0 and ti.task_id in ("ingest", "link"):
         names = ti.xcom_pull(task_ids="plan" if ti.task_id == "ingest" else "link_roll")
-        dataset = list(names)[map_index] if names and map_index < len(names) else None
+        if names and map_index < len(names):  # a link piece 'vehicles#1' is of vehicles
+            dataset = str(list(names)[map_index]).partition("#")[0]
     return {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id,
             "map_index": map_index, "try_number": getattr(ti, "try_number", None),
             "dataset": dataset, "error": type(cause).__name__}
@@ -192,14 +194,20 @@ def validate(run: Mapping[str, str]) -> str:
 
 
 def link_roll(run: Mapping[str, str]) -> list[str]:
-    """Prepare the roll's people; the evidence datasets to link (one mapped task each)."""
+    """Prepare the roll's people; the pieces to link (one mapped task each): every evidence
+    dataset, a large one as several partitions ('vehicles#0', 'vehicles#1')."""
     stages.link_roll(_work(run))
-    return stages.linkable(run["work_dir"])
+    return stages.link_pieces(run["work_dir"])
 
 
-def link(run: Mapping[str, str], dataset: str) -> str:
-    """Link one evidence dataset; the path of its links_ Parquet file."""
-    return stages.link_one(dataset, _work(run))
+def link(run: Mapping[str, str], piece: str) -> str:
+    """Link one evidence dataset or partition; the path of its pairs file."""
+    return stages.link_piece(piece, _work(run))
+
+
+def merge_links(run: Mapping[str, str]) -> list[str]:
+    """Merge the linked pieces into each dataset's links; the paths of the links files."""
+    return stages.merge_links(_work(run))
 
 
 def rules(run: Mapping[str, str]) -> str:

@@ -4,8 +4,8 @@ Each stage takes plain paths and strings, reads its inputs from the run's work f
 workdir.py) and writes its results there, returning paths (JSON-serialisable, for XCom). A stage
 replaces what it writes, so a retry or a re-run gives the same files. Order:
 
-    discover -> ingest_one (per dataset) -> validate_all -> link_roll -> link_one (per
-    dataset in linkable()) -> apply_rules_stage -> publish
+    discover -> ingest_one (per dataset) -> validate_all -> link_roll -> link_piece (per
+    dataset or partition in link_pieces()) -> merge_links -> apply_rules_stage -> publish
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import pyarrow.parquet as pq
 import yaml
 
 from pipelines.errors import InputError
@@ -28,7 +29,7 @@ from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
 from pipelines.io.duck import dump_tables, stage_tables
 from pipelines.io.output import move_into_place, output_lock, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
-from pipelines.link import linker
+from pipelines.link import linker, probability
 from pipelines.outputs import history
 from pipelines.outputs.evidence import build_review_bundle
 from pipelines.outputs.manifest import (
@@ -58,16 +59,17 @@ from pipelines.validate.quality import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def _budgeted(name: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
+def _budgeted(name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Run a stage within the run's memory budget (budget.py): `name` may name the stage's
     `dataset` argument ('ingest {dataset}')."""
-    def wrap(stage: Callable[..., str]) -> Callable[..., str]:
+    def wrap(stage: Callable[..., T]) -> Callable[..., T]:
         signature = inspect.signature(stage)
 
         @functools.wraps(stage)
-        def run(*args: Any, **kwargs: Any) -> str:
+        def run(*args: Any, **kwargs: Any) -> T:
             given = signature.bind(*args, **kwargs).arguments
             resources = settings.of_run(given["work_dir"]).audit.resources
             with budget.budget(name.format_map(given), resources):
@@ -190,6 +192,8 @@ def link_roll(work_dir: str | Path) -> str:
         log.info("roll: %d rows with a damaged ID joined to the same person elsewhere", merged)
     for name in PREPARED:
         save_table(con, name, work / f"{name}.parquet")
+    write_json(work / PIECES,
+               _partition(con, work, settings.of_run(work).audit.resources.partition_records))
     save_table(con, "links_roll", work / "links_roll.parquet")
     write_json(work / "links_roll.json", asdict(stats))
     record_time(work, "link_roll", "all", time.perf_counter() - started)
@@ -204,22 +208,115 @@ def linkable(work_dir: str | Path) -> list[str]:
             if all(f"norm_{t}" in present for t in (d, *spec.also))]
 
 
-@_budgeted("link {dataset}")
-def link_one(dataset: str, work_dir: str | Path) -> str:
-    """Link one evidence dataset to the prepared roll; the path of links_<dataset>.parquet."""
+#: the pieces link_piece links, written by link_roll: a dataset, or one partition of it
+PIECES = "link_pieces.json"
+
+
+def _split(piece: str) -> tuple[str, int | None]:
+    """'vehicles' -> ('vehicles', None); 'vehicles#1' -> ('vehicles', 1)."""
+    dataset, _, part = piece.partition("#")
+    return dataset, (int(part) if part else None)
+
+
+def _partition(con: Any, work: Path, per_part: int) -> list[str]:
+    """Split every linkable dataset of more than `per_part` records into partitions (Parquet
+    files by a hash of the row, `COPY ... PARTITION_BY`); the pieces to link."""
+    pieces: list[str] = []
+    for dataset in linkable(work):
+        records = int(con.execute(f'SELECT count(*) FROM "norm_{dataset}"').fetchone()[0])
+        parts = max(1, -(-records // per_part))
+        if parts == 1:
+            pieces.append(dataset)
+            continue
+        folder = work / "parts" / dataset
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        target = folder.as_posix().replace("'", "''")
+        con.execute(f'COPY (SELECT *, hash(_row) % {parts} AS part FROM "norm_{dataset}") '
+                    f"TO '{target}' (FORMAT parquet, PARTITION_BY (part))").fetchall()
+        pieces.extend(f"{dataset}#{i}" for i in range(parts))
+        log.info("%s: %d records linked in %d partitions", dataset, records, parts)
+    return pieces
+
+
+def link_pieces(work_dir: str | Path) -> list[str]:
+    """What link_piece links in this run, in the linker's order (link_roll decides)."""
+    pieces: list[str] = read_json(Path(work_dir) / PIECES)
+    return pieces
+
+
+def _piece_files(work: Path, piece: str) -> tuple[Path, Path]:
+    label = piece.replace("#", ".")
+    return work / "parts" / f"pairs_{label}.parquet", work / "parts" / f"part_{label}.json"
+
+
+@_budgeted("link {piece}")
+def link_piece(piece: str, work_dir: str | Path) -> str:
+    """Link one evidence dataset, or one partition of it ('vehicles#1'), to the prepared roll:
+    its records' decisions, before the match probabilities merge_links measures over the whole
+    dataset. The path of its pairs file."""
     started = time.perf_counter()
     work = Path(work_dir)
+    dataset, part = _split(piece)
     params = settings.of_run(work).params
     con = connect(work)
     spec = settings.of_run(work).audit.linked()[dataset]
-    _load_norm(con, work, [dataset, *spec.also])
+    _load_norm(con, work, list(spec.also))
+    if part is None:
+        load_parquet(con, f"norm_{dataset}", work / f"norm_{dataset}.parquet")
+    else:
+        files = (work / "parts" / dataset).as_posix().replace("'", "''") + "/*/*.parquet"
+        con.execute(f'CREATE OR REPLACE TABLE "norm_{dataset}" AS SELECT * EXCLUDE (part) '
+                    f"FROM read_parquet('{files}', hive_partitioning = true) "
+                    f"WHERE part = {part} ORDER BY _row").fetchall()
     for name in PREPARED:
         load_parquet(con, name, work / f"{name}.parquet")
-    stats = linker.link_dataset(con, dataset, params, linker.population(con, params), spec)
-    target = save_table(con, f"links_{dataset}", work / f"links_{dataset}.parquet")
-    write_json(work / f"links_{dataset}.json", asdict(stats))
-    record_time(work, "link", dataset, time.perf_counter() - started)
-    return str(target)
+    result = linker.link_part(con, dataset, params, linker.population(con, params), spec)
+    pairs_file, facts_file = _piece_files(work, piece)
+    pairs_file.parent.mkdir(parents=True, exist_ok=True)
+    write_frame(pairs_file, result.pairs)
+    write_json(facts_file, {
+        "stats": asdict(result.stats), "seen": linker.seen_names(con),
+        "counts": None if result.counts is None else result.counts.to_json()})
+    log.info("linked %s: %d records, %d candidate pairs", piece, result.stats.records,
+             result.stats.pairs)
+    record_time(work, "link", piece.replace("#", "."), time.perf_counter() - started)
+    return str(pairs_file)
+
+
+@_budgeted("merge links")
+def merge_links(work_dir: str | Path) -> list[str]:
+    """Merge the linked pieces of every dataset: match probabilities measured over all of a
+    dataset's records, links_<dataset>.parquet and .json. The paths of the links files."""
+    started = time.perf_counter()
+    work = Path(work_dir)
+    params = settings.of_run(work).params
+    by_dataset: dict[str, list[str]] = {}
+    for piece in link_pieces(work):
+        by_dataset.setdefault(_split(piece)[0], []).append(piece)
+    written: list[str] = []
+    for dataset, pieces in by_dataset.items():
+        parts: list[linker.LinkPart] = []
+        seen = 1.0
+        for piece in pieces:
+            pairs_file, facts_file = _piece_files(work, piece)
+            facts = read_json(facts_file)
+            seen = float(facts["seen"])
+            counts = facts["counts"]
+            parts.append(linker.LinkPart(
+                linker.LinkStats(**facts["stats"]),
+                None if counts is None else probability.Counts.from_json(counts),
+                read_frame(pairs_file)))
+        table, stats = linker.finish(dataset, parts, params, seen)
+        target = work / f"links_{dataset}.parquet"
+        pq.write_table(table, target)
+        write_json(work / f"links_{dataset}.json", asdict(stats))
+        log.info("linked %s: %d records in %d piece(s), %d candidate pairs, %d links "
+                 "(%d ambiguous)", dataset, stats.records, len(pieces), stats.pairs,
+                 stats.links, stats.ambiguous_records)
+        written.append(str(target))
+    record_time(work, "link", "merge", time.perf_counter() - started)
+    return written
 
 
 def _load_linked(con: Any, work: Path) -> None:
@@ -343,5 +440,6 @@ def record_failure(failed_dir: str | Path, as_of: str, exc: BaseException,
     return path
 
 
-__all__ = ["InputError", "apply_rules_stage", "datasets", "discover", "ingest_one", "link_one",
-           "link_roll", "linkable", "record_failure", "validate_all", "write_audit"]
+__all__ = ["InputError", "apply_rules_stage", "datasets", "discover", "ingest_one", "link_piece",
+           "link_pieces", "link_roll", "linkable", "merge_links", "record_failure",
+           "validate_all", "write_audit"]

@@ -7,6 +7,10 @@ Layout (one folder per audit date; tables keep their stage names):
     ingest_<dataset>.json         source facts (checksum, encoding, counts, notes, reasons)
     quality/                      validation results, data docs, quarantined rows
     roll_people.parquet, name_frequency.parquet, rp_variants.parquet   prepared once
+    link_pieces.json              what link_piece links: every dataset, a large one in partitions
+    parts/<dataset>/part=<i>/     a large dataset's partitions (COPY ... PARTITION_BY)
+    parts/pairs_<piece>.parquet   a piece's linked records before match probabilities,
+    parts/part_<piece>.json       and its link statistics and calibration counts
     links_<dataset>.parquet       links of one dataset (links_roll for the roll with itself)
     links_<dataset>.json          what linking that dataset did
     findings*.parquet             the rules' results
