@@ -18,9 +18,11 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.config import AuditConfig, DatasetSpec
 from pipelines.ingest import dates, divisions, ids, names, phones
+from pipelines.ingest.distinct import as_series
 from pipelines.io.readers import ROW
 
 DATE = pd.ArrowDtype(pa.date32())
@@ -41,6 +43,9 @@ def _vocab_key(value: str) -> str:
     return "".join(unicodedata.normalize("NFKC", value).split())
 
 
+_NUMBER_NOISE = r"[,\s\v\x1c-\x1f\x85\x{1680}\x{2028}\x{2029}]|元$|万元$"
+
+
 def parse_decimal(values: pd.Series) -> pd.Series:
     """Numbers as departments write them: '1,234.5', '１２００', '800元', ' 3 '."""
     # map() over an all-NULL column returns a null-typed series: cast back to text, so a column
@@ -52,7 +57,10 @@ def parse_decimal(values: pd.Series) -> pd.Series:
         text = text.copy()
         text.loc[wide] = pd.Series([unicodedata.normalize("NFKC", v) for v in text[wide].tolist()],
                                    index=text.index[wide], dtype="string")
-    text = text.str.replace(r"[,\s]|元$|万元$", "", regex=True)
+    # separators, white space (as Python's \s: RE2's leaves some out) and a unit, in Arrow
+    cleaned = pc.replace_substring_regex(pa.array(text, type=pa.large_string()),
+                                         pattern=_NUMBER_NOISE, replacement="")
+    text = pd.Series(pd.arrays.ArrowStringArray(cleaned), index=values.index)
     return pd.to_numeric(text, errors="coerce").astype("Float64")
 
 
@@ -78,10 +86,7 @@ def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
         values = frame[column]
         present = values.notna()
         if col.type == "date":
-            parsed = pd.Series(dates.parse_dates(values.tolist()).tolist(), index=frame.index,
-                               dtype="object")
-            out[column] = pd.Series(parsed.where(parsed.notna(), None).tolist(),
-                                    index=frame.index, dtype=DATE)
+            out[column] = as_series(dates.date_column(values), frame.index)
             _note(notes, dataset, column, "date not recognised", present & out[column].isna(),
                   frame)
         elif col.type == "decimal":
@@ -97,11 +102,9 @@ def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
                   present & out[column].isna(), frame)
             out[column] = _in_range(out[column], col.range, notes, dataset, column, frame)
         elif col.type == "phone":
-            normalised = phones.normalise_phones(values.tolist())
-            out[f"{column}_norm"] = pd.Series(normalised["phone_norm"].tolist(),
-                                              index=frame.index, dtype="string")
-            out[f"{column}_kind"] = pd.Series(normalised["phone_kind"].tolist(),
-                                              index=frame.index, dtype="string")
+            normalised = phones.phone_columns(values)
+            out[f"{column}_norm"] = as_series(normalised["phone_norm"], frame.index)
+            out[f"{column}_kind"] = as_series(normalised["phone_kind"], frame.index)
             _note(notes, dataset, column, "phone number not recognised",
                   present & out[f"{column}_norm"].isna(), frame)
         if col.vocab is not None:
@@ -118,8 +121,8 @@ def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
             digits = values.str.replace(r"[\s\-]", "", regex=True)
             out["bank_account_norm"] = digits.where(digits.str.fullmatch(r"\d{8,30}"))
         if column == "district":
-            codes = divisions.district_codes(values.tolist(), config.city.code)
-            out["district_code"] = pd.Series(list(codes), index=frame.index, dtype="string")
+            out["district_code"] = as_series(
+                divisions.district_column(values, config.city.code), frame.index)
             _note(notes, dataset, column, "district not recognised",
                   present & out["district_code"].isna(), frame)
     if spec.person is not None:
@@ -134,21 +137,20 @@ def _add_person(out: pd.DataFrame, frame: pd.DataFrame, dataset: str, spec: Data
     index = frame.index
     if person.name is not None:
         out["p_name_raw"] = frame[person.name]
-        normalised = names.normalise_names(frame[person.name].tolist())
-        out["p_name"] = pd.Series(normalised["name_norm"].tolist(), index=index, dtype="string")
-        out["p_name_pinyin"] = pd.Series(normalised["name_pinyin"].tolist(), index=index,
-                                         dtype="string")
+        normalised = names.name_columns(frame[person.name])
+        out["p_name"] = as_series(normalised["name_norm"], index)
+        out["p_name_pinyin"] = as_series(normalised["name_pinyin"], index)
     else:
         out["p_name"] = pd.Series([None] * len(index), index=index, dtype="string")
         out["p_name_raw"] = out["p_name"]
         out["p_name_pinyin"] = out["p_name"]
     assert person.id is not None
-    repaired = ids.repair_ids(frame[person.id].tolist())
+    repaired = ids.id_columns(frame[person.id])
     for target, source in (("p_id18", "id18"), ("p_id_clean", "id_clean"),
                            ("p_id_status", "id_status"), ("p_sex", "id_sex"),
                            ("p_region", "id_region")):
-        out[target] = pd.Series(repaired[source].tolist(), index=index, dtype="string")
-    id_birth = pd.Series(repaired["id_birth_date"].tolist(), index=index, dtype=DATE)
+        out[target] = as_series(repaired[source], index)
+    id_birth = as_series(repaired["id_birth_date"], index)
     if person.birth_date is not None:
         out["p_birth_date"] = out[person.birth_date].fillna(id_birth)
     else:

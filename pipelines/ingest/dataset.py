@@ -11,7 +11,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.config import AuditConfig, DatasetSpec, normalise_header
 from pipelines.errors import InputError
@@ -211,11 +214,24 @@ def _strip(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
 
 def _duplicates(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """Reason for rows that repeat an earlier row exactly, else NULL."""
-    dup = frame.duplicated(subset=columns, keep="first")
     reasons = pd.Series([None] * len(frame), index=frame.index, dtype="object")
-    if dup.any():
-        first_row = frame.groupby(columns, dropna=False, sort=False)[ROW].transform("min")
-        reasons[dup] = "exact duplicate of row " + first_row[dup].astype(str)
+    if not len(frame):
+        return reasons
+    # a hash of each row in DuckDB (a blank hashes like a blank); only rows whose hash repeats
+    # are compared value by value
+    table = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    with duckdb.connect() as con:
+        con.register("written_rows", table)
+        hashes = con.execute(f"SELECT hash({quoted}) FROM written_rows").fetchnumpy()
+    codes, counts = np.unique(next(iter(hashes.values())), return_inverse=True,
+                              return_counts=True)[1:]
+    maybe = counts[codes] > 1
+    if maybe.any():
+        rows = frame[maybe]
+        dup = rows.duplicated(subset=columns, keep="first")
+        first_row = rows.groupby(columns, dropna=False, sort=False)[ROW].transform("min")
+        reasons[dup[dup].index] = "exact duplicate of row " + first_row[dup].astype(str)
     return reasons
 
 

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.errors import UsageError
+from pipelines.ingest.distinct import Distinct
 from pipelines.logs import mask_ids
 
 logger = logging.getLogger(__name__)
@@ -122,6 +124,44 @@ def parse_as_of(raw: object, option: str = "--as-of") -> dt.date:
     return value
 
 
+#: the form most files use, read vectorised (every other form goes through parse_date)
+_ISO = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _iso_dates(texts: list[str]) -> np.ndarray:
+    """'YYYY-MM-DD' strings as datetime64[D]; NaT where impossible or outside the range."""
+    grid = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8).reshape(-1, 10)
+    digits = grid.astype(np.int64) - 48
+    year = digits[:, :4] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 5] * 10 + digits[:, 6]
+    day = digits[:, 8] * 10 + digits[:, 9]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last = _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    ok = ((month >= 1) & (month <= 12) & (day >= 1) & (day <= last)
+          & (year >= DATE_MIN.year) & (year <= DATE_MAX.year))
+    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[D]")
+    out[ok] = ((year[ok] - 1970).astype("datetime64[Y]")
+               + (month[ok] - 1).astype("timedelta64[M]")).astype("datetime64[D]") \
+        + (day[ok] - 1).astype("timedelta64[D]")
+    return out
+
+
+def date_column(values: pd.Series | Sequence[object]) -> pa.Array:
+    """Read a column of dates: an Arrow date32 array aligned to the input, null where blank or
+    unreadable (see parse_date). Each distinct value is parsed once."""
+    distinct = Distinct(values)
+    parsed: list[dt.date | None] = [None] * len(distinct)
+    iso = np.flatnonzero(distinct.matching(_ISO))
+    if len(iso):
+        found = _iso_dates([distinct.values[i] for i in iso.tolist()])
+        for i, value in zip(iso.tolist(), found.astype(object).tolist(), strict=True):
+            parsed[i] = value
+    for i in np.flatnonzero(~np.isin(np.arange(len(distinct)), iso)).tolist():
+        parsed[i] = parse_date(distinct.values[i])
+    return distinct.spread(parsed, pa.date32())
+
+
 def parse_dates(values: Sequence[object]) -> pd.Series:
     """Read a column of dates; an object Series of datetime.date or None, aligned to the input.
 
@@ -129,6 +169,4 @@ def parse_dates(values: Sequence[object]) -> pd.Series:
     column as DATE, and pandas converts it with `astype(pd.ArrowDtype(pa.date32()))`. Each
     distinct value is parsed once.
     """
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    parsed = np.array([*(parse_date(v) for v in uniques.tolist()), None], dtype=object)
-    return pd.Series(parsed[np.where(codes < 0, len(uniques), codes)], dtype=object)
+    return pd.Series(date_column(values).to_pylist(), dtype=object)

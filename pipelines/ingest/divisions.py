@@ -13,9 +13,10 @@ import unicodedata
 from collections.abc import Sequence
 from functools import cache
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from pipelines.ingest.distinct import Distinct
 from pipelines.resources import resource_dir
 
 logger = logging.getLogger(__name__)
@@ -119,11 +120,17 @@ def district_name(code: str | None) -> str | None:
     return area[0] if area else None
 
 
+def district_column(values: pd.Series | Sequence[str | None], city: str = DEFAULT_CITY
+                    ) -> pa.Array:
+    """`district_code` over a column: an Arrow array of codes (null where none), aligned to
+    the input. Each distinct value is looked up once."""
+    distinct = Distinct(values)
+    return distinct.spread([district_code(v, city) for v in distinct.values], pa.string())
+
+
 def district_codes(values: Sequence[str | None], city: str = DEFAULT_CITY) -> pd.Series:
     """`district_code` over a column; an object Series of codes or None, aligned to the input."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    found = np.array([*(district_code(v, city) for v in uniques.tolist()), None], dtype=object)
-    return pd.Series(found[np.where(codes < 0, len(uniques), codes)], dtype=object)
+    return pd.Series(district_column(values, city).to_pylist(), dtype=object)
 
 
 def city_districts(city: str = DEFAULT_CITY) -> dict[str, str]:

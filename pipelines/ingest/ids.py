@@ -17,6 +17,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+
+from pipelines.ingest.distinct import Distinct, as_objects
 
 logger = logging.getLogger(__name__)
 
@@ -161,22 +164,19 @@ def _fast_valid(candidates: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return ok, births
 
 
-def repair_ids(values: Sequence[str | None]) -> pd.DataFrame:
-    """Repair a column of ID numbers; one row per input value, in order.
-
-    Columns: id18, id_clean, id_status, id_birth_date (datetime.date), id_sex, id_region; missing
-    values are None (object dtype). Each distinct value is repaired once; values that are already
-    canonical 18-digit IDs are checked vectorised, the rest go through `repair_id`.
-    """
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    n = len(uniques)
-    out = {name: np.full(n + 1, None, dtype=object) for name in _COLUMNS}
+def id_columns(values: pd.Series | Sequence[str | None]) -> dict[str, pa.Array]:
+    """Repair a column of ID numbers: Arrow arrays id18, id_clean, id_status ('blank' where
+    missing), id_birth_date (date32), id_sex, id_region, aligned to the input. Each distinct
+    value is repaired once; values that are already canonical 18-digit IDs are checked
+    vectorised, the rest go through `repair_id`."""
+    distinct = Distinct(values)
+    n = len(distinct)
+    out = {name: np.full(n, None, dtype=object) for name in _COLUMNS}
     out["id_status"][:] = "blank"
-    fast = np.array([isinstance(v, str) and _ID18_ASCII.fullmatch(v) is not None
-                     for v in uniques], dtype=bool)
+    fast = distinct.matching(_ID18_ASCII.pattern)
     fast_idx = np.flatnonzero(fast)
     if len(fast_idx):
-        values18 = uniques[fast_idx].astype(str)
+        values18 = np.array(distinct.values, dtype=object)[fast_idx].astype(str)
         ok, births = _fast_valid(values18.tolist())
         good = fast_idx[ok]
         good_ids = values18[ok]
@@ -188,15 +188,23 @@ def repair_ids(values: Sequence[str | None]) -> pd.DataFrame:
         out["id_region"][good] = [v[:6] for v in good_ids.tolist()]
         fast[fast_idx[~ok]] = False  # check or date failed: let repair_id name the reason
     for i in np.flatnonzero(~fast).tolist():
-        rep = repair_id(uniques[i])
+        rep = repair_id(distinct.values[i])
         for name, value in zip(_COLUMNS, (rep.id18, rep.cleaned, rep.status, rep.birth_date,
                                           rep.sex, rep.region), strict=True):
             out[name][i] = value
-    take = np.where(codes < 0, n, codes)
-    frame = pd.DataFrame({name: pd.Series(column[take], dtype=object)
-                          for name, column in out.items()})
-    logger.debug("repaired %d ID values (%d distinct)", len(take), n)
-    return frame
+    logger.debug("repaired %d ID values (%d distinct)", len(distinct.codes), n)
+    return {name: distinct.spread(column, pa.date32() if name == "id_birth_date"
+                                  else pa.string(), "blank" if name == "id_status" else None)
+            for name, column in out.items()}
+
+
+def repair_ids(values: Sequence[str | None]) -> pd.DataFrame:
+    """Repair a column of ID numbers; one row per input value, in order.
+
+    Columns: id18, id_clean, id_status, id_birth_date (datetime.date), id_sex, id_region; missing
+    values are None (object dtype). See `id_columns`.
+    """
+    return as_objects(id_columns(values))
 
 
 def mask_id(value: str | None) -> str:

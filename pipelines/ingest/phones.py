@@ -8,8 +8,10 @@ import unicodedata
 from collections.abc import Sequence
 from itertools import accumulate
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
+
+from pipelines.ingest.distinct import Distinct, as_objects
 
 logger = logging.getLogger(__name__)
 
@@ -83,18 +85,21 @@ def phone_kind(norm: str | None) -> str | None:
     return None
 
 
+def phone_columns(values: pd.Series | Sequence[object]) -> dict[str, pa.Array]:
+    """Normalise a column of phone numbers: Arrow arrays phone_norm and phone_kind, aligned to
+    the input (null where missing). Each distinct value is processed once."""
+    distinct = Distinct(values)
+    norm = [normalise_phone(v) for v in distinct.values]
+    return {"phone_norm": distinct.spread(norm, pa.string()),
+            "phone_kind": distinct.spread([phone_kind(n) for n in norm], pa.string())}
+
+
 def normalise_phones(values: Sequence[object]) -> pd.DataFrame:
     """Normalise a column of phone numbers; columns phone_norm, phone_kind, aligned to the input.
 
     Each distinct value is processed once; missing values are None (object dtype).
     """
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    norm = [normalise_phone(v) for v in uniques.tolist()]
-    norm_arr = np.array([*norm, None], dtype=object)
-    kind_arr = np.array([*(phone_kind(n) for n in norm), None], dtype=object)
-    take = np.where(codes < 0, len(norm), codes)
-    return pd.DataFrame({"phone_norm": pd.Series(norm_arr[take], dtype=object),
-                         "phone_kind": pd.Series(kind_arr[take], dtype=object)})
+    return as_objects(phone_columns(values))
 
 
 def mask_phone(value: str | None) -> str:

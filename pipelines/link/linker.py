@@ -253,7 +253,10 @@ def link_part(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, An
     record_ids = frame["record_id"].to_numpy()
     counts = probability.count(codes, scored.id_level == ID_EXACT, record_ids,
                                _records_with_id(con))
-    rows = np.flatnonzero(np.isin(record_ids, pd.unique(record_ids[keep])))
+    record, _ = pd.factorize(record_ids)
+    linked = np.zeros(record.max() + 1, dtype=bool)
+    linked[record[keep]] = True
+    rows = np.flatnonzero(linked[record])  # every pair of a record that links
     pairs = frame.iloc[rows][list(_PROB_COLUMNS)].reset_index(drop=True)
     for name, code in codes.items():
         pairs[f"code_{name}"] = code[rows]

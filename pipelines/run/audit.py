@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pipelines.errors import InputError
 from pipelines.io.output import output_lock, staging_dir
@@ -25,6 +25,7 @@ from pipelines.run import stages
 from pipelines.run.workdir import read_json
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @contextmanager
@@ -57,20 +58,37 @@ def workers(work: Path) -> int:
     return max(1, min(2, os.cpu_count() or 1)) if size >= PARALLEL_FROM else 1
 
 
+def _pool(count: int) -> ProcessPoolExecutor:
+    """Worker processes, a fresh one for every stage run in them: the memory a stage held goes
+    back to the system when it ends, instead of staying mapped in a long-lived process."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipelines.run.stages"])
+    return ProcessPoolExecutor(count, mp_context=context, initializer=_child_logging,
+                               initargs=(logging.getLogger().getEffectiveLevel(),),
+                               max_tasks_per_child=1)
+
+
+def alone(stage: Callable[..., T], work: Path, *args: Any) -> T:
+    """Run `stage(*args)` in a worker process of its own when the run is large enough for
+    worker processes (see `workers`), so that this process, which publishes the outputs, holds
+    none of what the stage held; else here."""
+    if workers(work) <= 1:
+        return stage(*args)
+    with _pool(1) as pool:
+        return pool.submit(stage, *args).result()
+
+
 def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, desc: str
          ) -> None:
     """Run `stage(item, work)` for every item, in `workers(work)` processes side by side (the
     DAG's mapped tasks, here); if any fails, the error of the first failing item in `items`
     order is raised once all have finished, so the message does not depend on timing."""
     count = workers(work)
-    if count <= 1 or len(items) <= 1:
+    if count <= 1:
         for item in progress(items, desc=desc, unit="part"):
             stage(item, work)
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipelines.run.stages"])
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_child_logging,
-                             initargs=(logging.getLogger().getEffectiveLevel(),)) as pool:
+    with _pool(min(count, max(len(items), 1))) as pool:
         futures: dict[Future[str], str] = {pool.submit(stage, item, work): item
                                            for item in items}
         for _ in progress(as_completed(futures), desc=desc, unit="part", total=len(items)):
@@ -97,13 +115,13 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
                 found = stages.discover(input_dir, work, day, config_file, review_database)
                 each(stages.ingest_one, found, work, "ingest")
             with _step("validate"):
-                stages.validate_all(work, day)
+                alone(stages.validate_all, work, work, day)
             with _step("link"):
-                stages.link_roll(work)
+                alone(stages.link_roll, work, work)
                 each(stages.link_piece, stages.link_pieces(work), work, "link")
-                stages.merge_links(work)
+                alone(stages.merge_links, work, work)
             with _step("rules"):
-                stages.apply_rules_stage(work, day, debug_dir)
+                alone(stages.apply_rules_stage, work, work, day, debug_dir)
             with _step("outputs"):
                 published = stages.write_audit(work, output_dir, warehouse)
         except InputError as exc:  # at any stage: the report goes beside the output folder
