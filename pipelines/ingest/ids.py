@@ -235,13 +235,18 @@ def id_variants(cleaned18: str) -> list[str]:
     digits = [int(c) for c in text[:17]]
     total = sum(d * w for d, w in zip(digits, _WEIGHTS, strict=True))
     target = _CHECK_CHARS.index(text[17])
+    # each candidate is checked by arithmetic on the weighted sum, not recomputed
     found = {text[:17] + _CHECK_CHARS[total % 11]}  # the check character itself mistyped
     for i, inverse in enumerate(_INVERSE_WEIGHTS):  # the one digit at i that would fit, if any
         digit = (digits[i] + (target - total) * inverse) % 11
         if digit < 10:
             found.add(text[:i] + str(digit) + text[i + 1:])
-    for i in range(17):  # adjacent swaps, the last one with the check character
-        found.add(text[:i] + text[i + 1] + text[i] + text[i + 2:])
+    for i in range(16):  # adjacent swaps within the body: the sum changes, the check must fit
+        if (total + (_WEIGHTS[i] - _WEIGHTS[i + 1]) * (digits[i + 1] - digits[i])) % 11 == target:
+            found.add(text[:i] + text[i + 1] + text[i] + text[i + 2:])
+    if text[17] != "X":  # the last digit swapped with the check character
+        moved = total + _WEIGHTS[16] * (int(text[17]) - digits[16])
+        if _CHECK_CHARS[moved % 11] == text[16]:
+            found.add(text[:16] + text[17] + text[16])
     found.discard(text)
-    return sorted(v for v in found if _ID18.fullmatch(v) and _birth(v[6:14]) is not None
-                  and check_digit(v[:17]) == v[17])
+    return sorted(v for v in found if _birth(v[6:14]) is not None)

@@ -138,8 +138,11 @@ def ingest_one(dataset: str, work_dir: str | Path) -> str:
     started = time.perf_counter()
     work = Path(work_dir)
     path = Path(_plan(work)["files"][dataset])
-    result = ingest_dataset(dataset, path, settings.of_run(work).audit)
+    config = settings.of_run(work).audit
+    result = ingest_dataset(dataset, path, config)
     target = write_frame(work / f"norm_{dataset}.parquet", result.loaded)
+    if dataset in config.linked():
+        _partition(work, dataset, len(result.loaded), config.resources.partition_records)
     write_quarantine_rows(result, work / "quality")
     write_json(work / f"ingest_{dataset}.json", ingest_facts(result))
     record_time(work, "ingest", dataset, time.perf_counter() - started)
@@ -184,7 +187,12 @@ def link_roll(work_dir: str | Path) -> str:
     work = Path(work_dir)
     params = settings.of_run(work).params
     con = connect(work)
-    _load_norm(con, work)
+    _load_norm(con, work, ["roll"])
+    for dataset in datasets(work):  # only their names count here: read from the files
+        if dataset != "roll":
+            source = (work / f"norm_{dataset}.parquet").as_posix().replace("'", "''")
+            con.execute(f'CREATE OR REPLACE VIEW "norm_{dataset}" AS '
+                        f"SELECT * FROM read_parquet('{source}')").fetchall()
     linker.prepare(con, settings.of_run(work).audit.linked())
     stats = linker.link_dataset(con, "roll", params, linker.population(con, params))
     merged = linker.merge_roll_persons(con)
@@ -192,8 +200,7 @@ def link_roll(work_dir: str | Path) -> str:
         log.info("roll: %d rows with a damaged ID joined to the same person elsewhere", merged)
     for name in PREPARED:
         save_table(con, name, work / f"{name}.parquet")
-    write_json(work / PIECES,
-               _partition(con, work, settings.of_run(work).audit.resources.partition_records))
+    write_json(work / PIECES, _pieces(work))
     save_table(con, "links_roll", work / "links_roll.parquet")
     write_json(work / "links_roll.json", asdict(stats))
     record_time(work, "link_roll", "all", time.perf_counter() - started)
@@ -218,24 +225,30 @@ def _split(piece: str) -> tuple[str, int | None]:
     return dataset, (int(part) if part else None)
 
 
-def _partition(con: Any, work: Path, per_part: int) -> list[str]:
-    """Split every linkable dataset of more than `per_part` records into partitions (Parquet
-    files by a hash of the row, `COPY ... PARTITION_BY`); the pieces to link."""
+def _partition(work: Path, dataset: str, records: int, per_part: int) -> None:
+    """Split an evidence dataset of more than `per_part` records into partitions, Parquet files
+    by a hash of the row (`COPY ... PARTITION_BY`), for link_piece; note how many."""
+    parts = max(1, -(-records // per_part))
+    folder = work / "parts" / dataset
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    if parts > 1:
+        source = (work / f"norm_{dataset}.parquet").as_posix().replace("'", "''")
+        target = folder.as_posix().replace("'", "''")
+        connect(work).execute(
+            f"COPY (SELECT *, hash(_row) % {parts} AS part FROM read_parquet('{source}')) "
+            f"TO '{target}' (FORMAT parquet, PARTITION_BY (part), OVERWRITE)").fetchall()
+        log.info("%s: %d records split into %d partitions for linking", dataset, records, parts)
+    write_json(folder / "partitions.json", {"records": records, "partitions": parts})
+
+
+def _pieces(work: Path) -> list[str]:
+    """Every linkable dataset, or each of its partitions ('vehicles#0', 'vehicles#1')."""
     pieces: list[str] = []
     for dataset in linkable(work):
-        records = int(con.execute(f'SELECT count(*) FROM "norm_{dataset}"').fetchone()[0])
-        parts = max(1, -(-records // per_part))
-        if parts == 1:
-            pieces.append(dataset)
-            continue
-        folder = work / "parts" / dataset
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        target = folder.as_posix().replace("'", "''")
-        con.execute(f'COPY (SELECT *, hash(_row) % {parts} AS part FROM "norm_{dataset}") '
-                    f"TO '{target}' (FORMAT parquet, PARTITION_BY (part))").fetchall()
-        pieces.extend(f"{dataset}#{i}" for i in range(parts))
-        log.info("%s: %d records linked in %d partitions", dataset, records, parts)
+        facts = work / "parts" / dataset / "partitions.json"
+        parts = int(read_json(facts)["partitions"]) if facts.exists() else 1
+        pieces.extend([dataset] if parts == 1 else [f"{dataset}#{i}" for i in range(parts)])
     return pieces
 
 
