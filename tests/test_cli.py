@@ -15,8 +15,10 @@ AS_OF = "2026-10-31"
 FULL_ID = re.compile(r"\d{17}[\dXx]")
 
 
-def run(input_dir: Path, output: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["run", "--input", str(input_dir), "--output", str(output), "--as-of", AS_OF])
+def run(input_dir: Path, output: Path, capsys: pytest.CaptureFixture[str],
+        *extra: str) -> tuple[int, str]:
+    code = main(["run", "--input", str(input_dir), "--output", str(output), "--as-of", AS_OF,
+                 *extra])
     captured = capsys.readouterr()
     return code, captured.err
 
@@ -96,14 +98,22 @@ def test_empty_roll_exits_2(minimal_input: Path, tmp_path: Path,
     assert code == 2 and "roll.csv: the roll has no usable rows" in err
 
 
+@pytest.mark.parametrize("workers", [None, 2])
 def test_critical_expectation_failure_exits_2_with_plain_message(
-        minimal_input: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # A roll exported through a spreadsheet: every ID number turned into 4.20102E+17.
+        minimal_input: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        workers: int | None) -> None:
+    # A roll exported through a spreadsheet: every ID number turned into 4.20102E+17. With
+    # worker processes the validation runs beside the link: its failure is still the one told.
     rows = [[f"H{i}", "张伟", "4.20102E+17", "户主", "江岸区", "大智街道", "幸福社区", "城市低保",
              "1", "900"] for i in range(10)]
     write_csv(minimal_input / "roll.csv", ROLL_HEADER, rows)
     output = tmp_path / "out" / AS_OF
-    code, err = run(minimal_input, output, capsys)
+    extra: list[str] = []
+    if workers:
+        config = tmp_path / "workers.yaml"
+        config.write_text(f"resources:\n  workers: {workers}\n", encoding="utf-8")
+        extra = ["--config", str(config)]
+    code, err = run(minimal_input, output, capsys, *extra)
     assert code == 2
     assert "critical data-quality expectation failed" in err
     assert "roll.csv: expectation roll.id_number.usable failed" in err

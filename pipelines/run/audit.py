@@ -62,7 +62,7 @@ def _pool(count: int) -> ProcessPoolExecutor:
     """Worker processes, a fresh one for every stage run in them: the memory a stage held goes
     back to the system when it ends, instead of staying mapped in a long-lived process."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipelines.run.stages"])
+    context.set_forkserver_preload(["pipelines.run.preload"])
     return ProcessPoolExecutor(count, mp_context=context, initializer=_child_logging,
                                initargs=(logging.getLogger().getEffectiveLevel(),),
                                max_tasks_per_child=1)
@@ -78,24 +78,52 @@ def alone(stage: Callable[..., T], work: Path, *args: Any) -> T:
         return pool.submit(stage, *args).result()
 
 
-def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, desc: str
-         ) -> None:
+def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, desc: str,
+         size: Callable[[str], float] | None = None) -> None:
     """Run `stage(item, work)` for every item, in `workers(work)` processes side by side (the
-    DAG's mapped tasks, here); if any fails, the error of the first failing item in `items`
-    order is raised once all have finished, so the message does not depend on timing."""
+    DAG's mapped tasks, here), the largest by `size` first (so that no large one starts last
+    and runs alone); if any fails, the error of the first failing item in `items` order is
+    raised once all have finished, so the message does not depend on timing."""
     count = workers(work)
     if count <= 1:
         for item in progress(items, desc=desc, unit="part"):
             stage(item, work)
         return
+    order = sorted(items, key=size, reverse=True) if size is not None else list(items)
     with _pool(min(count, max(len(items), 1))) as pool:
         futures: dict[Future[str], str] = {pool.submit(stage, item, work): item
-                                           for item in items}
+                                           for item in order}
         for _ in progress(as_completed(futures), desc=desc, unit="part", total=len(items)):
             pass
     failed = [(items.index(futures[f]), f.exception()) for f in futures if f.exception()]
     if failed:
         raise min(failed, key=lambda pair: pair[0])[1]  # type: ignore[misc]
+
+
+def _validate_and_link(work: Path, day: str) -> None:
+    """Validate, and link the datasets. With worker processes, the validation runs in one of its
+    own beside the link (it takes one core for a while, the roll's link mostly one too); its
+    verdict is awaited before anything else: a run whose input fails a critical expectation
+    stops with that failure, as if it had been checked first."""
+    if workers(work) <= 1:
+        stages.validate_all(work, day)
+        _link(work)
+        return
+    with _pool(1) as side:
+        checked = side.submit(stages.validate_all, work, day)
+        try:
+            _link(work)
+        except BaseException:
+            checked.result()  # the validation's failure, if any, is the one to report
+            raise
+        checked.result()
+
+
+def _link(work: Path) -> None:
+    alone(stages.link_roll, work, work)
+    each(stages.link_piece, stages.link_pieces(work), work, "link",
+         lambda piece: stages.piece_records(work, piece))
+    alone(stages.merge_links, work, work)
 
 
 def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Path | None = None,
@@ -113,13 +141,11 @@ def run_audit(input_dir: Path, output_dir: Path, as_of: dt.date, config_file: Pa
         try:
             with _step("ingest"):
                 found = stages.discover(input_dir, work, day, config_file, review_database)
-                each(stages.ingest_one, found, work, "ingest")
-            with _step("validate"):
-                alone(stages.validate_all, work, work, day)
-            with _step("link"):
-                alone(stages.link_roll, work, work)
-                each(stages.link_piece, stages.link_pieces(work), work, "link")
-                alone(stages.merge_links, work, work)
+                files = read_json(work / "run.json")["files"]
+                each(stages.ingest_one, found, work, "ingest",
+                     lambda dataset: Path(files[dataset]).stat().st_size)
+            with _step("validate and link"):
+                _validate_and_link(work, day)
             with _step("rules"):
                 alone(stages.apply_rules_stage, work, work, day, debug_dir)
             with _step("outputs"):

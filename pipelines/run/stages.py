@@ -252,6 +252,16 @@ def _pieces(work: Path) -> list[str]:
     return pieces
 
 
+def piece_records(work_dir: str | Path, piece: str) -> int:
+    """About how many records a piece holds (for scheduling the largest first)."""
+    dataset, part = _split(piece)
+    facts = Path(work_dir) / "parts" / dataset / "partitions.json"
+    if not facts.exists():
+        return 0
+    split = read_json(facts)
+    return int(split["records"]) // (1 if part is None else int(split["partitions"]))
+
+
 def link_pieces(work_dir: str | Path) -> list[str]:
     """What link_piece links in this run, in the linker's order (link_roll decides)."""
     pieces: list[str] = read_json(Path(work_dir) / PIECES)
