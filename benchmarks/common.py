@@ -46,27 +46,32 @@ def measure(command: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
-def measure_tree(command: list[str], every: float = 0.1) -> tuple[float, float]:
+def measure_tree(command: list[str], every: float = 0.1) -> tuple[float, float, float]:
     """Run a command; return (wall seconds, peak MiB of the summed RSS of it and every process
-    it started, sampled every `every` seconds: worker processes run side by side)."""
+    it started, peak MiB of their summed PSS), sampled every `every` seconds: worker processes
+    run side by side. RSS counts the pages processes share (the libraries of a forkserver's
+    children) once in each; PSS splits them between the sharers, so its sum is the memory the
+    run holds."""
     import psutil
 
     started = time.perf_counter()
     child = subprocess.Popen(command)
     parent = psutil.Process(child.pid)
-    peak = 0
+    peak = peak_pss = 0
     while child.poll() is None:
-        total = 0
+        total = total_pss = 0
         with contextlib.suppress(psutil.Error):
             for proc in [parent, *parent.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-        peak = max(peak, total)
+                    info = proc.memory_full_info()
+                    total += info.rss
+                    total_pss += info.pss
+        peak, peak_pss = max(peak, total), max(peak_pss, total_pss)
         time.sleep(every)
     wall = time.perf_counter() - started
     if child.returncode != 0:
         raise SystemExit(f"benchmark command failed ({child.returncode}): {' '.join(command)}")
-    return wall, peak / 2**20
+    return wall, peak / 2**20, peak_pss / 2**20
 
 
 def machine() -> str:

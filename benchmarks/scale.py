@@ -3,8 +3,9 @@ pairs per record per blocking pass, at several sizes, with the growth exponent b
 
 Usage: .venv/bin/python -m benchmarks.scale [--households 100000 300000 1000000] [--seed 1]
        [--config FILE]
-Each size runs `dibao-audit run` as a child process; peak RSS is the sum over it and its worker
-processes, sampled every 0.1 s; the wall time is process start to exit. The growth exponent of a figure between
+Each size runs `dibao-audit run` as a child process; peak RSS and peak PSS are sums over it and
+its worker processes, sampled every 0.1 s (RSS counts pages the processes share once in each,
+PSS shares them out); the wall time is process start to exit. The growth exponent of a figure between
 two sizes is the slope of log(figure) against log(roll rows): 1.0 grows linearly. Prints
 Markdown for docs/benchmarks.md.
 """
@@ -30,10 +31,10 @@ def run(households: int, seed: int, config: Path | None) -> dict[str, Any]:
                "--as-of", "2026-10-31"]
     if config is not None:
         command += ["--config", str(config)]
-    wall, rss = measure_tree(command)
+    wall, rss, pss = measure_tree(command)
     manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
     shutil.rmtree(output.parent, ignore_errors=True)  # findings of a city-sized audit
-    return {"households": households, "wall": wall, "rss": rss,
+    return {"households": households, "wall": wall, "rss": rss, "pss": pss,
             "roll": manifest["tables"]["norm_roll"],
             "rows": sum(manifest["tables"].values()),
             "steps": manifest["timings_seconds"], "linkage": manifest["linkage"]}
@@ -69,17 +70,18 @@ def main() -> None:
     results = [run(n, args.seed, args.config) for n in args.households]
     print(f"machine: {machine()}; date: {dt.date.today().isoformat()}; seed {args.seed}")
     steps = list(results[0]["steps"])
-    print("\n| households | roll rows | input rows | wall | peak RSS | "
+    print("\n| households | roll rows | input rows | wall | peak RSS | peak PSS | "
           + " | ".join(steps) + " |")
-    print("|---|---|---|---|---|" + "---|" * len(steps))
+    print("|---|---|---|---|---|---|" + "---|" * len(steps))
     for r in results:
         print(f"| {r['households']:,} | {r['roll']:,} | {r['rows']:,} | {r['wall']:.1f} s | "
-              f"{r['rss']:,.0f} MiB | "
+              f"{r['rss']:,.0f} MiB | {r['pss']:,.0f} MiB | "
               + " | ".join(f"{r['steps'].get(s, 0):.1f} s" for s in steps) + " |")
     for a, b in zip(results, results[1:], strict=False):
         x, y = a["roll"], b["roll"]
         parts = [f"wall {slope(a['wall'], b['wall'], x, y):.2f}",
-                 f"peak RSS {slope(a['rss'], b['rss'], x, y):.2f}"]
+                 f"peak RSS {slope(a['rss'], b['rss'], x, y):.2f}",
+                 f"peak PSS {slope(a['pss'], b['pss'], x, y):.2f}"]
         parts += [f"{s} {slope(a['steps'].get(s, 0), b['steps'].get(s, 0), x, y):.2f}"
                   for s in steps]
         print(f"\nGrowth exponent {a['households']:,} → {b['households']:,} households: "

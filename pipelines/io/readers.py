@@ -256,7 +256,7 @@ def _read_body(body: str, names: list[str], header: HeaderSpan, columns: Columns
     if '"' in body and physical != table.num_rows + len(invalid):
         return None, [], 0  # quoted values span lines: line numbers need the exact path
     skipped = sorted(number for number, _ in invalid)
-    lines = np.asarray(_row_numbers(table.num_rows, skipped), dtype=np.int64)
+    lines = _row_numbers(table.num_rows, skipped)
     rows = lines  # data row numbers: lines after the header, blank ones included
     first, blank_mask = _first_cells(table)
     reasons = _reasons(table, first, header, columns)
@@ -410,16 +410,11 @@ def grid_table(names: list[str], records: list[tuple[int, int, list[str | None]]
     return pa.table([*arrays, *provenance], names=[*names, *PROVENANCE])
 
 
-def _row_numbers(n_ok: int, skipped: list[int]) -> list[int]:
+def _row_numbers(n_ok: int, skipped: list[int]) -> np.ndarray:
     """Source row numbers of the rows kept, given the (1-based) numbers of skipped rows."""
-    out: list[int] = []
-    skip = set(skipped)
-    row = 0
-    while len(out) < n_ok:
-        row += 1
-        if row not in skip:
-            out.append(row)
-    return out
+    candidates = np.arange(1, n_ok + len(skipped) + 1, dtype=np.int64)
+    kept = candidates[~np.isin(candidates, np.asarray(skipped, dtype=np.int64))]
+    return kept[:n_ok]
 
 
 def cell_text(value: object) -> str | None:

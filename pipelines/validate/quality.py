@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -137,9 +138,12 @@ def _context(docs_dir: Path | None) -> Any:
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def validate(frames: dict[str, pd.DataFrame], as_of: dt.date, config: AuditConfig,
-             quality_dir: Path) -> list[ExpectationOutcome]:
-    """Run each present dataset's suite; write results (and data docs) under `quality_dir`."""
+def validate(frames: Mapping[str, pd.DataFrame | Callable[[], pd.DataFrame]], as_of: dt.date,
+             config: AuditConfig, quality_dir: Path) -> list[ExpectationOutcome]:
+    """Run each present dataset's suite; write results (and data docs) under `quality_dir`.
+
+    A dataset's frame may be given as a function that reads it: it is then read when its suite
+    runs and let go after, so that one dataset at a time is held."""
     _quiet_gx()
     started = time.perf_counter()
     import great_expectations as gx
@@ -148,8 +152,8 @@ def validate(frames: dict[str, pd.DataFrame], as_of: dt.date, config: AuditConfi
     context = _context(docs_dir)
     source = context.data_sources.add_pandas("dibao")
     definitions = []
-    batches: dict[str, pd.DataFrame] = {}
-    for dataset, frame in frames.items():
+    suites: dict[str, dict[str, Any]] = {}
+    for dataset in frames:
         suite_json = load_suite(dataset)
         if suite_json is None:
             continue
@@ -161,7 +165,7 @@ def validate(frames: dict[str, pd.DataFrame], as_of: dt.date, config: AuditConfi
         batch = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe(dataset)
         definitions.append(context.validation_definitions.add(
             gx.ValidationDefinition(name=dataset, data=batch, suite=suite)))
-        batches[dataset] = _columns_used(frame, suite_json)
+        suites[dataset] = suite_json
     outcomes: list[ExpectationOutcome] = []
     result_format = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
     for definition in definitions:
@@ -169,7 +173,8 @@ def validate(frames: dict[str, pd.DataFrame], as_of: dt.date, config: AuditConfi
         checkpoint = context.checkpoints.add(gx.Checkpoint(
             name=f"audit_{dataset}", validation_definitions=[definition], actions=[],
             result_format=result_format))
-        frame = batches[dataset]
+        given = frames[dataset]
+        frame = _columns_used(given() if callable(given) else given, suites[dataset])
         result = checkpoint.run(batch_parameters={"dataframe": frame},
                                 expectation_parameters={"as_of": int(as_of.strftime("%Y%m%d"))})
         for run_result in result.run_results.values():
