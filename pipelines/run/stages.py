@@ -303,9 +303,10 @@ def link_piece(piece: str, work_dir: str | Path) -> str:
     write_json(facts_file, {
         "stats": asdict(result.stats), "seen": linker.seen_names(con),
         "counts": None if result.counts is None else result.counts.to_json()})
-    log.info("linked %s: %d records, %d candidate pairs", piece, result.stats.records,
-             result.stats.pairs)
-    record_time(work, "link", piece.replace("#", "."), time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    log.info("linked %s: %d records, %d candidate pairs (%.1fs)", piece, result.stats.records,
+             result.stats.pairs, seconds)
+    record_time(work, "link", piece.replace("#", "."), seconds)
     return str(pairs_file)
 
 
