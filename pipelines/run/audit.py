@@ -1,6 +1,9 @@
-"""The audit run of `dibao-audit run`: the stages of stages.py, one after the other, in-process.
+"""The audit run of `dibao-audit run`: the stages of stages.py, as the DAG runs them as tasks.
 
-The DAG runs the same stages as tasks. Intermediate tables go through a work folder beside
+A small input runs them one after the other in this process. A large one (see `workers`) runs
+the per-dataset stages (ingest, link pieces) in two worker processes side by side, the
+validation beside the link, and every heavy stage in a fresh worker process of its own, so
+that the memory it held is returned when it ends; this process only publishes. Intermediate tables go through a work folder beside
 `--output` (removed at the end); outputs are written to a staging folder and moved into place
 only when the run succeeds, so a failed run leaves nothing half-written in `--output`. The
 failure report goes to `<output parent>/_failed/<as_of>.json`.
