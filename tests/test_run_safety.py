@@ -4,6 +4,7 @@ private work folder, and one run per output folder at a time."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
+from pipelines.errors import InputError
 from pipelines.io.output import OutputBusy, output_lock
+from pipelines.run import audit, stages
 
 AS_OF = "2026-10-31"
 HOLD = """
@@ -131,3 +134,27 @@ def test_sizes_are_read_like_duckdb_writes_them() -> None:
     assert parse_size("6GB") == 6_000_000_000 and parse_size("512 MiB") == 512 * 2**20
     with pytest.raises(ValueError, match="not a size"):
         parse_size("six gigs")
+
+
+def _killed_by_the_system(item: str, work: Path) -> str:
+    """A stage whose process the kernel kills (as its OOM killer would)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return item
+
+
+@pytest.mark.parametrize("through", ["each", "alone"])
+def test_a_worker_killed_by_the_system_is_a_plain_exit_2_naming_the_stage(
+        minimal_input: Path, tmp_path: Path, through: str) -> None:
+    config = tmp_path / "workers.yaml"
+    config.write_text("resources:\n  workers: 2\n", encoding="utf-8")
+    work = tmp_path / "work"
+    stages.discover(minimal_input, work, "2026-10-31", config)
+    with pytest.raises(InputError) as raised:
+        if through == "each":
+            audit.each(_killed_by_the_system, ["roll", "standards"], work, "ingest")
+        else:
+            audit.alone(_killed_by_the_system, work, "roll", work)
+    message = str(raised.value)
+    stage = "ingest roll" if through == "each" else "killed by the system"
+    assert message.startswith(f"{stage}: its worker process was killed by the system"), message
+    assert "resources: {workers: 1}" in message and "6GB" in message, message

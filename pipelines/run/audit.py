@@ -17,6 +17,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -78,7 +79,22 @@ def alone(stage: Callable[..., T], work: Path, *args: Any) -> T:
     if workers(work) <= 1:
         return stage(*args)
     with _pool(1) as pool:
-        return pool.submit(stage, *args).result()
+        try:
+            return pool.submit(stage, *args).result()
+        except BrokenProcessPool:
+            raise _killed(stage.__name__.strip("_").replace("_", " "), work) from None
+
+
+def _killed(what: str, work: Path) -> InputError:
+    """The plain message for a worker process the system killed (the kernel's OOM killer)."""
+    from pipelines.run import settings
+
+    resources = settings.of_run(work).audit.resources
+    return InputError(
+        f"{what}: its worker process was killed by the system, most often for lack of memory "
+        f"(each of the run's {workers(work)} worker processes may use the budget of "
+        f"{resources.memory_limit}, resources.memory_limit): give the run fewer workers "
+        "(resources: {workers: 1}) or a smaller budget, or run it on a machine with more memory")
 
 
 def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, desc: str,
@@ -100,7 +116,10 @@ def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, de
             pass
     failed = [(items.index(futures[f]), f.exception()) for f in futures if f.exception()]
     if failed:
-        raise min(failed, key=lambda pair: pair[0])[1]  # type: ignore[misc]
+        index, exc = min(failed, key=lambda pair: pair[0])
+        if isinstance(exc, BrokenProcessPool):
+            raise _killed(f"{desc} {items[index]}", work) from None
+        raise exc  # type: ignore[misc]
 
 
 def _validate_and_link(work: Path, day: str) -> None:
