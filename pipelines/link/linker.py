@@ -221,6 +221,8 @@ class LinkPart:
     stats: LinkStats
     counts: probability.Counts | None = None
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the blocking order of the passes that found pairs (pass name -> match_key)
+    pass_keys: dict[str, int] = field(default_factory=dict)
 
 
 def link_part(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],
@@ -232,17 +234,18 @@ def link_part(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, An
     stats = LinkStats(dataset)
     frame, scored, stats.records = score_candidates(con, dataset, params, people, spec)
     stats.pairs = len(frame)
-    stats.pairs_by_pass = {str(p): int(n) for p, n in con.execute(
-        "SELECT pass, count(*) FROM pairs GROUP BY match_key, pass ORDER BY match_key"
-    ).fetchall()}
+    found = con.execute("SELECT pass, match_key, count(*) FROM pairs "
+                        "GROUP BY match_key, pass ORDER BY match_key").fetchall()
+    stats.pairs_by_pass = {str(p): int(n) for p, _, n in found}
+    pass_keys = {str(p): int(k) for p, k, _ in found}
     if spec is None or spec.pairs == "pairs":
         stats.capped_by_pass = {str(p): int(n) for p, n in con.execute(
             "SELECT pass, count(DISTINCT record_id) FROM pairs_candidates "
             "WHERE match_key > 3 AND block_n > ? GROUP BY match_key, pass ORDER BY match_key",
             [int(params["blocking"]["max_candidates"])]).fetchall()}
-    if scored is None:
+    if scored is None:  # no candidates: its records still count among those with an ID
         stats.seconds = time.perf_counter() - started
-        return LinkPart(stats)
+        return LinkPart(stats, probability.Counts.none(_records_with_id(con)), pass_keys=pass_keys)
     corroborated = scored.corroborated
     if spec is not None and spec.id_typo_corroborates:
         # a filing names the household: an ID one typo away within it is corroboration enough
@@ -268,11 +271,12 @@ def link_part(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, An
     pairs["evidence"] = evidence
     pairs["tier"] = scored.tier[rows]
     stats.seconds = time.perf_counter() - started
-    return LinkPart(stats, counts, pairs)
+    return LinkPart(stats, counts, pairs, pass_keys)
 
 
-def _combine(dataset: str, parts: list[LinkStats]) -> LinkStats:
-    """The statistics of a dataset linked in partitions: each count summed."""
+def _combine(dataset: str, parts: list[LinkStats], pass_keys: dict[str, int]) -> LinkStats:
+    """The statistics of a dataset linked in partitions: each count summed, the passes in
+    blocking order (`pass_keys`: pass name -> match_key)."""
     total = LinkStats(dataset)
     for s in parts:
         for name in ("records", "pairs", "ambiguous_records"):
@@ -282,9 +286,8 @@ def _combine(dataset: str, parts: list[LinkStats]) -> LinkStats:
             for key, n in getattr(s, name).items():
                 into[key] = into.get(key, 0) + n
         total.seconds += s.seconds
-    # passes in blocking order, as one partition lists them
-    order = {k: i for s in parts for i, k in enumerate(s.pairs_by_pass)}
-    total.pairs_by_pass = dict(sorted(total.pairs_by_pass.items(), key=lambda kv: order[kv[0]]))
+    total.pairs_by_pass = dict(sorted(total.pairs_by_pass.items(),
+                                      key=lambda kv: pass_keys[kv[0]]))
     return total
 
 
@@ -292,7 +295,8 @@ def finish(dataset: str, parts: list[LinkPart], params: dict[str, Any], seen: fl
            ) -> tuple[pa.Table, LinkStats]:
     """The links of a dataset (LINKS_SCHEMA) from its linked partitions, with match
     probabilities measured over all of them; and the dataset's link statistics."""
-    stats = _combine(dataset, [p.stats for p in parts])
+    keys = {name: key for p in parts for name, key in p.pass_keys.items()}
+    stats = _combine(dataset, [p.stats for p in parts], keys)
     stats.pieces = max(len(parts), 1)
     for part in parts:
         if part.stats.capped_by_pass:
@@ -303,7 +307,7 @@ def finish(dataset: str, parts: list[LinkPart], params: dict[str, Any], seen: fl
     counted = [part.counts for part in parts if part.counts is not None]
     frames = [part.pairs for part in parts if len(part.pairs)]
     if not counted or not frames:
-        if counted:
+        if counted and stats.pairs:
             stats.calibration = probability.calibrate(sum(counted[1:], counted[0]),
                                                       params).summary()
         return LINKS_SCHEMA.empty_table(), stats

@@ -75,6 +75,12 @@ class Counts:
                       self.matched_records + other.matched_records,
                       self.records_with_id + other.records_with_id)
 
+    @classmethod
+    def none(cls, records_with_id: int) -> Counts:
+        """Records without a single candidate pair: they count only among those with an ID."""
+        return cls({f.name: {lv.name: 0 for lv in f.levels if lv.name not in _SILENT}
+                    for f in MEASURED}, 0, 0, int(records_with_id))
+
     def to_json(self) -> dict[str, Any]:
         return {"levels": self.levels, "labelled_pairs": self.labelled_pairs,
                 "matched_records": self.matched_records, "records_with_id": self.records_with_id}

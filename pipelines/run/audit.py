@@ -135,7 +135,7 @@ def _validate_and_link(work: Path, day: str) -> None:
         checked = side.submit(stages.validate_all, work, day)
         try:
             _link(work)
-        except BaseException:
+        except Exception:
             checked.result()  # the validation's failure, if any, is the one to report
             raise
         checked.result()

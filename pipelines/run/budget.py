@@ -15,6 +15,7 @@ Inside `budget(stage, resources)` (every stage of stages.py runs in one):
 from __future__ import annotations
 
 import logging
+import os
 import resource
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,9 @@ def connect(work: Path, resources: ResourcesConfig) -> duckdb.DuckDBPyConnection
     """An in-memory DuckDB held to the stage's share of the budget, spilling into the work
     folder (or `resources.temp_directory`)."""
     spill = Path(resources.temp_directory) if resources.temp_directory else Path(work) / SPILL
+    # one folder per process: DuckDB instances sharing a temp directory may clash on its
+    # file names (duckdb/duckdb#15173)
+    spill = spill / f"p{os.getpid()}"
     spill.mkdir(parents=True, exist_ok=True)
     con = duck.connect()
     con.execute(f"SET memory_limit = '{duckdb_limit(resources)}B'")

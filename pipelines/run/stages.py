@@ -235,10 +235,15 @@ def _partition(work: Path, dataset: str, records: int, per_part: int) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     if parts > 1:
-        source = (work / f"norm_{dataset}.parquet").as_posix().replace("'", "''")
+        norm = work / f"norm_{dataset}.parquet"
+        source = norm.as_posix().replace("'", "''")
         target = folder.as_posix().replace("'", "''")
+        # by the record's key as the link SQL makes it (sql/link/located_*.sql): rows that
+        # repeat a record_id are one record, in one partition
+        key = ("coalesce(record_id, 'row:' || _row)" if "record_id" in pq.read_schema(norm).names
+               else "_row")
         connect(work).execute(
-            f"COPY (SELECT *, hash(_row) % {parts} AS part FROM read_parquet('{source}')) "
+            f"COPY (SELECT *, hash({key}) % {parts} AS part FROM read_parquet('{source}')) "
             f"TO '{target}' (FORMAT parquet, PARTITION_BY (part), OVERWRITE)").fetchall()
         log.info("%s: %d records split into %d partitions for linking", dataset, records, parts)
     write_json(folder / "partitions.json", {"records": records, "partitions": parts})
@@ -302,6 +307,7 @@ def link_piece(piece: str, work_dir: str | Path) -> str:
     write_frame(pairs_file, result.pairs)
     write_json(facts_file, {
         "stats": asdict(result.stats), "seen": linker.seen_names(con),
+        "pass_keys": result.pass_keys,
         "counts": None if result.counts is None else result.counts.to_json()})
     seconds = time.perf_counter() - started
     log.info("linked %s: %d records, %d candidate pairs (%.1fs)", piece, result.stats.records,
@@ -332,7 +338,7 @@ def merge_links(work_dir: str | Path) -> list[str]:
             parts.append(linker.LinkPart(
                 linker.LinkStats(**facts["stats"]),
                 None if counts is None else probability.Counts.from_json(counts),
-                read_frame(pairs_file)))
+                read_frame(pairs_file), facts["pass_keys"]))
         table, stats = linker.finish(dataset, parts, params, seen)
         target = work / f"links_{dataset}.parquet"
         pq.write_table(table, target)
