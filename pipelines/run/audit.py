@@ -81,12 +81,15 @@ def alone(stage: Callable[..., T], work: Path, *args: Any) -> T:
     with _pool(1) as pool:
         try:
             return pool.submit(stage, *args).result()
-        except BrokenProcessPool:
+        except BrokenProcessPool as exc:
+            if exc.__cause__ is not None:  # a result that could not be read back: a bug
+                raise
             raise _killed(stage.__name__.strip("_").replace("_", " "), work) from None
 
 
 def _killed(what: str, work: Path) -> InputError:
-    """The plain message for a worker process the system killed (the kernel's OOM killer)."""
+    """The plain message for a worker process the system killed (the kernel's OOM killer):
+    the pool breaks with no cause (a result that could not be read back has one)."""
     from pipelines.run import settings
 
     resources = settings.of_run(work).audit.resources
@@ -117,7 +120,7 @@ def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, de
     failed = [(items.index(futures[f]), f.exception()) for f in futures if f.exception()]
     if failed:
         index, exc = min(failed, key=lambda pair: pair[0])
-        if isinstance(exc, BrokenProcessPool):
+        if isinstance(exc, BrokenProcessPool) and exc.__cause__ is None:  # not a bug's
             raise _killed(f"{desc} {items[index]}", work) from None
         raise exc  # type: ignore[misc]
 
