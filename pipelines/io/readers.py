@@ -103,6 +103,12 @@ def no_columns(_: str) -> str | None:
 
 def detect_encoding(data: bytes, path: Path) -> str:
     """Return 'utf-8-sig', 'utf-8', 'gbk' or 'gb18030'; raise InputError when none decodes."""
+    return decode(data, path)[0]
+
+
+def decode(data: bytes, path: Path) -> tuple[str, str]:
+    """The encoding ('utf-8-sig', 'utf-8', 'gbk' or 'gb18030') and the text: the first that
+    decodes the whole of `data`; InputError when none does."""
     candidates = ["utf-8-sig"] if data.startswith(codecs.BOM_UTF8) else ["utf-8", "gbk", "gb18030"]
     if b"\x00" in data[:65536]:
         raise InputError(
@@ -111,8 +117,7 @@ def detect_encoding(data: bytes, path: Path) -> str:
     errors: list[str] = []
     for encoding in candidates:
         try:
-            data.decode(encoding)
-            return encoding
+            return encoding, data.decode(encoding)
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             errors.append(f"{encoding} fails at byte {exc.start} (line {line})")
@@ -200,8 +205,8 @@ def _offset_after(text: str, lines: int) -> int:
 def read_csv(path: Path, columns: Columns | None = None) -> RawTable:
     """Read a CSV of any supported encoding; rows that are no records are set aside."""
     data = path.read_bytes()
-    encoding = detect_encoding(data, path)
-    text = data.decode(encoding)
+    encoding, text = decode(data, path)  # decoded once
+    del data
     canonical = columns.canonical if columns else no_columns
     head = _head(text, path)
     header = find_header([cells for cells, _ in head], canonical)
@@ -211,6 +216,7 @@ def read_csv(path: Path, columns: Columns | None = None) -> RawTable:
     header_end = head[header.last][1]  # the line the header ends on
     header_start = head[header.first - 1][1] + 1 if header.first else 1
     body = text[_offset_after(text, header_end):]
+    del text  # a file's worth of memory
     names = unique_names(header.labels)
     table, rejected, blank = _read_body(body, names, header, columns, header_end)
     if table is None:
