@@ -181,6 +181,15 @@ def _load_norm(con: Any, work: Path, names: list[str] | None = None) -> dict[str
             for d in sorted(wanted)}
 
 
+def _view_norm(con: Any, work: Path, names: list[str]) -> None:
+    """norm_ tables as views over their files: a stage that reads a few columns of a register
+    once or twice need not copy all of it into DuckDB first."""
+    for dataset in names:
+        source = (work / f"norm_{dataset}.parquet").as_posix().replace("'", "''")
+        con.execute(f'CREATE OR REPLACE VIEW "norm_{dataset}" AS '
+                    f"SELECT * FROM read_parquet('{source}')").fetchall()
+
+
 @_budgeted("link roll")
 def link_roll(work_dir: str | Path) -> str:
     """Prepare the roll's people once: roll_people, name frequencies, ID variants, the roll
@@ -190,11 +199,7 @@ def link_roll(work_dir: str | Path) -> str:
     params = settings.of_run(work).params
     con = connect(work)
     _load_norm(con, work, ["roll"])
-    for dataset in datasets(work):  # only their names count here: read from the files
-        if dataset != "roll":
-            source = (work / f"norm_{dataset}.parquet").as_posix().replace("'", "''")
-            con.execute(f'CREATE OR REPLACE VIEW "norm_{dataset}" AS '
-                        f"SELECT * FROM read_parquet('{source}')").fetchall()
+    _view_norm(con, work, [d for d in datasets(work) if d != "roll"])  # only their names count
     linker.prepare(con, settings.of_run(work).audit.linked())
     stats = linker.link_dataset(con, "roll", params, linker.population(con, params))
     merged = linker.merge_roll_persons(con)
@@ -352,8 +357,10 @@ def merge_links(work_dir: str | Path) -> list[str]:
 
 
 def _load_linked(con: Any, work: Path) -> None:
-    """The rules stage's inputs: the norm_ tables, the roll's people, every dataset's links."""
-    _load_norm(con, work)
+    """The rules stage's inputs: the norm_ tables (the registers as views), the roll's people,
+    every dataset's links."""
+    _load_norm(con, work, ["roll"])
+    _view_norm(con, work, [d for d in datasets(work) if d != "roll"])
     load_parquet(con, "roll_people", work / "roll_people.parquet")
     parts = [work / f"links_{d}.parquet" for d in ["roll", *linkable(work)]]
     missing = [p.name for p in parts if not p.exists()]
