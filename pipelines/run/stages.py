@@ -296,16 +296,20 @@ def link_piece(piece: str, work_dir: str | Path) -> str:
     params = settings.of_run(work).params
     con = connect(work)
     spec = settings.of_run(work).audit.linked()[dataset]
-    _load_norm(con, work, list(spec.also))
-    if part is None:
-        load_parquet(con, f"norm_{dataset}", work / f"norm_{dataset}.parquet")
-    else:
+    # the records are read once (into the evidence table): views over their files
+    _view_norm(con, work, [*spec.also, *([dataset] if part is None else [])])
+    if part is not None:
         files = (work / "parts" / dataset).as_posix().replace("'", "''") + "/*/*.parquet"
-        con.execute(f'CREATE OR REPLACE TABLE "norm_{dataset}" AS SELECT * EXCLUDE (part) '
+        con.execute(f'CREATE OR REPLACE VIEW "norm_{dataset}" AS SELECT * EXCLUDE (part) '
                     f"FROM read_parquet('{files}', hive_partitioning = true) "
                     f"WHERE part = {part} ORDER BY _row").fetchall()
-    for name in PREPARED:
-        load_parquet(con, name, work / f"{name}.parquet")
+    for name in PREPARED:  # the roll's people are joined in every pass: a table
+        if name == "roll_people":
+            load_parquet(con, name, work / f"{name}.parquet")
+        else:
+            source = (work / f"{name}.parquet").as_posix().replace("'", "''")
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS '
+                        f"SELECT * FROM read_parquet('{source}')").fetchall()
     result = linker.link_part(con, dataset, params, linker.population(con, params), spec)
     pairs_file, facts_file = _piece_files(work, piece)
     pairs_file.parent.mkdir(parents=True, exist_ok=True)
