@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -19,6 +18,7 @@ import pyarrow as pa
 from pipelines.config import AuditConfig, DatasetSpec, normalise_header
 from pipelines.errors import InputError
 from pipelines.ingest.columns import type_columns
+from pipelines.io import duck
 from pipelines.io.readers import (
     LAYOUT,
     LINE,
@@ -221,7 +221,7 @@ def _duplicates(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     # are compared value by value
     table = pa.Table.from_pandas(frame[columns], preserve_index=False)
     quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         con.register("written_rows", table)
         hashes = con.execute(f"SELECT hash({quoted}) FROM written_rows").fetchnumpy()
     codes, counts = np.unique(next(iter(hashes.values())), return_inverse=True,

@@ -65,6 +65,14 @@ def load_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
     return int(scalar(con, f'SELECT count(*) FROM "{name}"'))
 
 
+def view_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
+    """Create or replace view `name` over a Parquet file: a query that reads a few of its
+    columns once or twice need not copy the file into DuckDB first."""
+    source = path.as_posix().replace("'", "''")
+    con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet(\'{source}\')'
+                ).fetchall()
+
+
 def save_table(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> Path:
     """Write table `name` to a Parquet file (rows in table order)."""
     target = path.as_posix().replace("'", "''")

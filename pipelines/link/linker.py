@@ -139,8 +139,7 @@ def _register_variants(con: duckdb.DuckDBPyConnection, name: str, key: str,
 
 def population(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> int:
     """The name-frequency denominator: everyone seen, at least the configured floor."""
-    seen = scalar(con, "SELECT coalesce(sum(n), 0) FROM name_frequency WHERE kind = 'name'")
-    return max(int(seen), int(params["population_floor"]))
+    return max(int(seen_names(con)), int(params["population_floor"]))
 
 
 def score_candidates(con: duckdb.DuckDBPyConnection, dataset: str, params: dict[str, Any],

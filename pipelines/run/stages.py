@@ -26,7 +26,7 @@ import yaml
 
 from pipelines.errors import InputError
 from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
-from pipelines.io.duck import dump_tables, stage_tables
+from pipelines.io.duck import dump_tables, stage_tables, view_parquet
 from pipelines.io.output import move_into_place, output_lock, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
 from pipelines.link import linker, probability
@@ -182,12 +182,9 @@ def _load_norm(con: Any, work: Path, names: list[str] | None = None) -> dict[str
 
 
 def _view_norm(con: Any, work: Path, names: list[str]) -> None:
-    """norm_ tables as views over their files: a stage that reads a few columns of a register
-    once or twice need not copy all of it into DuckDB first."""
+    """norm_ tables as views over their files (io.duck.view_parquet)."""
     for dataset in names:
-        source = (work / f"norm_{dataset}.parquet").as_posix().replace("'", "''")
-        con.execute(f'CREATE OR REPLACE VIEW "norm_{dataset}" AS '
-                    f"SELECT * FROM read_parquet('{source}')").fetchall()
+        view_parquet(con, f"norm_{dataset}", work / f"norm_{dataset}.parquet")
 
 
 @_budgeted("link roll")
@@ -304,12 +301,8 @@ def link_piece(piece: str, work_dir: str | Path) -> str:
                     f"FROM read_parquet('{files}', hive_partitioning = true) "
                     f"WHERE part = {part} ORDER BY _row").fetchall()
     for name in PREPARED:  # the roll's people are joined in every pass: a table
-        if name == "roll_people":
-            load_parquet(con, name, work / f"{name}.parquet")
-        else:
-            source = (work / f"{name}.parquet").as_posix().replace("'", "''")
-            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS '
-                        f"SELECT * FROM read_parquet('{source}')").fetchall()
+        (load_parquet if name == "roll_people" else view_parquet)(
+            con, name, work / f"{name}.parquet")
     result = linker.link_part(con, dataset, params, linker.population(con, params), spec)
     pairs_file, facts_file = _piece_files(work, piece)
     pairs_file.parent.mkdir(parents=True, exist_ok=True)
