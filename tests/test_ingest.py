@@ -203,3 +203,62 @@ def test_amounts_outside_their_range_are_unusable_and_reported(tmp_path: Path) -
     assert [(r["issue"], r["rows"]) for r in issues] == [("number out of range (0 to 100000)", "2")]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["inputs"]["roll"]["loaded_rows"] == 3
+
+
+def _outcome(result: object) -> tuple[object, ...]:
+    from pipelines.outputs.manifest import ingest_facts
+
+    facts = ingest_facts(result)  # type: ignore[arg-type]
+    facts.pop("sha256")
+    loaded = result.loaded  # type: ignore[attr-defined]
+    quarantined = result.quarantined  # type: ignore[attr-defined]
+    return (facts, list(loaded.columns), [str(t) for t in loaded.dtypes],
+            loaded.astype(object).where(loaded.notna(), None).values.tolist(),
+            quarantined.astype(object).where(quarantined.notna(), None).values.tolist())
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 3, 5])
+def test_typing_in_batches_gives_what_one_batch_gives(tmp_path: Path, batch_rows: int) -> None:
+    """A large file is typed a batch at a time (memory): duplicates across batches, a row
+    quarantined for its values and repeated later, notes counted over every batch, a title row,
+    a malformed row and a column blank only in some batches come out as from one batch."""
+    good, other = make_id(seq="011"), make_id(birth="19820304", seq="022")
+    row = ["H1", "张伟", good, "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"]
+    no_household = ["", "李娜", other, "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"]
+    path = write_csv(tmp_path / "roll.csv", ROLL_HEADER, [
+        row,
+        ["H2", "王芳", "4.20102E+17", "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", ""],
+        no_household,
+        ["H3", "赵强", good[:17] + ("0" if good[17] != "0" else "1"), "户主", "江岸区",
+         "大智街道", "幸福社区", "城市低保", "1", "9OO"],
+        ["合计", "", "", "", "", "", "", "", "", "2700"],
+        [*row[:9], "900.00"],  # equal once typed: a repeat of row 1
+        ["H5", "赵强"],
+        no_household,  # a repeat of a row quarantined for its own values
+        ["H4", "陳明", other, "户主", "江岸區", "大智街道", "幸福社区", "城市低保", "1", "800"],
+        row,
+    ])
+    whole = ingest_dataset("roll", path, CONFIG)
+    batched = ingest_dataset("roll", path, CONFIG, batch_rows=batch_rows)
+    assert _outcome(batched) == _outcome(whole)
+    reasons = dict(zip(whole.quarantined["_row"], whole.quarantined["_reason"], strict=True))
+    assert reasons[6] == reasons[10] == "exact duplicate of row 1"
+    assert reasons[8] == "exact duplicate of row 3"
+    assert reasons[3] == "roll row without household_id"
+    notes = {(n["column"], n["issue"]): n["rows"] for n in whole.notes}
+    assert notes[("monthly_amount", "number not recognised")] == 1
+
+
+def test_loaded_rows_written_to_a_file_leave_nothing_else_behind(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    path = write_csv(tmp_path / "in" / "roll.csv", ROLL_HEADER, [
+        ["H1", "张伟", make_id(seq="011"), "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"],
+        ["H1", "张伟", make_id(seq="011"), "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"],
+        ["H2", "李娜", make_id(birth="19820304", seq="022"), "户主", "江岸区", "大智街道",
+         "幸福社区", "城市低保", "1", "800"]])
+    work = tmp_path / "work"
+    work.mkdir()
+    result = ingest_dataset("roll", path, CONFIG, work / "norm_roll.parquet", batch_rows=2)
+    assert [p.name for p in work.iterdir()] == ["norm_roll.parquet"]
+    assert result.held is None and result.loaded_rows == 2
+    assert result.loaded["_row"].tolist() == [1, 3]

@@ -33,10 +33,9 @@ PERSON_COLUMNS = ("p_name", "p_name_raw", "p_name_pinyin", "p_id18", "p_id_clean
 def _note(notes: list[dict[str, Any]], dataset: str, column: str, issue: str,
           mask: pd.Series, frame: pd.DataFrame) -> None:
     count = int(mask.sum())
-    if count:
-        sample = frame.loc[mask, ROW].head(5).tolist()
-        notes.append({"dataset": dataset, "column": column, "issue": issue, "rows": count,
-                      "example_rows": [int(r) for r in sample]})
+    sample = frame.loc[mask, ROW].head(5).tolist() if count else []
+    notes.append({"dataset": dataset, "column": column, "issue": issue, "rows": count,
+                  "example_rows": [int(r) for r in sample]})
 
 
 def _vocab_key(value: str) -> str:
@@ -77,9 +76,10 @@ def _in_range(numbers: pd.Series, bounds: tuple[float, float] | None,
     return numbers.mask(outside)
 
 
-def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
-                 config: AuditConfig) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Return the typed, normalised frame and notes on values that could not be read."""
+def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec, config: AuditConfig,
+                 every_note: bool = False) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Return the typed, normalised frame and notes on values that could not be read (with
+    `every_note`, also those that count no row: every batch lists them in the same order)."""
     out = frame.copy()
     notes: list[dict[str, Any]] = []
     for column, col in spec.columns.items():
@@ -127,7 +127,7 @@ def type_columns(frame: pd.DataFrame, dataset: str, spec: DatasetSpec,
                   present & out["district_code"].isna(), frame)
     if spec.person is not None:
         _add_person(out, frame, dataset, spec, notes)
-    return out, notes
+    return out, [n for n in notes if every_note or n["rows"]]
 
 
 def _add_person(out: pd.DataFrame, frame: pd.DataFrame, dataset: str, spec: DatasetSpec,

@@ -27,7 +27,7 @@ def ingest_facts(result: IngestResult) -> dict[str, Any]:
     return {
         "dataset": r.dataset, "file": r.source.path.name, "format": r.source.format,
         "encoding": r.source.encoding, "bytes": r.source.bytes, "sha256": r.source.sha256,
-        "input_rows": r.input_rows, "loaded_rows": len(r.loaded),
+        "input_rows": r.input_rows, "loaded_rows": r.loaded_rows,
         "quarantined_rows": len(r.quarantined), "ignored_columns": r.ignored_columns,
         "absent_columns": r.absent_columns, "blank_columns": r.blank_columns,
         "layout": r.layout, "notes": r.notes,

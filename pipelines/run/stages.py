@@ -139,10 +139,10 @@ def ingest_one(dataset: str, work_dir: str | Path) -> str:
     work = Path(work_dir)
     path = Path(_plan(work)["files"][dataset])
     config = settings.of_run(work).audit
-    result = ingest_dataset(dataset, path, config)
-    target = write_frame(work / f"norm_{dataset}.parquet", result.loaded)
+    target = work / f"norm_{dataset}.parquet"
+    result = ingest_dataset(dataset, path, config, target)
     if dataset in config.linked():
-        _partition(work, dataset, len(result.loaded), config.resources.partition_records)
+        _partition(work, dataset, result.loaded_rows, config.resources.partition_records)
     write_quarantine_rows(result, work / "quality")
     write_json(work / f"ingest_{dataset}.json", ingest_facts(result))
     record_time(work, "ingest", dataset, time.perf_counter() - started)
