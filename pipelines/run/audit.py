@@ -130,9 +130,10 @@ def each(stage: Callable[[str, Path], str], items: Sequence[str], work: Path, de
         raise exc  # type: ignore[misc]
 
 
-#: Peak memory of ingesting a file, per byte of it as CSV (measured at 1,000,000 households:
-#: property.csv 434 MB held 4.5 GB, roll.csv 361 MB 4.3 GB)
-INGEST_BYTES_PER_BYTE = 12
+#: Peak memory of ingesting a file, per byte of it as CSV (measured at 1,000,000 households,
+#: typed 250,000 rows at a time: property.csv 434 MB held 2.1 GB, roll.csv 361 MB 2.2 GB;
+#: 4.5 and 4.3 GB when a file was typed whole)
+INGEST_BYTES_PER_BYTE = 7
 
 
 def _too_big_together(sizes: dict[str, float], work: Path) -> bool:
