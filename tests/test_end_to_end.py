@@ -11,7 +11,7 @@ from pipelines.cli import main
 from pipelines.synth.evaluation import evaluate_run, table
 
 AS_OF = "2026-10-31"
-OUTPUTS = ("findings.csv", "remove_list.csv", "add_list.csv")
+OUTPUTS = ("findings.csv", "remove_list.csv", "add_list.csv", "审核结果.xlsx")
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +107,78 @@ def test_missing_dataset_skips_its_checks_and_says_why(city: Path, tmp_path: Pat
     manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
     vehicle = next(c for c in manifest["checks"] if c["finding_code"] == "VEHICLE")
     assert vehicle["status"] == "skipped" and "vehicles" in vehicle["reason"]
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.slow
+def test_the_workbook_shows_the_csvs_in_chinese(audit: Path) -> None:
+    """审核结果.xlsx: every sheet, Chinese headers and labels, IDs as text, money as numbers
+    with two decimals, a frozen and filtered header, printable; the same rows as the CSVs."""
+    from openpyxl import load_workbook
+
+    from pipelines.rules import codes
+
+    book = load_workbook(audit / "审核结果.xlsx")
+    assert book.sheetnames == ["汇总", "线索", "拟停保减保", "拟纳入", "变动"]
+    sheet = book["线索"]
+    header = [c.value for c in sheet[1]]
+    assert header[:5] == ["线索编号", "户编号", "身份证号", "姓名", "线索类型"]
+    findings = _csv_rows(audit / "findings.csv")
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(findings) > 0
+    labels = codes.labels()
+    column = {name: header.index(name) for name in header}
+    for row, found in zip(rows, findings, strict=True):
+        assert row[column["线索编号"]] == found["finding_id"]
+        assert row[column["线索类型"]] == labels[found["finding_code"]]
+        assert row[column["姓名"]] == (found["name"] or None)
+        assert (row[column["身份证号"]] or "") == found["id_number"]
+        amount = row[column["涉及金额(元/月)"]]
+        assert amount == (float(found["amount_at_stake"]) if found["amount_at_stake"] else None)
+    ids = [c for c in sheet["C"][1:] if c.value]
+    assert ids and all(c.data_type == "s" for c in ids)  # text, never 4.20102E+17
+    assert sheet.cell(2, column["涉及金额(元/月)"] + 1).number_format == "#,##0.00"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
+    remove = book["拟停保减保"]
+    listed = _csv_rows(audit / "remove_list.csv")
+    actions = {r[8] for r in remove.iter_rows(min_row=2, max_row=len(listed) + 1,
+                                               values_only=True)}
+    assert actions and all(a and not a.isascii() for a in actions)  # 拟处理 in Chinese
+    summary = {r[0]: r for r in book["汇总"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert summary["线索合计"][2] == len(findings)
+    assert summary["拟停保减保"][2] == len(listed)
+    assert summary["拟纳入（人）"][2] == len(_csv_rows(audit / "add_list.csv"))
+    assert any("优先级 = 严重程度权重（高3、中2、低1）" in str(k) for k in summary)
+
+
+@pytest.mark.slow
+def test_the_workbook_reads_back_through_libreoffice(audit: Path, tmp_path: Path) -> None:
+    """A real client: LibreOffice opens the workbook and saves each sheet as CSV, values as
+    shown; the Chinese headers, names and amounts (two decimals) agree with findings.csv."""
+    import shutil
+    import subprocess
+
+    source = tmp_path / "audit.xlsx"  # an ASCII name for LibreOffice's output files
+    shutil.copy(audit / "审核结果.xlsx", source)
+    profile = (tmp_path / "lo-profile").as_uri()
+    # CSV filter: comma, double quote, UTF-8, from row 1, formatted as shown, every sheet
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                    "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=300)
+    shown = _csv_rows(tmp_path / "audit-线索.csv")
+    findings = _csv_rows(audit / "findings.csv")
+    assert len(shown) == len(findings) > 0
+    for row, found in zip(shown, findings, strict=True):
+        assert row["线索编号"] == found["finding_id"] and row["姓名"] == found["name"]
+        assert row["身份证号"] == found["id_number"]
+        if found["amount_at_stake"]:
+            assert row["涉及金额(元/月)"] == f"{float(found['amount_at_stake']):,.2f}"
+    assert (tmp_path / "audit-汇总.csv").read_text(encoding="utf-8").startswith("项目,")

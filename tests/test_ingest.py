@@ -217,11 +217,18 @@ def _outcome(result: object) -> tuple[object, ...]:
             quarantined.astype(object).where(quarantined.notna(), None).values.tolist())
 
 
-@pytest.mark.parametrize("batch_rows", [1, 2, 3, 5])
-def test_typing_in_batches_gives_what_one_batch_gives(tmp_path: Path, batch_rows: int) -> None:
+@pytest.mark.parametrize(("batch_rows", "collide"), [(1, False), (2, False), (3, False),
+                                                     (5, False), (3, True), (100, True)])
+def test_typing_in_batches_gives_what_one_batch_gives(tmp_path: Path, batch_rows: int,
+                                                      collide: bool,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A large file is typed a batch at a time (memory): duplicates across batches, a row
     quarantined for its values and repeated later, notes counted over every batch, a title row,
-    a malformed row and a column blank only in some batches come out as from one batch."""
+    a malformed row and a column blank only in some batches come out as from one batch. With
+    `collide`, every row hashes alike: rows are still told apart by their values."""
+    import numpy as np
+
+    from pipelines.ingest import dataset
     good, other = make_id(seq="011"), make_id(birth="19820304", seq="022")
     row = ["H1", "张伟", good, "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"]
     no_household = ["", "李娜", other, "户主", "江岸区", "大智街道", "幸福社区", "城市低保", "1", "900"]
@@ -239,6 +246,9 @@ def test_typing_in_batches_gives_what_one_batch_gives(tmp_path: Path, batch_rows
         row,
     ])
     whole = ingest_dataset("roll", path, CONFIG)
+    if collide:
+        monkeypatch.setattr(dataset, "_row_hashes",
+                            lambda typed, columns: np.zeros(len(typed), dtype=np.uint64))
     batched = ingest_dataset("roll", path, CONFIG, batch_rows=batch_rows)
     assert _outcome(batched) == _outcome(whole)
     reasons = dict(zip(whole.quarantined["_row"], whole.quarantined["_reason"], strict=True))

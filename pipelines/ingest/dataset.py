@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.config import AuditConfig, DatasetSpec, normalise_header
@@ -362,49 +361,73 @@ class _TypedRows:
             self.writer.close()
 
 
-def _duplicates_of(typed_file: Path, held: pd.DataFrame, columns: list[str],
-                   hashes: np.ndarray, rows: np.ndarray) -> pd.Series:
-    """'exact duplicate of row N' by row number, for every typed row (in `typed_file`, or
-    `held`) that repeats an earlier one; only rows whose hash repeats are compared."""
-    codes, counts = np.unique(hashes, return_inverse=True, return_counts=True)[1:]
-    maybe = rows[counts[codes] > 1]
-    if not len(maybe):
-        return pd.Series([], dtype=object)
-    wanted = [*columns, ROW]
-    source = pq.ParquetFile(typed_file)
-    leave = pa.array(maybe)
-    stored = pa.concat_tables(
-        [part.filter(pc.is_in(part.column(ROW), value_set=leave))
-         for part in (source.read_row_group(g, columns=wanted)
-                      for g in range(source.num_row_groups))]
-        or [source.schema_arrow.empty_table().select(wanted)]).to_pandas()
-    candidates = pd.concat([stored, held.loc[held[ROW].isin(maybe), wanted]]) \
-        .sort_values(ROW, kind="stable").set_index(ROW, drop=False)
-    found = _duplicates(candidates, columns, hashes=np.zeros(len(candidates), np.uint64))
-    return found[found.notna()]
+class _Seen:
+    """The row hashes of the batches typed so far, each with the position of its first row."""
+
+    def __init__(self) -> None:
+        self.hashes: list[np.ndarray] = []  # per batch: its distinct hashes, sorted
+        self.firsts: list[np.ndarray] = []  # ... and the position of the first row of each
+
+    def first_rows(self, hashes: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """For each row of a batch, the position of the first row (this batch's or an earlier
+        one's) with the same hash; then the batch is remembered."""
+        distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        out = positions[first][inverse]
+        earlier = np.zeros(len(hashes), dtype=bool)
+        for known, at in zip(self.hashes, self.firsts, strict=True):  # the earliest wins
+            if not len(known):
+                continue
+            index = np.minimum(np.searchsorted(known, hashes), len(known) - 1)
+            hit = (known[index] == hashes) & ~earlier
+            out[hit] = at[index[hit]]
+            earlier |= hit
+        self.hashes.append(distinct)
+        self.firsts.append(positions[first])
+        return out
 
 
-def _keep(typed_file: Path, drop: pd.Index, target: Path) -> int:
-    """The typed rows but those numbered in `drop`, to `target`; how many."""
-    if not len(drop):
-        typed_file.replace(target)
-        return int(pq.read_metadata(target).num_rows)
-    source = pq.ParquetFile(typed_file)
-    kept = 0
-    leave = pa.array(drop.to_numpy(dtype=np.int64))
-    with pq.ParquetWriter(target, source.schema_arrow, **FAST_PARQUET) as writer:
-        for group in range(source.num_row_groups):
-            part = source.read_row_group(group)
-            part = part.filter(pc.invert(pc.is_in(part.column(ROW), value_set=leave)))
-            writer.write_table(part)
-            kept += part.num_rows
-    return kept
+def _retyped(table: pa.Table, positions: np.ndarray, dataset: str, spec: DatasetSpec,
+             config: AuditConfig) -> pd.DataFrame:
+    """The rows at `positions` typed again (typing is row by row: the same values)."""
+    frame = _strip(_text_frame(table.take(pa.array(positions, pa.int64()))), spec)
+    frame.index = pd.Index(positions)
+    return type_columns(frame.drop(columns=[LAYOUT]), dataset, spec, config)[0]
+
+
+def _insert(target: Path, rows: pd.DataFrame) -> None:
+    """Rows added to a typed file, in row order (a repeat that was no duplicate after all)."""
+    table = pq.read_table(target)
+    more = pa.Table.from_pandas(rows, preserve_index=False).select(table.column_names)
+    merged = pa.concat_tables([table, more.cast(table.schema)]).sort_by(ROW)
+    pq.write_table(merged, target, **FAST_PARQUET)
 
 
 def _written(table: pa.Table, spec: DatasetSpec, positions: np.ndarray) -> pd.DataFrame:
     """The rows at `positions` of the mapped table as written (trimmed), for the quarantine."""
     frame = _strip(_text_frame(table.take(pa.array(positions, pa.int64()))), spec)
     return frame.drop(columns=[LAYOUT]).reset_index(drop=True)
+
+
+def _repeats(table: pa.Table, repeats_file: Path, firsts: np.ndarray, dataset: str,
+             spec: DatasetSpec, config: AuditConfig, own: pd.Index, loaded_file: Path
+             ) -> pd.Series:
+    """'exact duplicate of row N' by row number, for the rows set aside as repeats that
+    are: compared value by value with the first rows of their hashes (typed again). A repeat
+    that differs after all (two rows whose hashes collide) is added to the loaded rows,
+    unless it is quarantined for its own values."""
+    if not len(firsts):
+        return pd.Series([], dtype=object)
+    columns = list(spec.columns)
+    stored = pd.read_parquet(repeats_file)
+    candidates = pd.concat([_retyped(table, np.unique(firsts), dataset, spec, config), stored]) \
+        .sort_values(ROW, kind="stable").set_index(ROW, drop=False)
+    found = _duplicates(candidates, columns, hashes=np.zeros(len(candidates), np.uint64))
+    found = found[found.notna()]
+    differ = stored[~stored[ROW].isin(found.index) & ~stored[ROW].isin(own)]
+    if len(differ):
+        log.info("%d rows hash like another row but differ from it: loaded", len(differ))
+        _insert(loaded_file, differ)
+    return found
 
 
 #: rows typed and normalised at a time: a dataset's memory is its text plus one batch typed
@@ -431,15 +454,17 @@ def ingest_dataset(dataset: str, path: Path, config: AuditConfig, target: Path |
     filled = dict.fromkeys(optional, False)
     notes: dict[tuple[str, str], dict[str, Any]] = {}
     set_aside: list[pd.DataFrame] = []
-    held: list[pd.DataFrame] = []  # typed rows quarantined for their own values
-    reasons: list[pd.Series] = []
-    hashes: list[np.ndarray] = []
+    reasons: list[pd.Series] = []  # rows quarantined for their own values, by row number
     rows: list[np.ndarray] = []
     positions: list[np.ndarray] = []
+    seen = _Seen()
+    repeated: list[np.ndarray] = []  # rows whose values hash like an earlier row's
     records = 0
     with tempfile.TemporaryDirectory(prefix=".ingest-", dir=target.parent if target else None
                                      ) as tmp:
-        typed_rows = _TypedRows(Path(tmp) / "typed.parquet")
+        loaded_file = target if target is not None else Path(tmp) / "loaded.parquet"
+        typed_rows = _TypedRows(loaded_file)
+        repeats = _TypedRows(Path(tmp) / "repeats.parquet")
         for start in range(0, max(table.num_rows, 1), batch_rows):
             frame = _strip(_text_frame(table.slice(start, batch_rows), start), spec)
             # totals, notes and repeated headers are no records: set aside before typing
@@ -453,26 +478,31 @@ def ingest_dataset(dataset: str, path: Path, config: AuditConfig, target: Path |
             notes = _merge_notes(notes, batch_notes)
             reason = row_reasons(typed, dataset, spec)
             bad = reason.notna().to_numpy()
-            held.append(typed[bad])
             reasons.append(pd.Series(reason[bad].to_numpy(), index=typed.loc[bad, ROW]))
-            hashes.append(_row_hashes(typed, columns))
+            at = frame.index.to_numpy()
             rows.append(typed[ROW].to_numpy(dtype=np.int64))
-            positions.append(frame.index.to_numpy())
-            typed_rows.write(typed[~bad])
+            positions.append(at)
+            # a row hashing like an earlier one is almost surely its exact repeat: set aside
+            # (typed) and compared value by value at the end, never loaded before that
+            first = seen.first_rows(_row_hashes(typed, columns), at)
+            repeat = first != at
+            repeated.append(first[repeat])
+            repeats.write(typed[repeat])
+            typed_rows.write(typed[~bad & ~repeat])
             log.debug("%s: %d of %d rows typed", path.name, start + len(no_record),
                       table.num_rows)
         typed_rows.close()
-        row_numbers = np.concatenate(rows)
-        # an exact repeat of an earlier row is the first reason, over every batch
-        reason_at = _duplicates_of(typed_rows.path, pd.concat(held), columns,
-                                   np.concatenate(hashes), row_numbers)
+        repeats.close()
         own = pd.concat(reasons)
-        loaded_file = target if target is not None else Path(tmp) / "loaded.parquet"
-        loaded_rows = _keep(typed_rows.path, reason_at.index.difference(own.index), loaded_file)
+        # an exact repeat of an earlier row is the first reason, over every batch
+        reason_at = _repeats(table, repeats.path, np.concatenate(repeated), dataset, spec,
+                             config, own.index, loaded_file)
+        loaded_rows = int(pq.read_metadata(loaded_file).num_rows)
         loaded = pd.read_parquet(loaded_file) if target is None else None
     reason_at = reason_at.combine_first(own.astype(object)).sort_index()
-    at = pd.Series(np.concatenate(positions), index=row_numbers)
-    written = _written(table, spec, at.loc[reason_at.index].to_numpy())
+    row_numbers = np.concatenate(rows)
+    where = pd.Series(np.concatenate(positions), index=row_numbers)
+    written = _written(table, spec, where.loc[reason_at.index].to_numpy())
     written.insert(0, REASON, reason_at.astype(str).reset_index(drop=True))
     malformed = pd.DataFrame({
         ROW: pd.Series([r.row for r in raw.malformed_rows], dtype="int64"),

@@ -63,6 +63,10 @@ class Distinct:
         without a value get `missing`."""
         return pa.array([*results, missing], type=kind).take(self._take)
 
+    def spread_array(self, results: pa.Array, missing: Any = None) -> pa.Array:
+        """`spread` for results already an Arrow array (one per distinct value, in order)."""
+        return pa.concat_arrays([results, pa.array([missing], results.type)]).take(self._take)
+
 
 def as_series(array: pa.Array, index: pd.Index | None = None) -> pd.Series:
     """An Arrow array as a pandas column: text as the nullable "string" dtype, anything else

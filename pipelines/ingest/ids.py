@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.ingest.distinct import Distinct, as_objects
 
@@ -144,9 +145,21 @@ def repair_id(raw: str | None) -> IdRepair:
 _COLUMNS = ("id18", "id_clean", "id_status", "id_birth_date", "id_sex", "id_region")
 
 
-def _fast_valid(candidates: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised check of ASCII 18-character IDs: (valid mask, birth dates as datetime64[D])."""
-    grid = np.frombuffer("".join(candidates).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+def _grid(values: pa.Array) -> np.ndarray:
+    """The characters of ASCII text values all 18 long, as a (values, 18) array of bytes,
+    straight from the Arrow buffers."""
+    if not len(values):
+        return np.zeros((0, 18), dtype=np.uint8)
+    values = values.cast(pa.large_string())
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[
+        values.offset:values.offset + len(values) + 1]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
+    return data[offsets[0]:offsets[-1]].reshape(-1, 18)
+
+
+def _fast_valid(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised check of 18-character IDs as bytes: (valid mask, possible-birth-date mask,
+    birth dates as datetime64[D] of the valid ones)."""
     digits = grid[:, :17].astype(np.int64) - 48
     expected = np.frombuffer(_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
     check_ok = expected[(digits @ np.array(_WEIGHTS)) % 11] == grid[:, 17]
@@ -161,41 +174,57 @@ def _fast_valid(candidates: list[str]) -> tuple[np.ndarray, np.ndarray]:
     ok = check_ok & date_ok
     births = ((year[ok] - 1970).astype("datetime64[Y]") + (month[ok] - 1).astype("timedelta64[M]")
               ).astype("datetime64[D]") + (day[ok] - 1).astype("timedelta64[D]")
-    return ok, births
+    return ok, date_ok, births
+
+
+_KINDS = {"id18": pa.string(), "id_clean": pa.string(), "id_status": pa.string(),
+          "id_birth_date": pa.date32(), "id_sex": pa.string(), "id_region": pa.string()}
 
 
 def id_columns(values: pd.Series | Sequence[str | None]) -> dict[str, pa.Array]:
     """Repair a column of ID numbers: Arrow arrays id18, id_clean, id_status ('blank' where
     missing), id_birth_date (date32), id_sex, id_region, aligned to the input. Each distinct
     value is repaired once; values that are already canonical 18-digit IDs are checked
-    vectorised, the rest go through `repair_id`."""
+    vectorised on their bytes, the rest go through `repair_id`."""
     distinct = Distinct(values)
-    n = len(distinct)
-    out = {name: np.full(n, None, dtype=object) for name in _COLUMNS}
-    out["id_status"][:] = "blank"
-    fast = distinct.matching(_ID18_ASCII.pattern)
-    fast_idx = np.flatnonzero(fast)
-    if len(fast_idx):
-        values18 = np.array(distinct.values, dtype=object)[fast_idx].astype(str)
-        ok, births = _fast_valid(values18.tolist())
-        good = fast_idx[ok]
-        good_ids = values18[ok]
-        out["id18"][good] = good_ids.tolist()
-        out["id_clean"][good] = good_ids.tolist()
-        out["id_status"][good] = "valid"
-        out["id_birth_date"][good] = births.astype(object)
-        out["id_sex"][good] = ["M" if int(v[16]) % 2 else "F" for v in good_ids.tolist()]
-        out["id_region"][good] = [v[:6] for v in good_ids.tolist()]
-        fast[fast_idx[~ok]] = False  # check or date failed: let repair_id name the reason
-    for i in np.flatnonzero(~fast).tolist():
-        rep = repair_id(distinct.values[i])
-        for name, value in zip(_COLUMNS, (rep.id18, rep.cleaned, rep.status, rep.birth_date,
-                                          rep.sex, rep.region), strict=True):
-            out[name][i] = value
-    logger.debug("repaired %d ID values (%d distinct)", len(distinct.codes), n)
-    return {name: distinct.spread(column, pa.date32() if name == "id_birth_date"
-                                  else pa.string(), "blank" if name == "id_status" else None)
-            for name, column in out.items()}
+    fast_idx = np.flatnonzero(distinct.matching(_ID18_ASCII.pattern))
+    if distinct.text is not None:
+        candidates = distinct.text.take(pa.array(fast_idx, pa.int64()))
+    else:
+        candidates = pa.array([distinct.values[i] for i in fast_idx.tolist()], pa.large_string())
+    ok, date_ok, births = _fast_valid(_grid(candidates))
+    good = candidates.filter(pa.array(ok)).cast(pa.string())
+    sex_digit = _grid(good)[:, 16].astype(np.int64) % 2 if len(good) else np.zeros(0, np.int64)
+    parts: dict[str, list[pa.Array]] = {
+        "id18": [good], "id_clean": [good],
+        "id_status": [pa.array(np.full(len(good), "valid", dtype=object), pa.string())],
+        "id_birth_date": [pa.array(births, pa.date32())],
+        "id_sex": [pa.array(["F", "M"], pa.string()).take(pa.array(sex_digit))],
+        "id_region": [pc.utf8_slice_codeunits(good, 0, 6)]}
+    # well-formed but failing: an impossible birth date first, else the check digit (as
+    # repair_id names them), kept as cleaned
+    failed = candidates.filter(pa.array(~ok)).cast(pa.string())
+    none = pa.nulls(len(failed), pa.string())
+    for name, array in (("id18", none), ("id_clean", failed),
+                        ("id_status", pa.array(np.where(date_ok[~ok], "bad_check", "bad_date"),
+                                               pa.string())),
+                        ("id_birth_date", pa.nulls(len(failed), pa.date32())),
+                        ("id_sex", none), ("id_region", none)):
+        parts[name].append(array)
+    # the rest: repair_id
+    rest = np.setdiff1d(np.arange(len(distinct)), fast_idx, assume_unique=True)
+    repaired = [repair_id(distinct.values[i]) for i in rest.tolist()]
+    for name, field in (("id18", "id18"), ("id_clean", "cleaned"), ("id_status", "status"),
+                        ("id_birth_date", "birth_date"), ("id_sex", "sex"),
+                        ("id_region", "region")):
+        parts[name].append(pa.array([getattr(r, field) for r in repaired], _KINDS[name]))
+    # back in the order of the distinct values
+    order = pa.array(np.argsort(np.concatenate([fast_idx[ok], fast_idx[~ok], rest]),
+                                kind="stable"))
+    logger.debug("repaired %d ID values (%d distinct)", len(distinct.codes), len(distinct))
+    return {name: distinct.spread_array(pa.concat_arrays(arrays).take(order),
+                                        "blank" if name == "id_status" else None)
+            for name, arrays in parts.items()}
 
 
 def repair_ids(values: Sequence[str | None]) -> pd.DataFrame:

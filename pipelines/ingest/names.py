@@ -150,18 +150,30 @@ def pinyin_key(name: str) -> str:
 _HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
 
 
+#: name -> (normalised, pinyin), kept between the batches of a file (ingest types a large
+#: file a batch at a time, and a name recurs across them); emptied when it reaches the bound
+_SEEN: dict[object, tuple[str | None, str | None]] = {}
+SEEN_BOUND = 1_000_000
+
+
 def name_columns(values: pd.Series | Sequence[str | None]) -> dict[str, pa.Array]:
     """Normalise a column of names: Arrow arrays name_norm and name_pinyin, aligned to the
-    input (null where missing). Each distinct value is processed once."""
+    input (null where missing). Each distinct value is processed once (and once per process
+    while `_SEEN` holds it)."""
     distinct = Distinct(values)
+    if len(_SEEN) + len(distinct) > SEEN_BOUND:
+        _SEEN.clear()
+    new = [v for v in distinct.values if v not in _SEEN]
     prepared = [v if type(v) is str and _HAN_ONLY.fullmatch(v) and v not in _PLACEHOLDERS
-                else _prepare(v) for v in distinct.values]
+                else _prepare(v) for v in new]
     present = [p for p in prepared if p is not None]
     converted = iter(_t2s(present))
-    norm = [None if p is None else next(converted) for p in prepared]
-    pinyin = [None if n is None else pinyin_key(n) for n in norm]
-    return {"name_norm": distinct.spread(norm, pa.string()),
-            "name_pinyin": distinct.spread(pinyin, pa.string())}
+    for value, ready in zip(new, prepared, strict=True):
+        norm = None if ready is None else next(converted)
+        _SEEN[value] = (norm, None if norm is None else pinyin_key(norm))
+    results = [_SEEN[v] for v in distinct.values]
+    return {"name_norm": distinct.spread([r[0] for r in results], pa.string()),
+            "name_pinyin": distinct.spread([r[1] for r in results], pa.string())}
 
 
 def normalise_names(values: Sequence[str | None]) -> pd.DataFrame:

@@ -131,7 +131,9 @@ def _fill_list(ws: Worksheet, plist: PublicityList) -> None:
     sheet.finish(header_row)
 
 
-def _deterministic(workbook: Workbook, title: str, as_of: date) -> bytes:
+def deterministic(workbook: Workbook, title: str, as_of: date) -> bytes:
+    """The workbook's bytes, the same for the same content: fixed document properties and
+    ZIP entry times."""
     stamp = datetime.combine(as_of, time(0, 0))
     props = workbook.properties
     props.creator = props.lastModifiedBy = "dibao-audit"
@@ -159,7 +161,7 @@ def render_xlsx(plist: PublicityList) -> bytes:
     assert ws is not None
     ws.title = "公示名单"
     _fill_list(ws, plist)
-    return _deterministic(workbook, plist.title, plist.as_of)
+    return deterministic(workbook, plist.title, plist.as_of)
 
 
 def sheet_names(lists: Sequence[PublicityList], reserved: Sequence[str] = ()) -> list[str]:
@@ -217,4 +219,4 @@ def render_city_xlsx(lists: Sequence[PublicityList], city_name: str, as_of: date
     _fill_summary(summary, lists, city_name, as_of)
     for name, plist in zip(sheet_names(lists, reserved=("汇总",)), lists, strict=True):
         _fill_list(workbook.create_sheet(name), plist)
-    return _deterministic(workbook, f"{city_name}最低生活保障公示名单", as_of)
+    return deterministic(workbook, f"{city_name}最低生活保障公示名单", as_of)

@@ -279,16 +279,34 @@ def _read_body(body: str, names: list[str], header: HeaderSpan, columns: Columns
 
 
 def _arrow_csv(body: str, names: list[str], on_invalid: Any) -> pa.Table:
-    return pacsv.read_csv(
-        io.BytesIO(body.encode("utf-8")),
-        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24,
-                                       use_threads=not _may_be_malformed(body, len(names))),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid,
-                                         ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
-    )
+    """The body read by Arrow, every value as text. Read with threads first when no value is
+    quoted; a row with the wrong number of fields then means reading again on one thread, where
+    `on_invalid` learns each such row's line (Arrow knows it only there)."""
+    data = body.encode("utf-8")
+
+    def read(threads: bool, handler: Any) -> pa.Table:
+        return pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24,
+                                           use_threads=threads),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=handler,
+                                             ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
+        )
+
+    if '"' not in body:
+        malformed: list[bool] = []
+
+        def spot(_: pacsv.InvalidRow) -> str:
+            malformed.append(True)
+            return "skip"
+
+        table = read(True, spot)
+        if not malformed:
+            return table
+    return read(False, on_invalid)
 
 
 def _first_cells(table: pa.Table) -> tuple[pa.Array, np.ndarray]:
@@ -341,14 +359,6 @@ def _reasons(table: pa.Table, first: pa.Array, header: HeaderSpan,
             out[int(index)] = first_cell_reason(first_cell or "", list(row.values()), header,
                                                 canonical)
     return out
-
-
-def _may_be_malformed(text: str, n_fields: int) -> bool:
-    """Cheap pre-check: do all lines carry the header's number of separators?"""
-    if '"' in text:
-        return True
-    counts = {line.count(",") for line in text.splitlines()}
-    return counts != {n_fields - 1}
 
 
 def _read_body_exact(path: Path, body: str, names: list[str], header: HeaderSpan,

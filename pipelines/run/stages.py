@@ -26,6 +26,7 @@ import yaml
 
 from pipelines.errors import InputError
 from pipelines.ingest.dataset import check_headers, find_inputs, ingest_dataset
+from pipelines.io.audit_xlsx import write_audit_workbook
 from pipelines.io.duck import dump_tables, stage_tables, view_parquet
 from pipelines.io.output import move_into_place, output_lock, staging_dir
 from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_url
@@ -395,7 +396,7 @@ def apply_rules_stage(work_dir: str | Path, as_of: str,
 def _write_files(con: Any, store: Warehouse, as_of: dt.date, work: Path, stage: Path
                  ) -> tuple[dict[str, int], dict[str, Any]]:
     """The audit's files into `stage`: findings and lists, the review bundle, changes and
-    summaries, the quality folder. (Counts per code, what the changes compared with.)"""
+    summaries, 审核结果.xlsx, the quality folder. (Counts per code, what the changes compared with.)"""
     from pipelines.rules.findings import write_outputs
 
     counts = write_outputs(con, stage)
@@ -403,6 +404,8 @@ def _write_files(con: Any, store: Warehouse, as_of: dt.date, work: Path, stage: 
     for table, filename in REVIEW_FILES.items():
         save_table(con, table, stage / "review" / filename)
     compared = history.compare_and_write(con, store, as_of, stage)
+    # the same lists for the office, in Chinese (read from the CSVs just written)
+    write_audit_workbook(stage, as_of, settings.of_run(work).rules.severity_weights)
     shutil.copytree(work / "quality", stage / "quality")
     return counts, compared
 
