@@ -1,4 +1,8 @@
-"""The `dibao-audit` command: run, synth (and more subcommands as they land)."""
+"""dibao-audit: audit a city's minimum-living-allowance roll (低保) against other departments'
+records; publish the publicity lists; generate synthetic cities; run the caseworkers' review app.
+
+Commands: run, publish, synth, serve, users, review. `dibao-audit COMMAND --help` explains each.
+"""
 
 from __future__ import annotations
 
@@ -62,7 +66,8 @@ def _check_run(args: argparse.Namespace) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dibao-audit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="dibao-audit", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -88,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     synth = sub.add_parser("synth", help="generate a synthetic city with known answers")
     synth.add_argument("--households", type=int, default=2000,
                        help="roll households to generate (at least 1)")
-    synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--seed", type=int, default=1,
+                       help="random seed: the same seed and size give the same city (default 1)")
     synth.add_argument("--out", required=True, type=Path, help="folder for the city's files")
     synth.add_argument("--as-of", default="2026-10-31",
                        help="the city's audit date, " + _AS_OF_HELP)

@@ -402,3 +402,34 @@ def test_unusable_input_is_still_reported_as_such(minimal_input: Path, tmp_path:
     (minimal_input / "standards.csv").unlink()
     code, err = run(minimal_input, tmp_path / "out" / AS_OF, capsys)
     assert code == 2 and "dibao-audit: input unusable: required dataset missing" in err
+
+
+def _parsers(parser: object, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], object]]:
+    import argparse
+
+    found = [(path, parser)]
+    for action in parser._actions:  # type: ignore[attr-defined]
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found.extend(_parsers(child, (*path, name)))
+    return found
+
+
+def test_every_option_of_every_command_says_what_it_is_for(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from pipelines.cli import _parser
+
+    silent = [f"{' '.join(path) or 'dibao-audit'} {'/'.join(action.option_strings)}"
+              for path, parser in _parsers(_parser())
+              for action in parser._actions  # type: ignore[attr-defined]
+              if action.option_strings and not isinstance(action, argparse._HelpAction)
+              and not action.help]
+    assert silent == []
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    top = capsys.readouterr().out
+    assert "as they land" not in top
+    for command in ("run", "publish", "synth", "serve", "users", "review"):
+        assert command in top

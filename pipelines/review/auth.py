@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.errors import UsageError
-from pipelines.review.models import Finding, User
+from pipelines.review.models import Finding, Member, User
 
 ROLES = ("caseworker", "supervisor", "auditor")
 # argon2id, RFC 9106 "second recommended" profile (64 MiB, 3 passes, 4 lanes): see
@@ -121,6 +121,47 @@ def check_new_user(factory: sessionmaker[Session], username: str, role: str,
     with factory() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise _taken(username)
+        if district:
+            _check_place(known_places(session), district, street)
+
+
+def known_places(session: Session) -> dict[str, set[str]]:
+    """District -> its streets, as the imported audits name them; before any import, the
+    districts of the default city (whose streets are not known yet)."""
+    places: dict[str, set[str]] = {}
+    for table in (Finding, Member):
+        for district, street in session.execute(
+                select(table.district, table.street).distinct()):
+            if district:
+                places.setdefault(district, set()).update([street] if street else [])
+    if not places:
+        from pipelines.ingest.divisions import city_districts
+
+        places = {name: set() for name in city_districts().values()}
+    return places
+
+
+def _close(value: str, known: set[str] | dict[str, set[str]]) -> str:
+    import difflib
+
+    names = sorted(known)
+    close = [n for n in names if value in n or n in value]
+    close += [n for n in difflib.get_close_matches(value, names, n=3, cutoff=0.4)
+              if n not in close]
+    return (f"did you mean {', '.join(close[:3])}? " if close else "") + \
+        f"known: {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}"
+
+
+def _check_place(places: dict[str, set[str]], district: str, street: str | None) -> None:
+    """UsageError unless the district (and street) are the city's: a caseworker scoped to a
+    place that no lead names would see an empty queue forever."""
+    if district not in places:
+        raise UsageError(f"--district {district!r} is not a district of this city: "
+                         f"{_close(district, places)}")
+    streets = places[district]
+    if street and streets and street not in streets:
+        raise UsageError(f"--street {street!r} is not a street of {district}: "
+                         f"{_close(street, streets)}")
 
 
 def add_user(factory: sessionmaker[Session], username: str, password: str, role: str,

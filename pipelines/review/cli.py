@@ -24,8 +24,9 @@ _DB_HELP = ("review database URL (default: $DIBAO_REVIEW_DATABASE_URL, else the 
 def add_parsers(sub: Any) -> None:
     """Add `serve`, `users` and `review` to the subparsers of the main command."""
     serve = sub.add_parser("serve", help="run the caseworker review app")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--database", help=_DB_HELP)
     serve.add_argument("--insecure-cookies", action="store_true",
                        help="session cookie without the Secure flag (plain HTTP beyond localhost)")
@@ -38,8 +39,10 @@ def add_parsers(sub: Any) -> None:
     users = sub.add_parser("users", help="review app accounts")
     users_sub = users.add_subparsers(dest="users_command", required=True)
     add = users_sub.add_parser("add", help="create an account")
-    add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True, choices=("caseworker", "supervisor", "auditor"))
+    add.add_argument("--username", required=True, help="the login name")
+    add.add_argument("--role", required=True, choices=("caseworker", "supervisor", "auditor"),
+                     help="caseworker: decides leads of a district (or street); supervisor: "
+                          "approves; auditor: reads everything, decides nothing")
     add.add_argument("--district", help="caseworkers: the district they work for")
     add.add_argument("--street", help="caseworkers: optionally one street of that district")
     add.add_argument("--staff-id", help="the person's staff_id on the staff roster, if any: "
@@ -48,18 +51,18 @@ def add_parsers(sub: Any) -> None:
                      help="read the password from standard input instead of prompting")
     add.add_argument("--database", help=_DB_HELP)
     passwd = users_sub.add_parser("passwd", help="set a new password (ends the account's sessions)")
-    passwd.add_argument("--username", required=True)
+    passwd.add_argument("--username", required=True, help="the account's login name")
     passwd.add_argument("--password-stdin", action="store_true",
                         help="read the password from standard input instead of prompting")
     passwd.add_argument("--database", help=_DB_HELP)
     deactivate = users_sub.add_parser(
         "deactivate", help="stop an account from signing in (ends its sessions)")
-    deactivate.add_argument("--username", required=True)
+    deactivate.add_argument("--username", required=True, help="the account's login name")
     deactivate.add_argument("--database", help=_DB_HELP)
     staff = users_sub.add_parser(
         "staff-id", help="set the staff_id (staff roster) of an account: it may not decide "
                          "leads that name that staff member")
-    staff.add_argument("--username", required=True)
+    staff.add_argument("--username", required=True, help="the account's login name")
     staff.add_argument("--staff-id", required=True, help="the staff_id; empty to clear it")
     staff.add_argument("--database", help=_DB_HELP)
     listing = users_sub.add_parser("list", help="list the accounts (no password hashes)")

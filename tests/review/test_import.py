@@ -216,3 +216,29 @@ def test_a_match_dismissed_as_wrong_person_is_gone_from_the_next_audit(
     assert target.finding_id in before and target.finding_id not in after
     assert legit.finding_id in after  # only wrong-person dismissals suppress a match
     assert before - after == {target.finding_id}
+
+
+def test_a_caseworker_scoped_to_a_place_no_lead_names_is_refused(
+        tmp_path: Path, audit_run: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--district 江岸` (the city says 江岸区) once made an account whose queue stayed empty
+    forever: the district and street must be ones the imported audits name."""
+    import csv
+
+    url = f"sqlite:///{tmp_path / 'places.sqlite3'}"
+    assert main(["review", "import", "--run", str(audit_run), "--database", url]) == 0
+    with (audit_run / "remove_list.csv").open(encoding="utf-8") as handle:
+        place = next(csv.DictReader(handle))
+    district, street = place["district"], place["street"]
+
+    def add(name: str, *scope: str) -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+        return main(["users", "add", "--username", name, "--role", "caseworker", *scope,
+                     "--password-stdin", "--database", url])
+
+    assert add("w1", "--district", district[:-1]) == 2
+    error = capsys.readouterr().err
+    assert f"is not a district of this city: did you mean {district}" in error
+    assert add("w2", "--district", district, "--street", street + "X") == 2
+    assert f"is not a street of {district}" in capsys.readouterr().err
+    assert add("w3", "--district", district, "--street", street) == 0
