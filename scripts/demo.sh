@@ -25,8 +25,19 @@ echo "demo: preparing the Airflow metadata database in $AIRFLOW_HOME" >&2
 
 log="$AIRFLOW_HOME/dags-test-$as_of.log"
 conf="{\"input_dir\": \"$root/sample/city\", \"output_dir\": \"$root/sample/out\", \"as_of\": \"$as_of\"}"
+# a DAG run, its tasks printed as they finish (from the metadata database)
+run_dag() {  # dag_id conf log
+  .venv/bin/airflow dags test "$1" -c "$2" >"$3" 2>&1 &
+  local pid=$!
+  .venv/bin/python scripts/dag_progress.py "$AIRFLOW_HOME/airflow.db" "$1" "$pid" &
+  local watcher=$!
+  local status=0
+  wait "$pid" || status=$?
+  wait "$watcher" || true
+  return "$status"
+}
 echo "demo: running DAG dibao_nightly_audit for $as_of (log: $log)" >&2
-if ! .venv/bin/airflow dags test dibao_nightly_audit -c "$conf" >"$log" 2>&1; then
+if ! run_dag dibao_nightly_audit "$conf" "$log"; then
   tail -n 40 "$log" >&2
   echo "demo: the DAG run failed; report: $root/sample/out/_failed/$as_of.json" >&2
   exit 1
@@ -34,7 +45,7 @@ fi
 plog="$AIRFLOW_HOME/dags-test-publicity-$as_of.log"
 pconf="{\"as_of\": \"$as_of\", \"output_dir\": \"$root/sample/out\"}"
 echo "demo: running DAG dibao_monthly_publicity for $as_of (log: $plog)" >&2
-if ! .venv/bin/airflow dags test dibao_monthly_publicity -c "$pconf" >"$plog" 2>&1; then
+if ! run_dag dibao_monthly_publicity "$pconf" "$plog"; then
   tail -n 40 "$plog" >&2
   echo "demo: the publicity run failed" >&2
   exit 1
@@ -43,4 +54,5 @@ echo
 echo "Outputs of the audit of $as_of are in $root/sample/out/$as_of:"
 ls -1 "sample/out/$as_of"
 echo "History (warehouse): $root/sample/out/warehouse.duckdb"
-echo "Publicity lists: $(ls -1 "sample/out/$as_of/publicity" | wc -l) files in $root/sample/out/$as_of/publicity"
+echo
+.venv/bin/python -m pipelines.outputs.headline "$root/sample/out/$as_of"

@@ -21,3 +21,4 @@ scripts/system-packages.sh runtime
 $UV sync --frozen --all-extras --quiet --compile-bytecode
 .venv/bin/python -m compileall -q -j 0 pipelines dags >/dev/null
 echo "setup: environment ready in .venv ($(.venv/bin/python --version))" >&2
+echo "setup: run the command as  .venv/bin/dibao-audit --help  (or: source .venv/bin/activate; dibao-audit --help)" >&2

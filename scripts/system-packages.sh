@@ -25,5 +25,16 @@ fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "system-packages: installing ${missing[*]}" >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# another apt (unattended upgrades, a second terminal) may hold the lock for a while: apt waits
+# for it up to APT_LOCK_WAIT seconds (default 300), then this says what to do
+wait="${APT_LOCK_WAIT:-300}"
+apt_get() {
+  if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$wait" "$@"; then
+    echo "system-packages: apt-get $1 failed. If another apt or dpkg was running (the lock" \
+         "was held for more than ${wait}s), wait for it to finish and run this again; or install" \
+         "by hand: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+}
+apt_get update -qq
+apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

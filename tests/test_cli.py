@@ -364,6 +364,13 @@ def test_publish_as_of_of_another_audit(tmp_path: Path, monkeypatch: pytest.Monk
     assert f"holds no audit of {AS_OF} (audits held: none): give --as-of one of those " \
            "dates, or --warehouse" in line
     assert not (folder / "publicity").exists()
+    # nothing is left behind: no empty warehouse where none was
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [AS_OF]
+    # the parent of the audit's folder given as --output
+    line = _mistake(["publish", "--as-of", AS_OF, "--output", str(tmp_path / "out")], capsys)
+    assert "holds no audit (no readable manifest.json)" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [AS_OF]
 
 
 def test_publish_config_that_does_not_exist(tmp_path: Path,

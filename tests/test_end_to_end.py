@@ -170,7 +170,7 @@ def test_the_workbook_reads_back_through_libreoffice(audit: Path, tmp_path: Path
     profile = (tmp_path / "lo-profile").as_uri()
     # CSV filter: comma, double quote, UTF-8, from row 1, formatted as shown, every sheet
     subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to",
-                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
                     "--outdir", str(tmp_path), str(source)],
                    check=True, capture_output=True, timeout=300)
     shown = _csv_rows(tmp_path / "audit-线索.csv")
@@ -182,3 +182,15 @@ def test_the_workbook_reads_back_through_libreoffice(audit: Path, tmp_path: Path
         if found["amount_at_stake"]:
             assert row["涉及金额(元/月)"] == f"{float(found['amount_at_stake']):,.2f}"
     assert (tmp_path / "audit-汇总.csv").read_text(encoding="utf-8").startswith("项目,")
+
+
+@pytest.mark.slow
+def test_the_headline_says_what_was_found_and_how_to_go_on(audit: Path) -> None:
+    from pipelines.outputs.headline import headline
+
+    text = headline(audit)
+    manifest = json.loads((audit / "manifest.json").read_text(encoding="utf-8"))
+    assert f"{sum(manifest['findings'].values())} 条线索" in text
+    assert f"拟停保减保: {len(_csv_rows(audit / 'remove_list.csv'))} 户" in text
+    assert f"拟纳入: {len(_csv_rows(audit / 'add_list.csv'))} 人" in text
+    assert str(audit / "审核结果.xlsx") in text and "dibao-audit serve --database" in text

@@ -81,21 +81,21 @@ def deaths(*rows: list[str]) -> dict[str, tuple[list[str], list[list[str]]]]:
 def test_same_id_links_and_says_so(tmp_path: Path) -> None:
     con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳澍", ID_A)))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert evidence(con, "D1").startswith("ID matches; name same 欧阳澍")
+    assert evidence(con, "D1").startswith("身份证号一致；姓名相同 欧阳澍")
 
 
 def test_legacy_15_digit_id_links_after_expansion(tmp_path: Path) -> None:
     legacy = ID_A[:6] + ID_A[8:17]  # 15-digit form: no century, no check digit
     con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳澍", legacy)))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert "ID matches after 15->18 repair" in evidence(con, "D1")
+    assert "身份证号经15位升18位修复后一致" in evidence(con, "D1")
 
 
 def test_typo_in_evidence_id_links_when_the_name_agrees(tmp_path: Path) -> None:
     con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)],
                deaths(death_row("D1", "欧阳澍", typo(ID_A, 15))))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert "one digit differs, check digit fails" in evidence(con, "D1")
+    assert "身份证号有一位不同，校验位不符" in evidence(con, "D1")
 
 
 def test_typo_in_evidence_id_with_another_name_does_not_link(tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_swapped_digits_in_the_roll_link_to_the_right_evidence(tmp_path: Path) -
     assert check_digit(swapped[:17]) != swapped[17]
     con = link(tmp_path, [roll_row("H1", "欧阳澍", swapped)], deaths(death_row("D1", "欧阳澍", ID_A)))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert "two adjacent digits swapped" in evidence(con, "D1")
+    assert "身份证号相邻两位颠倒，校验位不符" in evidence(con, "D1")
 
 
 def test_two_valid_ids_born_the_same_day_in_the_same_district_are_two_people(
@@ -124,14 +124,14 @@ def test_two_valid_ids_born_the_same_day_in_the_same_district_are_two_people(
 def test_blank_id_links_on_name_birth_date_and_sex(tmp_path: Path) -> None:
     con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳澍", "")))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert "ID blank on the record" in evidence(con, "D1")
+    assert "比对记录无身份证号" in evidence(con, "D1")
 
 
 def test_spreadsheet_mangled_id_counts_as_missing_and_can_still_link(tmp_path: Path) -> None:
     con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)],
                deaths(death_row("D1", "欧阳澍", "4.20102E+17")))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert "spreadsheet-damaged" in evidence(con, "D1")
+    assert "比对记录身份证号被表格损坏" in evidence(con, "D1")
 
 
 def test_blank_id_namesake_born_another_day_does_not_link(tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_blank_id_namesake_born_another_day_does_not_link(tmp_path: Path) -> Non
 def test_traditional_characters_and_spaces_link(tmp_path: Path) -> None:
     con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "歐陽 澍", "")))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert "name same after normalising 歐陽 澍/欧阳澍" in evidence(con, "D1")
+    assert "姓名规范写法后相同 歐陽 澍/欧阳澍" in evidence(con, "D1")
 
 
 def test_traditional_form_kept_as_a_surname_still_matches_its_simplified_name(
@@ -153,13 +153,13 @@ def test_traditional_form_kept_as_a_surname_still_matches_its_simplified_name(
     roll = [roll_row("H1", "于志", make_id("420102", "20020209", "003"))]
     con = link(tmp_path, roll, deaths(death_row("D1", "於志", "", birth="2002-02-09")))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert "name same in traditional script 於志/于志" in evidence(con, "D1")
+    assert "姓名繁简体相同 於志/于志" in evidence(con, "D1")
 
 
 def test_rare_homophone_with_blank_id_links(tmp_path: Path) -> None:
     con = link(tmp_path, [roll_row("H1", "欧阳澍", ID_A)], deaths(death_row("D1", "欧阳树", "")))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert "name same pinyin 欧阳树/欧阳澍" in evidence(con, "D1")
+    assert "姓名同音 欧阳树/欧阳澍" in evidence(con, "D1")
 
 
 def test_a_character_a_gbk_export_wrote_as_a_question_mark_still_agrees(tmp_path: Path) -> None:
@@ -170,7 +170,7 @@ def test_a_character_a_gbk_export_wrote_as_a_question_mark_still_agrees(tmp_path
                                       death_row("D2", "欧阳？", ""),
                                       death_row("D3", "欧?䶮", "", birth="1961-03-03")))
     assert linked(con, "deaths") == {"D1": ["H1"], "D2": ["H1"]}
-    assert "name one unreadable ('?') character 欧阳?/欧阳䶮" in evidence(con, "D1")
+    assert "姓名有一字无法辨认（“?”） 欧阳?/欧阳䶮" in evidence(con, "D1")
     tiers = dict(con.execute("SELECT record_id, tier FROM links").fetchall())
     assert tiers["D1"] == 1  # confirmed: the same valid ID, a name that agrees
 
@@ -191,7 +191,7 @@ def test_common_name_exact_with_blank_id_and_birth_date_links(tmp_path: Path) ->
     roll = [roll_row("H1", "张伟", make_id("420102", "19610302", "015")), *common]
     con = link(tmp_path, roll, deaths(death_row("D1", "张伟", "")))
     assert linked(con, "deaths") == {"D1": ["H1"]}
-    assert "common name" in evidence(con, "D1")
+    assert "常见姓名（" in evidence(con, "D1")
 
 
 def test_namesakes_born_the_same_day_make_a_blank_id_record_ambiguous(tmp_path: Path) -> None:
@@ -242,7 +242,7 @@ def test_declared_relative_without_id_and_a_name_nobody_else_carries_links_in_th
     assert linked(con, "staff_relatives") == expected
     evidence = con.execute("SELECT evidence FROM links WHERE dataset = 'staff_relatives'"
                            ).fetchone()
-    assert evidence is not None and "name and place only: 0.00 other people" in evidence[0]
+    assert evidence is not None and "仅姓名与地点相符：" in evidence[0]
 
 
 def test_declared_relative_without_id_is_not_linked_where_the_name_is_expected_by_chance(
@@ -262,7 +262,7 @@ def test_declared_relative_without_id_is_not_linked_where_the_name_is_expected_b
 
 
 @pytest.mark.parametrize(("relation", "linked_to", "words"), [
-    ("父亲", {"R1": ["H1"]}, "relation 父亲 fits ages and sexes"),   # 24 years older, male
+    ("父亲", {"R1": ["H1"]}, "申报关系“父亲”与年龄、性别相符"),   # 24 years older, male
     ("孙子", {}, None),   # a grandson born 24 years before the staff member: not this person
     ("母亲", {}, None),   # the roll member is a man
 ])
@@ -310,7 +310,7 @@ def test_relation_levels_on_their_own() -> None:
     })
     level, why = relation_levels(frame)
     assert level.tolist() == [c[5] for c in cases]
-    assert why[1] == "born 1975, the staff member 1980" and why[2] == "the roll member is male"
+    assert why[1] == "出生于1975年，工作人员出生于1980年" and why[2] == "名册成员为男性"
     damaged = frame.assign(r_birth_source="clean")  # a birth date from a check-failing ID
     assert relation_levels(damaged)[0].tolist() == [0] * len(cases)
 

@@ -182,7 +182,7 @@ def test_one_finding_per_person_on_the_earlier_enrolment_with_the_strongest_reco
     found = only(run(con), "DECEASED")
     assert len(found) == 1
     assert (found[0]["household_id"], found[0]["record_id"], found[0]["score"]) == ("H1", "D1", 0.95)
-    assert "deaths D9" in found[0]["evidence"]       # the other record is in the evidence text
+    assert "死亡火化 D9" in found[0]["evidence"]       # the other record is in the evidence text
 
 
 # --- match tiers and the removal list ---------------------------------------------------------
@@ -323,7 +323,7 @@ def test_property_two_homes_or_any_non_residential_counted_per_person() -> None:
     found = only(run(con), "PROPERTY")
     assert codes(found) == [("PROPERTY", "H1", "R1"), ("PROPERTY", "H3", "S1")]
     assert found[0]["score"] == 0.7   # two homes hold only as far as the weaker link does
-    assert "owns 2 residential" in found[0]["evidence"]
+    assert "名下住宅2套" in found[0]["evidence"]
 
 
 # --- BUSINESS ---------------------------------------------------------------------------------
@@ -377,7 +377,7 @@ def test_income_over_standard_boundary_exclusion_and_largest_record_as_evidence(
     assert codes(income) == [("INCOME_OVER_STANDARD", "H2", "S2")]   # the 1500 record
     assert income[0]["score"] == 0.95                                 # best contributing link
     assert income[0]["id_number"] == "ID0002" and income[0]["amount_at_stake"] == 500.0
-    assert "public_employees E3" in income[0]["evidence"]
+    assert "财政供养人员 E3" in income[0]["evidence"]
 
 
 def test_income_runs_on_pensions_alone_and_says_so() -> None:

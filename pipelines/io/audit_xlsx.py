@@ -7,8 +7,8 @@ the office gets one workbook, read from those same files so that the two cannot 
 severities are in Chinese; money is a number shown with two decimals; IDs and other codes are
 text (a spreadsheet would otherwise show 4.20102E+17); each sheet has a frozen, filtered
 header, fitted column widths and prints landscape, one page wide, with the header on every
-page. Written in openpyxl's write-only mode: 100,000 findings in a few seconds, in bounded
-memory.
+page. Written with XlsxWriter in its constant-memory mode (docs/decisions/0012): rows go to
+disk as they are written. The bytes are the same for the same lists (fixed document times).
 """
 
 from __future__ import annotations
@@ -22,43 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
-from pipelines.io.inert import set_text
-from pipelines.io.publicity_xlsx import deterministic
+from pipelines.labels import ACTION_LABELS, DATASET_LABELS, GROUP_LABELS, SEVERITY_LABELS
 from pipelines.rules import codes
 from pipelines.rules.policy import TIER_LABELS
 
 FILENAME = "审核结果.xlsx"
 MONEY = "#,##0.00"
-SEVERITY = {"high": "高", "medium": "中", "low": "低"}
-DATASETS = {
-    "roll": "低保名册", "standards": "保障标准", "deaths": "死亡火化", "staff": "工作人员",
-    "staff_relatives": "工作人员近亲属申报", "kin_filings": "近亲属备案",
-    "vehicles": "车辆登记", "property": "不动产登记", "businesses": "工商登记",
-    "public_employees": "财政供养人员", "pensions": "养老金领取", "low_income": "低收入人口",
-    "decisions": "核查结论"}
-#: the actions of config/findings.yaml in plain Chinese (an action a place configures in its
-#: own words is shown as written)
-ACTIONS = {
-    "remove member, recalculate": "停发该成员，重新核定保障金",
-    "remove the duplicate": "停发重复享受部分",
-    "review: stop or recalculate": "核查后停保或重新核定",
-    "review: stop": "核查后停保",
-    "review: stop or reduce": "核查后停保或减发",
-    "file (备案) and home visit": "补办备案并入户核查",
-    "review the link": "核查关联关系",
-    "review by another officer, home visit": "由其他工作人员复核并入户核查",
-    "outreach, invite to apply": "主动走访，告知申请",
-}
-GROUPS = {"urban": "城市", "rural": "农村"}
-_HEAD_FONT = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="E4E4E4")
-_HEAD_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
 @dataclass(frozen=True)
@@ -98,16 +70,16 @@ FINDINGS = (
     Column("线索编号", "finding_id"), Column("户编号", "household_id"),
     Column("身份证号", "id_number"), Column("姓名", "name"),
     Column("线索类型", "finding_code", words=lambda c: codes.labels().get(c, c)),
-    Column("线索代码", "finding_code"), Column("严重程度", "severity", words=_mapped(SEVERITY)),
+    Column("线索代码", "finding_code"), Column("严重程度", "severity", words=_mapped(SEVERITY_LABELS)),
     Column("匹配等级", "tier", words=_TIERS), Column("匹配分", "score", "number"),
-    Column("比对数据", "dataset", words=_mapped(DATASETS)), Column("比对记录号", "record_id"),
+    Column("比对数据", "dataset", words=_mapped(DATASET_LABELS)), Column("比对记录号", "record_id"),
     Column("比对说明", "evidence"), Column("涉及金额(元/月)", "amount_at_stake", "money"))
 REMOVE = (
     Column("序号", "rank", "integer"), Column("户编号", "household_id"),
     Column("区", "district"), Column("街道", "street"), Column("社区(村)", "community"),
     Column("户主姓名", "head_name"), Column("家庭人口", "members", "integer"),
     Column("月保障金额(元)", "monthly_amount", "money"),
-    Column("拟处理", "proposed_action", words=_mapped(ACTIONS)),
+    Column("拟处理", "proposed_action", words=_mapped(ACTION_LABELS)),
     Column("优先级", "priority", "number"), Column("线索类型", "finding_codes", words=_code_names),
     Column("线索编号", "finding_ids"))
 ADD = (
@@ -117,7 +89,7 @@ ADD = (
     Column("家庭人口", "household_size", "integer"),
     Column("人均月收入(元)", "per_capita_income", "money"),
     Column("保障标准(元/月)", "standard", "money"), Column("差额(元/月)", "gap_amount", "money"),
-    Column("城乡", "group", words=_mapped(GROUPS)), Column("线索编号", "finding_id"))
+    Column("城乡", "group", words=_mapped(GROUP_LABELS)), Column("线索编号", "finding_id"))
 CHANGES = (
     Column("户编号", "household_id"), Column("变动", "change"),
     Column("原月保障金额(元)", "old_amount", "money"),
@@ -130,7 +102,7 @@ SHEETS = (("线索", "findings.csv", FINDINGS), ("拟停保减保", "remove_list
 
 def priority_note(weights: dict[str, float]) -> str:
     """What the priority of the removal list means, with the configured weights."""
-    shown = "、".join(f"{SEVERITY.get(k, k)}{v:g}" for k, v in weights.items())
+    shown = "、".join(f"{SEVERITY_LABELS.get(k, k)}{v:g}" for k, v in weights.items())
     return (f"优先级 = 严重程度权重（{shown}）× 涉及金额（元/月）× 匹配分，"
             "取该户各条线索中的最高值；数值越大越应先核查。")
 
@@ -147,75 +119,69 @@ def _width(value: Any) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def _cell(ws: Worksheet, value: Any, column: Column | None = None, head: bool = False
-          ) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws)
-    if isinstance(value, str):
-        set_text(cell, value)  # text stays text: never read as a formula or a number
-    else:
-        cell.value = value
-    if head:
-        cell.font, cell.fill, cell.alignment = _HEAD_FONT, _HEAD_FILL, _HEAD_ALIGN
-    elif column is not None and column.kind == "money":
-        cell.number_format = MONEY
-    elif column is not None and column.kind == "number":
-        cell.number_format = "0.00"
-    elif column is not None and column.kind == "text":
-        cell.number_format = "@"
-    return cell
+class _Book:
+    """The workbook and the few cell formats it uses."""
 
+    def __init__(self, path: Path, as_of: dt.date) -> None:
+        # text stays text: never read as a formula, a number or a link
+        self.book = xlsxwriter.Workbook(str(path), {
+            "constant_memory": True, "strings_to_formulas": False,
+            "strings_to_numbers": False, "strings_to_urls": False})
+        stamp = dt.datetime.combine(as_of, dt.time(0, 0))
+        self.book.set_properties({"title": "低保审核结果", "author": "dibao-audit",
+                                  "created": stamp})
+        self.head = self.book.add_format({"bold": True, "bg_color": "#E4E4E4", "border": 1,
+                                          "align": "center", "valign": "vcenter",
+                                          "text_wrap": True})
+        self.formats = {"money": self.book.add_format({"num_format": MONEY}),
+                        "number": self.book.add_format({"num_format": "0.00"}),
+                        "integer": self.book.add_format({"num_format": "0"}),
+                        "text": self.book.add_format({"num_format": "@"})}
 
-def _prepare(ws: Worksheet, widths: list[int], rows: int, title: str) -> None:
-    """What a write-only sheet needs before its first row: widths, frozen header, filter,
-    print settings."""
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 6), 60)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(widths))}{max(rows, 1) + 1}"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.oddHeader.center.text = title
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    def table(self, title: str, columns: tuple[Column, ...], values: list[list[Any]],
+              notes: tuple[str, ...] = ()) -> None:
+        """A sheet: the header, one row per value list, notes below; widths fitted, header
+        frozen and filtered, printed landscape one page wide with the header on each page."""
+        ws: Worksheet = self.book.add_worksheet(title)
+        widths = [_width(c.header) for c in columns]
+        for row in values:
+            for i, value in enumerate(row):
+                widths[i] = max(widths[i], _width(value))
+        for index, width in enumerate(widths):
+            ws.set_column(index, index, min(max(width + 2, 6), 60))
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(len(values), 1), len(columns) - 1)
+        ws.repeat_rows(0)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_header(f"&C{title}")
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        for i, column in enumerate(columns):
+            ws.write_string(0, i, column.header, self.head)
+        for r, row in enumerate(values, start=1):
+            for i, (value, column) in enumerate(zip(row, columns, strict=True)):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    ws.write_string(r, i, value, self.formats["text"])
+                else:
+                    ws.write_number(r, i, value, self.formats.get(column.kind))
+        for offset, note in enumerate(notes, start=len(values) + 2):
+            ws.write_string(offset, 0, note)
 
-
-def _table(workbook: Workbook, title: str, columns: tuple[Column, ...],
-           values: list[list[Any]], notes: tuple[str, ...] = (), index: int | None = None
-           ) -> None:
-    ws = workbook.create_sheet(title, index)
-    widths = [_width(c.header) for c in columns]
-    for row in values:
-        for i, value in enumerate(row):
-            widths[i] = max(widths[i], _width(value))
-    _prepare(ws, widths, len(values), title)
-    ws.append([_cell(ws, c.header, head=True) for c in columns])
-    for row in values:
-        ws.append([_cell(ws, v, c) for v, c in zip(row, columns, strict=True)])
-    if notes:
-        ws.append([])
-    for note in notes:
-        ws.append([_cell(ws, note)])
-
-
-def _list_sheet(workbook: Workbook, title: str, source: Path, columns: tuple[Column, ...],
-                notes: tuple[str, ...] = ()) -> list[dict[str, str]]:
-    """A sheet of one CSV, translated; the CSV's rows (for the summary)."""
-    rows = list(_rows(source))
-    _table(workbook, title, columns, [[c.value(r) for c in columns] for r in rows], notes)
-    return rows
+    def close(self) -> None:
+        self.book.close()
 
 
 SUMMARY = (Column("项目", None), Column("线索代码", None), Column("数量", None, "integer"),
            Column("涉及户数", None, "integer"), Column("涉及金额(元/月)", None, "money"))
 
 
-def _summary_sheet(workbook: Workbook, findings: list[dict[str, str]],
-                   remove: list[dict[str, str]], add: list[dict[str, str]],
-                   changes: list[dict[str, str]], as_of: dt.date, weights: dict[str, float]
-                   ) -> None:
+def _summary(findings: list[dict[str, str]], remove: list[dict[str, str]],
+             add: list[dict[str, str]], changes: list[dict[str, str]], as_of: dt.date,
+             weights: dict[str, float]) -> tuple[list[list[Any]], tuple[str, ...]]:
+    """The 汇总 sheet's rows and notes."""
     by_code = Counter(r["finding_code"] for r in findings)
     homes: dict[str, set[str]] = {}
     money: Counter[str] = Counter()
@@ -237,19 +203,23 @@ def _summary_sheet(workbook: Workbook, findings: list[dict[str, str]],
         values.append([f"变动：{change}", None, count, count, None])
     notes = (f"数据截至{as_of.year}年{as_of.month}月{as_of.day}日。线索只是核查的线索，"
              "不是结论：每条都须经办人核实并记录决定后才能处理。", priority_note(weights))
-    _table(workbook, "汇总", SUMMARY, values, notes, index=0)
+    return values, notes
 
 
 def write_audit_workbook(folder: Path, as_of: dt.date, weights: dict[str, float]) -> Path:
     """审核结果.xlsx beside the CSVs in `folder`, from them; `weights`: the severity weights
     of the priority (rules.yaml severity_weights)."""
-    workbook = Workbook(write_only=True)
-    read: dict[str, list[dict[str, str]]] = {}
-    for title, filename, columns in SHEETS:
-        notes = (priority_note(weights),) if filename == "remove_list.csv" else ()
-        read[filename] = _list_sheet(workbook, title, folder / filename, columns, notes)
-    _summary_sheet(workbook, read["findings.csv"], read["remove_list.csv"],
-                   read["add_list.csv"], read["changes.csv"], as_of, weights)
+    read = {filename: list(_rows(folder / filename)) for _, filename, _ in SHEETS}
     target = folder / FILENAME
-    target.write_bytes(deterministic(workbook, "低保审核结果", as_of))
+    book = _Book(target, as_of)
+    try:
+        book.table("汇总", SUMMARY, *_summary(
+            read["findings.csv"], read["remove_list.csv"], read["add_list.csv"],
+            read["changes.csv"], as_of, weights))
+        for title, filename, columns in SHEETS:
+            notes = (priority_note(weights),) if filename == "remove_list.csv" else ()
+            book.table(title, columns, [[c.value(r) for c in columns] for r in read[filename]],
+                       notes)
+    finally:
+        book.close()
     return target

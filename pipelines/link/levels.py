@@ -65,51 +65,53 @@ class Field:
 
 ID = Field("id", "id", (
     Level(0, "exact", "exact", "{id_exact}"),
-    Level(1, "edit1", "edit1", "ID {id_edit}, check digit fails"),
-    Level(2, "edit2", "edit2", "ID {id_edit}, check digit fails"),
-    Level(3, "different", "different", "ID differs"),
+    Level(1, "edit1", "edit1", "身份证号{id_edit}，校验位不符"),
+    Level(2, "edit2", "edit2", "身份证号{id_edit}，校验位不符"),
+    Level(3, "different", "different", "身份证号不同"),
     Level(4, "missing", None, "{id_missing}"),
     Level(5, "veto", None, "{id_missing}"),  # two valid IDs that differ: never linked
 ))
 NAME = Field("name", "name", (
     Level(0, "exact", "@exact", "{name_exact}"),
-    Level(1, "pinyin", "@pinyin", "name same pinyin {e_name}/{r_name}"),
-    Level(2, "confusable", "confusable", "name one {kind} character {e_name}/{r_name}"),
-    Level(3, "one_char", "one_char", "name one character differs {e_name}/{r_name}"),
-    Level(4, "different", "different", "name differs {e_name}/{r_name}"),
+    Level(1, "pinyin", "@pinyin", "姓名同音 {e_name}/{r_name}"),
+    Level(2, "confusable", "confusable", "姓名有一字{kind} {e_name}/{r_name}"),
+    Level(3, "one_char", "one_char", "姓名有一字不同 {e_name}/{r_name}"),
+    Level(4, "different", "different", "姓名不同 {e_name}/{r_name}"),
     Level(5, "missing", None, ""),
 ))
 BIRTH = Field("birth", "birth", (
-    Level(1, "exact", "exact", "birth date same"),
-    Level(-1, "different", "different", "birth date differs"),
+    Level(1, "exact", "exact", "出生日期一致"),
+    Level(-1, "different", "different", "出生日期不同"),
     Level(0, "missing", None, ""),
 ))
 SEX = Field("sex", "sex", (
-    Level(1, "same", "same", "sex same"),
+    Level(1, "same", "same", "性别一致"),
     Level(-1, "different", "different", ""),
     Level(0, "missing", None, ""),
 ))
 PLACE = Field("place", "place", (
-    Level(0, "community", "community", "same community"),
-    Level(1, "street", "street", "same street"),
-    Level(2, "district", "district", "same district"),
+    Level(0, "community", "community", "同社区"),
+    Level(1, "street", "street", "同街道"),
+    Level(2, "district", "district", "同区"),
     Level(3, "other_district", "different_district", ""),
     Level(4, "missing", None, ""),
 ))
 RELATION = Field("relation", "relation", (
-    Level(1, "plausible", "plausible", "relation {relation} fits ages and sexes"),
-    Level(-1, "implausible", "implausible", "relation {relation} does not fit: {relation_why}"),
+    Level(1, "plausible", "plausible", "申报关系“{relation}”与年龄、性别相符"),
+    Level(-1, "implausible", "implausible", "申报关系“{relation}”与年龄、性别不符：{relation_why}"),
     Level(0, "unknown", None, ""),
 ))
+#: Between the phrases of one piece of evidence (a Chinese full-width semicolon).
+SEPARATOR = "；"
 #: The fields in the order their words appear in the evidence.
 FIELDS: tuple[Field, ...] = (ID, NAME, BIRTH, SEX, PLACE, RELATION)
 
 
 def evidence(codes: Mapping[str, Sequence[int] | np.ndarray],
              contexts: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Evidence text per pair: each field's phrase, in field order, joined by '; '."""
+    """Evidence text per pair: each field's phrase, in field order, joined by '；'."""
     out = []
     for i, context in enumerate(contexts):
         parts = [f.words(codes[f.name][i], context) for f in FIELDS]
-        out.append("; ".join(p for p in parts if p))
+        out.append(SEPARATOR.join(p for p in parts if p))
     return out

@@ -62,7 +62,7 @@ _RELATIONS: dict[str, tuple[float, str | None]] = {
     "外祖父": (25, "M"), "外祖母": (25, "F"),
     "孙子": (-25, "M"), "孙女": (-25, "F"), "外孙子": (-25, "M"), "外孙女": (-25, "F"),
 }
-_SEX_WORDS = {"M": "male", "F": "female"}
+_SEX_WORDS = {"M": "男", "F": "女"}
 
 
 def relation_levels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
@@ -104,8 +104,8 @@ def relation_levels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
           & (anchor_sex == person_sex)] = 0
     born_year, staff_year = born.dt.year.to_numpy(), staff.dt.year.to_numpy()
     for i in np.flatnonzero(level == -1):
-        why[i] = (f"the roll member is {_SEX_WORDS[person_sex[i]]}" if wrong_sex[i]
-                  else f"born {int(born_year[i])}, the staff member {int(staff_year[i])}")
+        why[i] = (f"名册成员为{_SEX_WORDS[person_sex[i]]}性" if wrong_sex[i]
+                  else f"出生于{int(born_year[i])}年，工作人员出生于{int(staff_year[i])}年")
     return level, why
 
 
@@ -145,12 +145,11 @@ class Scored:
                         self.place_level[rows], self.sex_level[rows] == 1, self.relation_level[rows],
                         [self.relation_why[i] for i in rows])
         # a link on name and place alone says how likely the name is there by chance
-        place = {PLACE_COMMUNITY: "community", PLACE_STREET: "street",
-                 PLACE_DISTRICT: "district"}
+        place = {PLACE_COMMUNITY: "社区", PLACE_STREET: "街道", PLACE_DISTRICT: "区"}
         for k, i in enumerate(rows):
             if self.tier[i] == TIER_POSSIBLE and self.place_level[i] in place:
-                words[k] += (f"; name and place only: {self.expected[i]:.2f} other people of "
-                             f"that name expected in the {place[self.place_level[i]]} by chance")
+                words[k] += (f"；仅姓名与地点相符：该{place[self.place_level[i]]}内预计另有"
+                             f"{self.expected[i]:.2f}人偶然同名")
         return words
 
 
@@ -329,14 +328,13 @@ def score_pairs(frame: pd.DataFrame, params: dict[str, Any], prior: float,
                   match_tiers(id_level, name_level, birth_level), expected, sex_level)
 
 
-_KIND_WORDS = {"homophone": "homophone", "shape": "shape-alike",
-               "unreadable": "unreadable ('?')"}
+_KIND_WORDS = {"homophone": "同音", "shape": "形近", "unreadable": "无法辨认（“?”）"}
 _ID_WORDS = {
-    "valid": "ID matches", "repaired_format": "ID matches after format repair",
-    "expanded_15": "ID matches after 15->18 repair",
+    "valid": "身份证号一致", "repaired_format": "身份证号经格式修复后一致",
+    "expanded_15": "身份证号经15位升18位修复后一致",
 }
-_ID_MISSING = {"blank": "ID blank on the record",
-               "mangled": "ID spreadsheet-damaged on the record"}
+_ID_MISSING = {"blank": "比对记录无身份证号",
+               "mangled": "比对记录身份证号被表格损坏（如4.20102E+17）"}
 
 
 def _context(i: int, cols: dict[str, Any], id_level: np.ndarray, swapped: np.ndarray,
@@ -348,23 +346,23 @@ def _context(i: int, cols: dict[str, Any], id_level: np.ndarray, swapped: np.nda
     worst = e_status if e_status != "valid" else r_status
     ctx: dict[str, Any] = {
         "e_name": e_name, "r_name": r_name,
-        "id_exact": _ID_WORDS.get(worst, "ID matches"),
-        "id_edit": "two adjacent digits swapped" if swapped[i] else (
-            "one digit differs" if id_level[i] == ID_EDIT1 else "two digits differ"),
-        "id_missing": _ID_MISSING.get(e_status, "ID not comparable"),
-        "kind": _KIND_WORDS.get(kinds[i], "shape-alike"),
+        "id_exact": _ID_WORDS.get(worst, "身份证号一致"),
+        "id_edit": "相邻两位颠倒" if swapped[i] else (
+            "有一位不同" if id_level[i] == ID_EDIT1 else "有两位不同"),
+        "id_missing": _ID_MISSING.get(e_status, "身份证号无法比对"),
+        "kind": _KIND_WORDS.get(kinds[i], "形近"),
         "name_exact": "",
         "relation": cols["relation"][i], "relation_why": relation_why[i],
     }
     if name_level[i] == NAME_EXACT:
         if e_name != r_name:
-            words = f"name same in traditional script {e_name}/{r_name}"
+            words = f"姓名繁简体相同 {e_name}/{r_name}"
         elif e_raw and e_raw.replace(" ", "") != e_name:
-            words = f"name same after normalising {e_raw}/{r_name}"
+            words = f"姓名规范写法后相同 {e_raw}/{r_name}"
         else:
-            words = f"name same {r_name}"
+            words = f"姓名相同 {r_name}"
         if cols["name_n"][i] >= 20:
-            words += f"; common name ({int(cols['name_n'][i])} people)"
+            words += f"；常见姓名（{int(cols['name_n'][i])}人同名）"
         ctx["name_exact"] = words
     return ctx
 

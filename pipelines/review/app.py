@@ -29,6 +29,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
+from pipelines import labels
 from pipelines.logs import mask_ids
 from pipelines.review import attempts, audit, decisions, queue, sessions
 from pipelines.review.auth import Account, Busy, account, authenticate
@@ -61,9 +62,24 @@ FIELD_LABELS = {
     "relative_name": "亲属姓名", "relative_id_number": "亲属身份证号", "filed_date": "备案日期",
     "per_capita_income": "家庭月人均收入", "group": "人群类别",
 }
+#: a member's row of the roll; the household's monthly amount is shown once, above them
 ROLL_FIELDS = ("name", "id_number", "relation", "district", "street", "community", "address",
-               "phone", "category", "household_size", "monthly_amount", "start_date",
-               "approved_by", "bank_account")
+               "phone", "category", "household_size", "start_date", "approved_by",
+               "bank_account")
+MONEY_FIELDS = frozenset({"monthly_amount", "purchase_price", "monthly_pay", "per_capita_income",
+                          "amount_at_stake"})
+PRIORITY_HELP = ("优先级 = 严重程度权重（默认高3、中2、低1，见 rules.yaml）× 涉及金额（元/月）"
+                 "× 匹配分；数值越大越应先核查")
+
+
+def money(value: object) -> str:
+    """Yuan as the office writes them: 3,236.00 ('' for none; text as it is)."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{float(str(value).replace(',', '')):,.2f}"
+    except ValueError:
+        return str(value)
 
 
 class LoginRequired(Exception):
@@ -137,7 +153,9 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
         TIER_LABELS=queue.TIER_LABELS, SORTS=queue.SORTS,
         STATUS_LABELS=decisions.STATUS_LABELS, ACTION_LABELS=decisions.ACTION_LABELS,
         AUDIT_ACTIONS=audit.ACTIONS, FIELD_LABELS=FIELD_LABELS, csrf_token=csrf_token,
-        local_time=local_time, mask_ids=mask_ids)
+        local_time=local_time, mask_ids=mask_ids, DATASET_LABELS=labels.DATASET_LABELS,
+        PRIORITY_HELP=PRIORITY_HELP, MONEY_FIELDS=MONEY_FIELDS)
+    templates.env.filters["money"] = money
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(SessionMiddleware, secret_key=secret_key(factory),
                        session_cookie="dibao_review_session", max_age=SESSION_HOURS * 3600,
@@ -176,8 +194,12 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
                     405: "不支持的请求方式。"}
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else (
             messages.get(exc.status_code, "请求有误。"))
+        try:  # the user bar stays: who is signed in, the way back, signing out
+            who: Account | None = current(request) if "session" in request.scope else None
+        except LoginRequired:
+            who = None
         return templates.TemplateResponse(request, "error.html", {
-            "who": None, "flash": None, "status": exc.status_code, "message": detail},
+            "who": who, "flash": None, "status": exc.status_code, "message": detail},
             status_code=exc.status_code)
 
     @app.get("/healthz")

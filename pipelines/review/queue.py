@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
+from pipelines import labels
 from pipelines.logs import mask_ids
 from pipelines.review.auth import Account
 from pipelines.review.decisions import STATUS_LABELS
@@ -17,7 +18,7 @@ from pipelines.rules import codes
 from pipelines.rules.policy import TIER_LABELS
 
 CODE_LABELS = codes.labels()
-SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低", "": "—"}
+SEVERITY_LABELS = {**labels.SEVERITY_LABELS, "": "—"}
 PAGE_SIZE = 50
 
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from pipelines.config import AuditConfig
 from pipelines.io.duck import table_names
+from pipelines.labels import DATASET_LABELS
 from pipelines.rules import findings
 from pipelines.rules import staff as rules_staff
 from pipelines.rules.codes import FindingCode, codes, evidence_columns
@@ -129,6 +130,8 @@ def apply_rules(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy_config: R
     `without`: per code, notes on optional input columns its check ran without (column_notes).
     """
     present = present_datasets(con)
+    load_arrow(con, "rules_dataset_labels", pa.table({
+        "dataset": list(DATASET_LABELS), "label": list(DATASET_LABELS.values())}))
     create_table(con, "rules_households")
     create_table(con, "rules_members")
     create_table(con, "rules_standard", as_of=as_of)

@@ -37,9 +37,11 @@ records AS (
 ),
 further AS (
     SELECT finding_code, subject, count(*) AS more,
-           string_agg(dataset || ' ' || record_id || ': ' || note, '; ' ORDER BY ev_rank)
+           string_agg(coalesce(l.label, dataset) || ' ' || record_id || '：' || note, '；'
+                      ORDER BY ev_rank)
                FILTER (WHERE ev_rank <= 6) AS listed
     FROM records
+    LEFT JOIN rules_dataset_labels AS l USING (dataset)
     WHERE ev_rank > 1
     GROUP BY finding_code, subject
 ),
@@ -53,9 +55,9 @@ chosen AS (
     SELECT m.finding_code, m.subject, m.member_pick, m.household_id, m.id_number, m.name,
            m.district_code, m.category_code, m.amount_household, m.amount_member, r.amount_gap,
            r.dataset, r.record_id, s.score, s.tier_rank,
-           concat_ws('; ', r.summary, r.note,
-                     'further evidence: ' || f.listed
-                         || CASE WHEN f.more > 5 THEN '; and ' || (f.more - 5) || ' more' ELSE '' END
+           concat_ws('；', r.summary, r.note,
+                     '其他证据：' || f.listed
+                         || CASE WHEN f.more > 5 THEN '；另有' || (f.more - 5) || '条' ELSE '' END
            ) AS evidence
     FROM members AS m
     JOIN records AS r

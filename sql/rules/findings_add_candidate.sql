@@ -32,12 +32,12 @@ SELECT
     (s.standard - li.per_capita_income)::DOUBLE AS ev_key1,
     0::DOUBLE AS ev_key2,
     NULL::VARCHAR AS summary,
-    'per-capita income ' || printf('%.2f', li.per_capita_income) || ' below the standard '
-        || printf('%.2f', s.standard) || ' for '
-        || concat_ws(' ', li.district, coalesce(li.category, li.category_code))
-        || coalesce(', ' || li."group", '')
-        || ', household of ' || coalesce(li.household_size::VARCHAR, 'unknown size')
-        || '; not found on the roll' AS note,
+    '家庭人均月收入' || printf('%.2f', li.per_capita_income) || '元，低于'
+        || concat_ws('', li.district, coalesce(li.category, li.category_code))
+        || '保障标准' || printf('%.2f', s.standard) || '元'
+        || coalesce('，' || li."group", '')
+        || '，家庭人口' || coalesce(li.household_size::VARCHAR || '人', '不详')
+        || '；不在低保名册上' AS note,
     NULL::DOUBLE AS amount_household,
     NULL::DOUBLE AS amount_member,
     ((s.standard - li.per_capita_income) * coalesce(li.household_size, 1))::DOUBLE AS amount_gap

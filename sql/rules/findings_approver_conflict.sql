@@ -8,8 +8,8 @@ WITH by_declaration AS (
     SELECT a.household_id, a.staff_id, 'staff_relatives' AS dataset, d.record_id, d.score,
            d.tier,
            1.0 AS kind,
-           'approved by ' || a.staff_id || ', who declared member ' || m.name || ' as '
-               || d.relation || ' (' || coalesce(d.evidence, 'linked') || ')' AS note
+           '经办人' || a.staff_id || '申报成员' || m.name || '为其' || d.relation
+               || '（' || coalesce(d.evidence, '已关联') || '）' AS note
     FROM rules_approver AS a
     JOIN rules_declared AS d ON d.household_id = a.household_id AND d.staff_id = a.staff_id
     JOIN rules_members AS m ON m.member_key = d.member_key
@@ -18,7 +18,7 @@ WITH by_declaration AS (
 by_link AS (
     SELECT a.household_id, a.staff_id, 'staff' AS dataset, s.record_id, s.score, s.tier,
            0.0 AS kind,
-           'approved by ' || a.staff_id || ', who ' || s.note AS note
+           '经办人' || a.staff_id || '：' || s.note AS note
     FROM rules_approver AS a
     JOIN findings_staff_linked AS s ON s.household_id = a.household_id AND s.record_id = a.staff_id
 ),

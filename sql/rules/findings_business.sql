@@ -10,10 +10,10 @@ SELECT
     ml.score AS ev_key1,
     coalesce(b.subscribed_capital, b.registered_capital, 0)::DOUBLE AS ev_key2,
     NULL::VARCHAR AS summary,
-    coalesce(b.role, b.role_code) || ' of ' || coalesce(b.company, 'a company')
-        || ' (' || coalesce(b.status, b.status_code) || ')'
-        || coalesce(', subscribed capital ' || printf('%.2f', b.subscribed_capital) || ' 万元', '')
-        || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
+    coalesce(b.company, '企业') || coalesce(b.role, b.role_code)
+        || '（' || coalesce(b.status, b.status_code) || '）'
+        || coalesce('，认缴资本' || printf('%.2f', b.subscribed_capital) || '万元', '')
+        || '（' || coalesce(ml.evidence, '已关联') || '）' AS note,
     NULL::DOUBLE AS amount_gap
 FROM rules_member_links AS ml
 JOIN norm_businesses AS b ON b.record_id = ml.record_id

@@ -9,8 +9,8 @@ SELECT
     ml.score AS ev_key1,
     date_diff('day', DATE '1970-01-01', d.death_date)::DOUBLE AS ev_key2,
     NULL::VARCHAR AS summary,
-    'death recorded on ' || strftime(d.death_date, '%Y-%m-%d')
-        || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
+    '死亡火化记录：' || strftime(d.death_date, '%Y-%m-%d') || '死亡'
+        || '（' || coalesce(ml.evidence, '已关联') || '）' AS note,
     NULL::DOUBLE AS amount_gap
 FROM rules_member_links AS ml
 JOIN norm_deaths AS d ON d.record_id = ml.record_id

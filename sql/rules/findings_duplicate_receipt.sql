@@ -20,10 +20,10 @@ SELECT
     l.score::DOUBLE AS ev_key1,
     (-o.member_seq)::DOUBLE AS ev_key2,
     NULL::VARCHAR AS summary,
-    'also covered in household ' || o.household_id
-        || coalesce(' since ' || strftime(o.start_key, '%Y-%m-%d'), '')
-        || '; this household since ' || coalesce(strftime(m.start_key, '%Y-%m-%d'), 'unknown')
-        || ' (' || coalesce(l.evidence, 'linked') || ')' AS note,
+    '同时在户' || o.household_id || '享受保障'
+        || coalesce('（' || strftime(o.start_key, '%Y-%m-%d') || '起）', '')
+        || '；本户' || coalesce(strftime(m.start_key, '%Y-%m-%d') || '起', '起始日期不详')
+        || '（' || coalesce(l.evidence, '已关联') || '）' AS note,
     m.monthly_amount AS amount_household,
     m.member_share AS amount_member,
     NULL::DOUBLE AS amount_gap

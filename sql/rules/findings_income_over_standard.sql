@@ -44,9 +44,9 @@ SELECT
     o.best_score AS claim_score,
     r.amount AS ev_key1,
     r.score AS ev_key2,
-    'counted income ' || printf('%.2f', o.income) || ' from ' || o.records || ' record(s) / '
-        || o.household_size || ' member(s) = ' || printf('%.2f', o.per_capita)
-        || ' > standard ' || printf('%.2f', o.standard) AS summary,
+    '计入收入' || printf('%.2f', o.income) || '元（' || o.records || '条记录）÷ '
+        || o.household_size || '人 = 人均' || printf('%.2f', o.per_capita)
+        || '元，高于保障标准' || printf('%.2f', o.standard) || '元' AS summary,
     r.note,
     o.monthly_amount AS amount_household,
     o.monthly_amount / o.household_size AS amount_member,

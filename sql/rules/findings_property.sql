@@ -45,12 +45,11 @@ SELECT
     ml.score AS ev_key1,
     -- a non-residential unit first, then the larger area
     (CASE WHEN pr.usage_code = 'non_residential' THEN 1e9 ELSE 0 END + coalesce(pr.area, 0))::DOUBLE AS ev_key2,
-    'owns ' || j.residential || ' residential and ' || j.non_residential
-        || ' non-residential unit(s)' AS summary,
+    '名下住宅' || j.residential || '套、非住宅' || j.non_residential || '套' AS summary,
     coalesce(pr.usage, pr.usage_code)
-        || coalesce(' at ' || pr.property_address, '')
-        || coalesce(', ' || printf('%.2f', pr.area) || ' m²', '')
-        || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
+        || coalesce('，坐落' || pr.property_address, '')
+        || coalesce('，' || printf('%.2f', pr.area) || '平方米', '')
+        || '（' || coalesce(ml.evidence, '已关联') || '）' AS note,
     NULL::DOUBLE AS amount_gap
 FROM rules_member_links AS ml
 JOIN norm_property AS pr ON pr.record_id = ml.record_id

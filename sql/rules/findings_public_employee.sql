@@ -8,9 +8,9 @@ SELECT
     ml.score AS ev_key1,
     e.monthly_pay::DOUBLE AS ev_key2,
     NULL::VARCHAR AS summary,
-    'on the public payroll' || coalesce(' at ' || e.employer, '')
-        || coalesce(', monthly pay ' || printf('%.2f', e.monthly_pay), '')
-        || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
+    '财政供养人员' || coalesce('，单位' || e.employer, '')
+        || coalesce('，月工资' || printf('%.2f', e.monthly_pay) || '元', '')
+        || '（' || coalesce(ml.evidence, '已关联') || '）' AS note,
     NULL::DOUBLE AS amount_gap
 FROM rules_member_links AS ml
 JOIN norm_public_employees AS e ON e.record_id = ml.record_id

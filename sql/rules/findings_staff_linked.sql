@@ -5,10 +5,10 @@
 -- as phone_norm, bank accounts as bank_account_norm (ingest's digits). A household where any
 -- member was declared (any relation) by that staff member is not linked: the relation is known.
 WITH household_values AS (
-    SELECT DISTINCT household_id, 'phone' AS via, phone_norm AS value
+    SELECT DISTINCT household_id, '手机号' AS via, phone_norm AS value
     FROM roll_people WHERE phone_norm IS NOT NULL
     UNION
-    SELECT DISTINCT household_id, 'bank account' AS via, bank_account_norm AS value
+    SELECT DISTINCT household_id, '银行账号' AS via, bank_account_norm AS value
     FROM roll_people WHERE bank_account_norm IS NOT NULL
 ),
 use AS (
@@ -16,10 +16,10 @@ use AS (
     FROM household_values GROUP BY via, value
 ),
 staff_values AS (
-    SELECT staff_id, 'phone' AS via, phone_norm AS value
+    SELECT staff_id, '手机号' AS via, phone_norm AS value
     FROM norm_staff WHERE phone_norm IS NOT NULL AND staff_id IS NOT NULL
     UNION
-    SELECT staff_id, 'bank account' AS via, bank_account_norm AS value
+    SELECT staff_id, '银行账号' AS via, bank_account_norm AS value
     FROM norm_staff WHERE bank_account_norm IS NOT NULL AND staff_id IS NOT NULL
 ),
 shared AS (
@@ -30,8 +30,8 @@ shared AS (
 ),
 pairs AS (
     SELECT household_id, staff_id,
-           string_agg(via || ' ending ' || right(value, 4) || ' (used by ' || households
-                      || ' roll household(s))', ', ' ORDER BY via, value) AS shared_values
+           string_agg(via || '尾号' || right(value, 4) || '（名册中' || households
+                      || '户使用）', '、' ORDER BY via, value) AS shared_values
     FROM shared AS s
     JOIN rules_households AS h USING (household_id)
     JOIN rules_policy AS p
@@ -57,9 +57,9 @@ SELECT
     1.0::DOUBLE AS ev_key1,
     0::DOUBLE AS ev_key2,
     NULL::VARCHAR AS summary,
-    'shares a personal ' || pr.shared_values || ' with staff ' || pr.staff_id
-        || coalesce(' (' || nullif(concat_ws(', ', st.role, st.org, st.community), '') || ')', '')
-        || ', no member declared as a relative' AS note,
+    '与工作人员' || pr.staff_id
+        || coalesce('（' || nullif(concat_ws('，', st.role, st.org, st.community), '') || '）', '')
+        || '共用个人' || pr.shared_values || '，且无成员被申报为其亲属' AS note,
     h.monthly_amount AS amount_household,
     h.monthly_amount / h.household_size AS amount_member,
     NULL::DOUBLE AS amount_gap

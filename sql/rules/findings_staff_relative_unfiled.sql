@@ -20,8 +20,8 @@ SELECT
     ml.score AS ev_key1,
     0::DOUBLE AS ev_key2,
     NULL::VARCHAR AS summary,
-    'declared as ' || d.relation || ' by staff ' || d.staff_id
-        || ', no kin filing with that staff member (' || coalesce(ml.evidence, 'linked') || ')' AS note,
+    '工作人员' || d.staff_id || '申报其为' || d.relation
+        || '，未见该工作人员的近亲属备案（' || coalesce(ml.evidence, '已关联') || '）' AS note,
     NULL::DOUBLE AS amount_gap
 FROM rules_declared AS d
 JOIN rules_member_links AS ml

@@ -10,11 +10,11 @@ SELECT
     ml.score AS ev_key1,
     coalesce(v.purchase_price, 0)::DOUBLE AS ev_key2,
     NULL::VARCHAR AS summary,
-    'owns ' || coalesce(v.vehicle_type, 'a vehicle') || coalesce(' ' || v.plate, '')
-        || ' (' || coalesce(v.status, v.status_code) || ')'
-        || coalesce(', registered ' || strftime(v.registered_date, '%Y-%m-%d'), '')
-        || coalesce(', purchase price ' || printf('%.2f', v.purchase_price), '')
-        || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note,
+    '名下有' || coalesce(v.vehicle_type, '车辆') || coalesce(' ' || v.plate, '')
+        || '（' || coalesce(v.status, v.status_code) || '）'
+        || coalesce('，登记日期' || strftime(v.registered_date, '%Y-%m-%d'), '')
+        || coalesce('，购置价' || printf('%.2f', v.purchase_price) || '元', '')
+        || '（' || coalesce(ml.evidence, '已关联') || '）' AS note,
     NULL::DOUBLE AS amount_gap
 FROM rules_member_links AS ml
 JOIN norm_vehicles AS v ON v.record_id = ml.record_id

@@ -5,8 +5,9 @@
 SELECT
     ml.member_key, ml.household_id, ml.dataset, ml.record_id, ml.score, ml.tier,
     e.monthly_pay::DOUBLE AS amount,
-    'public pay ' || printf('%.2f', e.monthly_pay) || coalesce(' at ' || e.employer, '')
-        || ' for ' || ml.name || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note
+    ml.name || '财政发放工资' || printf('%.2f', e.monthly_pay) || '元'
+        || coalesce('（' || e.employer || '）', '')
+        || '（' || coalesce(ml.evidence, '已关联') || '）' AS note
 FROM rules_member_links AS ml
 JOIN norm_public_employees AS e ON e.record_id = ml.record_id
 WHERE ml.dataset = 'public_employees'

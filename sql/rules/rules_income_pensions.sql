@@ -4,8 +4,8 @@
 SELECT
     ml.member_key, ml.household_id, ml.dataset, ml.record_id, ml.score, ml.tier,
     s.monthly_amount::DOUBLE AS amount,
-    coalesce(s.benefit_type, 'pension') || ' ' || printf('%.2f', s.monthly_amount)
-        || ' for ' || ml.name || ' (' || coalesce(ml.evidence, 'linked') || ')' AS note
+    ml.name || coalesce(s.benefit_type, '养老金') || printf('%.2f', s.monthly_amount) || '元'
+        || '（' || coalesce(ml.evidence, '已关联') || '）' AS note
 FROM rules_member_links AS ml
 JOIN norm_pensions AS s ON s.record_id = ml.record_id
 WHERE ml.dataset = 'pensions'

@@ -25,6 +25,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationW
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+#: the words the evidence was once written in (pipelines/link/levels.py, sql/rules/*.sql)
+EVIDENCE_ENGLISH = (
+    "ID matches", "repair", "check digit", "name same", "pinyin", "homophone", "shape-alike",
+    "character differs", "birth date", "sex same", "same community", "same street",
+    "same district", "relation", "linked", "death recorded", "owns ", "public payroll",
+    "public pay", "pension", "subscribed capital", "also covered", "declared as",
+    "approved by", "kin filing", "per-capita income", "below the standard",
+    "not found on the roll", "counted income", "further evidence", "common name",
+    "residential", "shares a personal", "roll household")
 
 
 def _free_port() -> int:
@@ -110,6 +119,9 @@ def test_login_filter_open_household_and_dismiss(server: tuple[str, Any], browse
     card = page.locator("section.card").first
     assert card.locator("table.evidence-record").count() == 1
     assert card.locator("table.roll-row").count() == 1
+    text = page.locator("main").inner_text()
+    english = [w for w in EVIDENCE_ENGLISH if w.lower() in text.lower()]
+    assert english == [], english  # the evidence is read by people who read Chinese
     page.screenshot(path=str(SHOTS / "03-household.png"), full_page=True)
 
     form = card.locator("form.decide-dismiss")

@@ -471,3 +471,25 @@ def test_street_and_community_options_narrow_to_the_chosen_district(env: Env) ->
     assert f'<option value="{env.seed.street_a}" selected>' in kept.text
     assert kept.headers["HX-Push-Url"] == "/queue?" + urlencode(
         {"district": env.seed.district_a, "street": env.seed.street_a})
+
+
+def test_household_page_reads_as_the_office_reads(env: Env) -> None:
+    """The household's amount once (not on every member), money with two decimals, the
+    priority explained where it is shown, the evidence record titled by its dataset's Chinese
+    name, a favicon; an error page keeps the user bar and a way back."""
+    finding = findings_in(env, env.seed.district_a)[0]
+    client = env.client("cw_a")
+    page = client.get(f"/households/{finding.household_id}").text
+    members = page.split('id="members"')[1].split("</table>")[0]
+    assert "月保障金额" not in members
+    assert re.search(r'id="household-amount">户月保障金额：[\d,]+\.\d\d 元', page)
+    assert re.search(r"涉及金额 [\d,]+\.\d\d 元/月", page)
+    assert "严重程度权重" in page and "<abbr" in page
+    assert f"比对记录：{finding.dataset} " not in page  # the dataset's Chinese name instead
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and "svg" in icon.headers["content-type"]
+    missing = client.get("/households/NO-SUCH-HOUSEHOLD")
+    assert missing.status_code == 404
+    assert 'class="who"' in missing.text and "退出" in missing.text
+    assert "返回线索列表" in missing.text
