@@ -184,10 +184,11 @@ def _summary(findings: list[dict[str, str]], remove: list[dict[str, str]],
     """The 汇总 sheet's rows and notes."""
     by_code = Counter(r["finding_code"] for r in findings)
     homes: dict[str, set[str]] = {}
-    money: Counter[str] = Counter()
+    money: dict[str, float] = {}
     for r in findings:
         homes.setdefault(r["finding_code"], set()).add(r["household_id"] or r["record_id"])
-        money[r["finding_code"]] += float(r["amount_at_stake"] or 0)
+        money[r["finding_code"]] = (money.get(r["finding_code"], 0.0)
+                                    + float(r["amount_at_stake"] or 0))
     labels = codes.labels()
     values: list[list[Any]] = [
         [labels[code], code, by_code[code], len(homes[code]), round(money[code], 2)]
