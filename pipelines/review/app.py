@@ -47,6 +47,7 @@ ADDRESS_FAILURES = 20
 LOCKOUT_MINUTES = 15
 FIELD_LABELS = {
     "household_id": "户编号", "member_key": "序号", "name": "姓名", "id_number": "身份证号",
+    "id_as_written": "身份证号（名册原写法）",
     "relation": "与户主关系", "district": "区", "street": "街道", "community": "社区",
     "address": "住址", "phone": "联系电话", "category": "保障类别", "household_size": "家庭人口",
     "monthly_amount": "月保障金额(元)", "start_date": "纳入时间", "approved_by": "经办人",
@@ -63,9 +64,9 @@ FIELD_LABELS = {
     "per_capita_income": "家庭月人均收入", "group": "人群类别",
 }
 #: a member's row of the roll; the household's monthly amount is shown once, above them
-ROLL_FIELDS = ("name", "id_number", "relation", "district", "street", "community", "address",
-               "phone", "category", "household_size", "start_date", "approved_by",
-               "bank_account")
+ROLL_FIELDS = ("name", "id_number", "id_as_written", "relation", "district", "street",
+               "community", "address", "phone", "category", "household_size", "start_date",
+               "approved_by", "bank_account")
 MONEY_FIELDS = frozenset({"monthly_amount", "purchase_price", "monthly_pay", "per_capita_income",
                           "amount_at_stake"})
 PRIORITY_HELP = ("优先级 = 严重程度权重（默认高3、中2、低1，见 rules.yaml）× 涉及金额（元/月）"

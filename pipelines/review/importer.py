@@ -28,9 +28,10 @@ from pipelines.rules.policy import TIER_LABELS
 log = logging.getLogger(__name__)
 
 SEVERITY_WEIGHT = {"high": 3, "medium": 2, "low": 1}
-MEMBER_COLUMNS = ("household_id", "member_key", "name", "id_number", "relation", "district",
-                  "street", "community", "address", "phone", "category", "household_size",
-                  "monthly_amount", "start_date", "approved_by", "bank_account")
+MEMBER_COLUMNS = ("household_id", "member_key", "name", "id_number", "id_as_written",
+                  "relation", "district", "street", "community", "address", "phone", "category",
+                  "household_size", "monthly_amount", "start_date", "approved_by",
+                  "bank_account")
 _PLACE = ("district", "street", "community")
 
 

@@ -132,6 +132,8 @@ class Member(Base):
     as_of: Mapped[str] = mapped_column(String(10))
     name: Mapped[str | None] = mapped_column(String(64))
     id_number: Mapped[str | None] = mapped_column(String(32))
+    # the ID as the roll wrote it, when it differs from id_number (repaired): 15 digits ...
+    id_as_written: Mapped[str | None] = mapped_column(String(64))
     relation: Mapped[str | None] = mapped_column(String(32))
     district: Mapped[str | None] = mapped_column(String(64))
     street: Mapped[str | None] = mapped_column(String(64))

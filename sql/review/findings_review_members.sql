@@ -1,12 +1,14 @@
 -- Roll members of every household with a finding, as the review app shows them.
 -- Inputs: roll_people, norm_roll (phone as written), findings.
 -- Grain: one row per roll member. Key: member_key.
--- id_number is the roll's, repaired to 18 digits where repairable (as in findings.csv).
+-- id_number is the roll's, repaired to 18 digits where repairable (as in findings.csv);
+-- id_as_written the roll's own text of it where that differs (15 digits, spaces, 4.20102E+17).
 SELECT
     rp.household_id,
     rp.member_key::BIGINT AS member_key,
     rp.name,
     rp.roll_id AS id_number,
+    CASE WHEN nr.id_number IS DISTINCT FROM rp.roll_id THEN nr.id_number END AS id_as_written,
     rp.relation,
     rp.district,
     rp.street,

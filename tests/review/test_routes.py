@@ -493,3 +493,19 @@ def test_household_page_reads_as_the_office_reads(env: Env) -> None:
     assert missing.status_code == 404
     assert 'class="who"' in missing.text and "退出" in missing.text
     assert "返回线索列表" in missing.text
+
+
+def test_a_repaired_roll_id_is_shown_beside_the_roll_s_own_writing(env: Env) -> None:
+    """A 15-digit or otherwise repaired roll ID is shown repaired (to compare with the
+    evidence) and as the roll wrote it (to check against the paper file)."""
+    from pipelines.review.models import Member
+
+    with env.factory() as session:
+        member = session.scalars(select(Member).where(Member.id_as_written.is_not(None))
+                                 .order_by(Member.household_id)).first()
+        plain = session.scalars(select(Member).where(Member.id_as_written.is_(None))).first()
+    assert member is not None and plain is not None
+    assert member.id_as_written != member.id_number
+    page = env.client("sup1").get(f"/households/{member.household_id}").text
+    assert "身份证号（名册原写法）" in page
+    assert member.id_as_written in page and (member.id_number or "") in page
