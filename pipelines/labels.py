@@ -31,3 +31,11 @@ GROUP_LABELS = {"urban": "城市", "rural": "农村"}
 def dataset_label(dataset: str | None) -> str:
     """A dataset's Chinese name ('' for none; an unknown name as it is)."""
     return DATASET_LABELS.get(dataset or "", dataset or "")
+
+
+def priority_note(weights: dict[str, float], household: bool = False) -> str:
+    """What the priority of a lead (or, `household`, of a household on the removal list: its
+    highest lead's) means, with the severity weights (rules.yaml severity_weights)."""
+    shown = "、".join(f"{SEVERITY_LABELS.get(k, k)}{v:g}" for k, v in weights.items())
+    of = "，取该户各条线索中的最高值" if household else ""
+    return f"优先级 = 严重程度权重（{shown}）× 涉及金额（元/月）× 匹配分{of}；数值越大越应先核查。"

@@ -252,30 +252,12 @@ def _row_hashes(typed: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return np.asarray(next(iter(hashes.values())), dtype=np.uint64)
 
 
-def _duplicates(frame: pd.DataFrame, columns: list[str],
-                hashes: np.ndarray | None = None) -> pd.Series:
-    """Reason for rows that repeat an earlier row exactly, else NULL; only rows whose hash
-    (`_row_hashes`, given or computed) repeats are compared value by value."""
-    reasons = pd.Series([None] * len(frame), index=frame.index, dtype="object")
-    if not len(frame):
-        return reasons
-    if hashes is None:
-        hashes = _row_hashes(frame, columns)
-    codes, counts = np.unique(hashes, return_inverse=True, return_counts=True)[1:]
-    maybe = counts[codes] > 1
-    if maybe.any():
-        rows = frame[maybe]
-        dup = rows.duplicated(subset=columns, keep="first")
-        first_row = rows.groupby(columns, dropna=False, sort=False)[ROW].transform("min")
-        reasons[dup[dup].index] = "exact duplicate of row " + first_row[dup].astype(str)
-    return reasons
-
-
-def quarantine_reasons(typed: pd.DataFrame, dataset: str, spec: DatasetSpec) -> pd.Series:
-    """Why each row cannot be used at all (NULL for usable rows). First reason wins: a row
-    that repeats an earlier one exactly, then `row_reasons`."""
-    duplicate = _duplicates(typed, list(spec.columns))
-    return duplicate.where(duplicate.notna(), row_reasons(typed, dataset, spec))
+def _exact_repeats(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """'exact duplicate of row N' for each row of `frame` (in row order) whose values in
+    `columns` repeat an earlier row's; N is the first such row."""
+    dup = frame.duplicated(subset=columns, keep="first")
+    first_row = frame.groupby(columns, dropna=False, sort=False)[ROW].transform("min")
+    return ("exact duplicate of row " + first_row[dup].astype(str)).astype(object)
 
 
 def row_reasons(typed: pd.DataFrame, dataset: str, spec: DatasetSpec) -> pd.Series:
@@ -421,8 +403,7 @@ def _repeats(table: pa.Table, repeats_file: Path, firsts: np.ndarray, dataset: s
     stored = pd.read_parquet(repeats_file)
     candidates = pd.concat([_retyped(table, np.unique(firsts), dataset, spec, config), stored]) \
         .sort_values(ROW, kind="stable").set_index(ROW, drop=False)
-    found = _duplicates(candidates, columns, hashes=np.zeros(len(candidates), np.uint64))
-    found = found[found.notna()]
+    found = _exact_repeats(candidates, columns)
     differ = stored[~stored[ROW].isin(found.index) & ~stored[ROW].isin(own)]
     if len(differ):
         log.info("%d rows hash like another row but differ from it: loaded", len(differ))
@@ -518,11 +499,12 @@ def ingest_dataset(dataset: str, path: Path, config: AuditConfig, target: Path |
         raise InputError(
             f"{path.name}: the roll has no usable rows ({input_rows} rows read, "
             f"{len(quarantined)} quarantined)", dataset=dataset, file=str(path))
-    named = set(optional) - set(_absent_columns(raw, dataset, config))
+    absent = _absent_columns(raw, dataset, config)
+    named = set(optional) - set(absent)
     blank = [c for c in optional if c in named and records and not filled[c]]
     result = IngestResult(dataset, source, input_rows, loaded, quarantined, ignored,
                           [n for n in notes.values() if n["rows"]], time.perf_counter() - started, raw.layout,
-                          _absent_columns(raw, dataset, config), blank,
+                          absent, blank,
                           loaded_rows=loaded_rows, loaded_path=target)
     log.info("%s: %d rows read, %d loaded, %d quarantined (%.1fs)", path.name, input_rows,
              loaded_rows, len(quarantined), result.seconds)

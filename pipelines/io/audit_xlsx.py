@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,7 +24,14 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from pipelines.labels import ACTION_LABELS, DATASET_LABELS, GROUP_LABELS, SEVERITY_LABELS
+from pipelines.io.publicity_xlsx import display_width
+from pipelines.labels import (
+    ACTION_LABELS,
+    DATASET_LABELS,
+    GROUP_LABELS,
+    SEVERITY_LABELS,
+    priority_note,
+)
 from pipelines.rules import codes
 from pipelines.rules.policy import TIER_LABELS
 
@@ -100,13 +106,6 @@ SHEETS = (("线索", "findings.csv", FINDINGS), ("拟停保减保", "remove_list
           ("拟纳入", "add_list.csv", ADD), ("变动", "changes.csv", CHANGES))
 
 
-def priority_note(weights: dict[str, float]) -> str:
-    """What the priority of the removal list means, with the configured weights."""
-    shown = "、".join(f"{SEVERITY_LABELS.get(k, k)}{v:g}" for k, v in weights.items())
-    return (f"优先级 = 严重程度权重（{shown}）× 涉及金额（元/月）× 匹配分，"
-            "取该户各条线索中的最高值；数值越大越应先核查。")
-
-
 def _rows(path: Path) -> Iterator[dict[str, str]]:
     if not path.exists():
         return
@@ -115,8 +114,8 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
 
 
 def _width(value: Any) -> int:
-    text = f"{value:,.2f}" if isinstance(value, float) else str(value if value is not None else "")
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return display_width(f"{value:,.2f}" if isinstance(value, float) else
+                         (value if value is not None else ""))
 
 
 class _Book:
@@ -203,7 +202,7 @@ def _summary(findings: list[dict[str, str]], remove: list[dict[str, str]],
     for change, count in sorted(Counter(r["change"] for r in changes).items()):
         values.append([f"变动：{change}", None, count, count, None])
     notes = (f"数据截至{as_of.year}年{as_of.month}月{as_of.day}日。线索只是核查的线索，"
-             "不是结论：每条都须经办人核实并记录决定后才能处理。", priority_note(weights))
+             "不是结论：每条都须经办人核实并记录决定后才能处理。", priority_note(weights, household=True))
     return values, notes
 
 
@@ -218,7 +217,7 @@ def write_audit_workbook(folder: Path, as_of: dt.date, weights: dict[str, float]
             read["findings.csv"], read["remove_list.csv"], read["add_list.csv"],
             read["changes.csv"], as_of, weights))
         for title, filename, columns in SHEETS:
-            notes = (priority_note(weights),) if filename == "remove_list.csv" else ()
+            notes = (priority_note(weights, household=True),) if filename == "remove_list.csv" else ()
             book.table(title, columns, [[c.value(r) for c in columns] for r in read[filename]],
                        notes)
     finally:

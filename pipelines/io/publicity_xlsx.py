@@ -41,7 +41,8 @@ SUMMARY_COLUMNS = ("区", "街道", "社区(村)数", "在保户数", "保障人
                    "本期新增户数", "本期停保户数")
 
 
-def _width(value: Any) -> int:
+def display_width(value: Any) -> int:
+    """Columns a value takes in a spreadsheet: a CJK character counts two."""
     text = str(value) if value is not None else ""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
@@ -84,7 +85,7 @@ class _Sheet:
                 cell.number_format = AMOUNT_FORMAT
                 cell.alignment = Alignment(horizontal="right", vertical="center")
             shown = f"{value:,.2f}" if col == amount_col and not head else value
-            self.widths[col - 1] = max(self.widths[col - 1], min(_width(shown) + 2, 40))
+            self.widths[col - 1] = max(self.widths[col - 1], min(display_width(shown) + 2, 40))
         self.row += 1
 
     def skip(self) -> None:

@@ -69,8 +69,8 @@ ROLL_FIELDS = ("name", "id_number", "id_as_written", "relation", "district", "st
                "approved_by", "bank_account")
 MONEY_FIELDS = frozenset({"monthly_amount", "purchase_price", "monthly_pay", "per_capita_income",
                           "amount_at_stake"})
-PRIORITY_HELP = ("优先级 = 严重程度权重（默认高3、中2、低1，见 rules.yaml）× 涉及金额（元/月）"
-                 "× 匹配分；数值越大越应先核查")
+#: the review app shows the default weights (the audit's rules.yaml may set others)
+PRIORITY_HELP = labels.priority_note({"high": 3, "medium": 2, "low": 1})
 
 
 def money(value: object) -> str:
