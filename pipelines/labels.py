@@ -4,6 +4,8 @@ actions. One place, so the workbook, the evidence text and the review app say th
 
 from __future__ import annotations
 
+import math
+
 #: the datasets of the contract, by the names the departments and the office use
 DATASET_LABELS = {
     "roll": "低保名册", "standards": "保障标准", "deaths": "死亡火化", "staff": "工作人员",
@@ -31,6 +33,19 @@ GROUP_LABELS = {"urban": "城市", "rural": "农村"}
 def dataset_label(dataset: str | None) -> str:
     """A dataset's Chinese name ('' for none; an unknown name as it is)."""
     return DATASET_LABELS.get(dataset or "", dataset or "")
+
+
+SCORE_NOTE = ("匹配分：两条记录属于同一人的估计把握（0 至 1），由身份证号、姓名、出生日期、住址等"
+              "逐项比对得出；1 表示各项一致，显示时只舍不入（0.99995 显示为 0.9999）。"
+              "匹配等级（确认/疑似/待核实）由它和比对依据定出；核查时以比对说明为准。")
+
+
+def match_score(score: float | None) -> str:
+    """A match score for people: four decimals, rounded down so that only a full match
+    reads 1.0000 ('' for none)."""
+    if score is None:
+        return ""
+    return f"{math.floor(float(score) * 10_000 + 1e-9) / 10_000:.4f}"
 
 
 def priority_note(weights: dict[str, float], household: bool = False) -> str:

@@ -30,6 +30,7 @@ from pipelines.labels import (
     DATASET_LABELS,
     GROUP_LABELS,
     SEVERITY_LABELS,
+    match_score,
     priority_note,
 )
 from pipelines.rules import codes
@@ -45,7 +46,7 @@ class Column:
 
     header: str
     source: str | None
-    kind: str = "text"  # text, number, money, integer
+    kind: str = "text"  # text, number, money, integer, score
     words: Callable[[str], str] | None = None
 
     def value(self, row: dict[str, str]) -> Any:
@@ -56,6 +57,8 @@ class Column:
             return None
         if self.kind == "money" or self.kind == "number":
             return float(raw)
+        if self.kind == "score":  # rounded down: only a full match reads 1.0000
+            return float(match_score(float(raw)))
         if self.kind == "integer":
             return int(float(raw))
         return raw
@@ -77,7 +80,7 @@ FINDINGS = (
     Column("身份证号", "id_number"), Column("姓名", "name"),
     Column("线索类型", "finding_code", words=lambda c: codes.labels().get(c, c)),
     Column("线索代码", "finding_code"), Column("严重程度", "severity", words=_mapped(SEVERITY_LABELS)),
-    Column("匹配等级", "tier", words=_TIERS), Column("匹配分", "score", "number"),
+    Column("匹配等级", "tier", words=_TIERS), Column("匹配分", "score", "score"),
     Column("比对数据", "dataset", words=_mapped(DATASET_LABELS)), Column("比对记录号", "record_id"),
     Column("比对说明", "evidence"), Column("涉及金额(元/月)", "amount_at_stake", "money"))
 REMOVE = (
@@ -135,6 +138,7 @@ class _Book:
         self.formats = {"money": self.book.add_format({"num_format": MONEY}),
                         "number": self.book.add_format({"num_format": "0.00"}),
                         "integer": self.book.add_format({"num_format": "0"}),
+                        "score": self.book.add_format({"num_format": "0.0000"}),
                         "text": self.book.add_format({"num_format": "@"})}
 
     def table(self, title: str, columns: tuple[Column, ...], values: list[list[Any]],

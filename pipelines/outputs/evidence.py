@@ -5,8 +5,11 @@ Written by every run into `<output>/review/` (contract §3, extended):
   (sql/review/findings_review_members.sql);
 - `evidence.parquet`: one row per finding with its evidence record as a JSON object of that
   dataset's contract columns (strings), looked up by the dataset's key (config/datasets.yaml;
-  for DUPLICATE_RECEIPT the other household's head row of the roll).
-The review app imports both; they hold personal data and stay with the office, never in publicity.
+  for DUPLICATE_RECEIPT the other household's head row of the roll);
+- `staff.parquet`: staff_id, name, role, org, district and street of every staff member the
+  other two name (the roll's approved_by, a record's staff_id, a staff record), so the app can
+  show a caseworker by name; empty when the input has no staff roster.
+The review app imports all three; they hold personal data and stay with the office, never in publicity.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 
 MEMBERS = "findings_review_members"
 EVIDENCE = "findings_review_evidence"
+STAFF = "findings_review_staff"
+STAFF_COLUMNS = ("staff_id", "name", "role", "org", "district", "street")
 _KEYS = {"roll": "household_id"}
 
 
@@ -67,6 +72,29 @@ def build_review_bundle(con: duckdb.DuckDBPyConnection, config: AuditConfig) -> 
     else:
         execute(con, f"CREATE OR REPLACE TABLE {EVIDENCE} (finding_id VARCHAR, dataset VARCHAR, "
                      "record_id VARCHAR, record VARCHAR)")
-    counts = {name: int(con.table(name).count("*").fetchall()[0][0]) for name in (MEMBERS, EVIDENCE)}
-    log.info("review bundle: %d members, %d evidence records", counts[MEMBERS], counts[EVIDENCE])
+    _staff(con, "norm_staff" in present)
+    counts = {name: int(con.table(name).count("*").fetchall()[0][0])
+              for name in (MEMBERS, EVIDENCE, STAFF)}
+    log.info("review bundle: %d members, %d evidence records, %d staff named",
+             counts[MEMBERS], counts[EVIDENCE], counts[STAFF])
     return counts
+
+
+def _staff(con: duckdb.DuckDBPyConnection, roster: bool) -> None:
+    """The staff members the bundle names (see the module docstring), one row each."""
+    if not roster:
+        execute(con, f"CREATE OR REPLACE TABLE {STAFF} AS SELECT "
+                     + ", ".join(f"NULL::VARCHAR AS {c}" for c in STAFF_COLUMNS) + " LIMIT 0")
+        return
+    execute(con, f"""
+        CREATE OR REPLACE TABLE {STAFF} AS
+        WITH named AS (
+            SELECT approved_by AS staff_id FROM {MEMBERS}
+            UNION SELECT json_extract_string(record, '$.staff_id') FROM {EVIDENCE}
+            UNION SELECT json_extract_string(record, '$.approved_by') FROM {EVIDENCE}
+            UNION SELECT record_id FROM {EVIDENCE} WHERE dataset = 'staff')
+        SELECT {", ".join(f"CAST(s.{c} AS VARCHAR) AS {c}" for c in STAFF_COLUMNS)}
+        FROM norm_staff AS s
+        WHERE CAST(s.staff_id AS VARCHAR) IN (SELECT staff_id FROM named WHERE staff_id <> '')
+        QUALIFY row_number() OVER (PARTITION BY s.staff_id ORDER BY s._row) = 1
+        ORDER BY s.staff_id""")

@@ -10,6 +10,7 @@ anonymous users to the login page.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -34,7 +35,16 @@ from pipelines.logs import mask_ids
 from pipelines.review import attempts, audit, decisions, queue, sessions
 from pipelines.review.auth import Account, Busy, account, authenticate
 from pipelines.review.db import open_database, resolve_url, secret_key
-from pipelines.review.models import AuditEntry, Decision, Finding, Member, RunFinding
+from pipelines.review.importer import SEVERITY_WEIGHT
+from pipelines.review.models import (
+    AuditEntry,
+    Decision,
+    Finding,
+    Member,
+    Run,
+    RunFinding,
+    StaffMember,
+)
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -67,10 +77,20 @@ FIELD_LABELS = {
 ROLL_FIELDS = ("name", "id_number", "id_as_written", "relation", "district", "street",
                "community", "address", "phone", "category", "household_size", "start_date",
                "approved_by", "bank_account")
+#: fields whose value is a staff code: shown by the staff member's name, the code on hover
+STAFF_FIELDS = frozenset({"approved_by", "staff_id"})
 MONEY_FIELDS = frozenset({"monthly_amount", "purchase_price", "monthly_pay", "per_capita_income",
                           "amount_at_stake"})
-#: the review app shows the default weights (the audit's rules.yaml may set others)
-PRIORITY_HELP = labels.priority_note({"high": 3, "medium": 2, "low": 1})
+
+
+def priority_help(session: Session) -> str:
+    """What a priority means, with the weights of the latest audit imported (its rules.yaml)."""
+    stored = session.scalar(select(Run.severity_weights).order_by(
+        Run.as_of.desc(), Run.id.desc()).limit(1))
+    weights: dict[str, float] = dict(SEVERITY_WEIGHT)
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        weights = {str(k): float(v) for k, v in json.loads(stored).items()} if stored else weights
+    return labels.priority_note(weights)
 
 
 def money(value: object) -> str:
@@ -155,8 +175,10 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
         STATUS_LABELS=decisions.STATUS_LABELS, ACTION_LABELS=decisions.ACTION_LABELS,
         AUDIT_ACTIONS=audit.ACTIONS, FIELD_LABELS=FIELD_LABELS, csrf_token=csrf_token,
         local_time=local_time, mask_ids=mask_ids, DATASET_LABELS=labels.DATASET_LABELS,
-        PRIORITY_HELP=PRIORITY_HELP, MONEY_FIELDS=MONEY_FIELDS)
+        MONEY_FIELDS=MONEY_FIELDS,
+        STAFF_FIELDS=STAFF_FIELDS, SCORE_NOTE=labels.SCORE_NOTE)
     templates.env.filters["money"] = money
+    templates.env.filters["match_score"] = labels.match_score
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(SessionMiddleware, secret_key=secret_key(factory),
                        session_cookie="dibao_review_session", max_age=SESSION_HOURS * 3600,
@@ -318,11 +340,14 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
                                           .order_by(RunFinding.as_of)):
             seen.setdefault(fid, []).append(as_of)
         cards = []
+        named = {m.approved_by for m in members if m.approved_by}
         for finding in findings:
             try:
                 record = json.loads(finding.evidence_record or "{}")
             except ValueError:
                 record = {}
+            if isinstance(record, dict):
+                named |= {str(record[k]) for k in STAFF_FIELDS if record.get(k)}
             roll = next((m for m in members if m.id_number and m.id_number == finding.id_number),
                         None) or next((m for m in members if m.relation == "户主"), None) or (
                 members[0] if members else None)
@@ -330,7 +355,10 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
                           "roll": roll, "seen": seen.get(finding.finding_id, []),
                           "actions": decisions.allowed_actions(who, finding),
                           "request_id": uuid.uuid4().hex})
-        return {"cards": cards, "members": members, "history": history,
+        staff = {s.staff_id: s for s in session.scalars(select(StaffMember).where(
+            StaffMember.staff_id.in_(sorted(named))))} if named else {}
+        return {"cards": cards, "members": members, "history": history, "staff": staff,
+                "PRIORITY_HELP": priority_help(session),
                 "household_id": household_id, "roll_fields": ROLL_FIELDS, "drafts": {},
                 "conflict": None, "error": None}
 

@@ -1,8 +1,9 @@
 """Import one audit output folder into the review database.
 
 Reads `findings.csv`, `manifest.json` (for `as_of`), `remove_list.csv` and `add_list.csv` (place
-of each household / register person) and, when present, `review/members.parquet` and
-`review/evidence.parquet` (roll members and evidence records). Idempotent by finding_id: a
+of each household / register person) and, when present, `review/members.parquet`,
+`review/evidence.parquet` and `review/staff.parquet` (roll members, evidence records, the staff
+they name). Idempotent by finding_id: a
 finding seen before keeps its status, version and decisions; only its audit data is refreshed.
 """
 
@@ -21,17 +22,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.errors import InputError
 from pipelines.io.inert import csv_value
-from pipelines.review.models import Finding, Member, Run, RunFinding
+from pipelines.review.models import Finding, Member, Run, RunFinding, StaffMember
 from pipelines.rules.findings import FINDINGS_COLUMNS
 from pipelines.rules.policy import TIER_LABELS
 
 log = logging.getLogger(__name__)
 
-SEVERITY_WEIGHT = {"high": 3, "medium": 2, "low": 1}
+SEVERITY_WEIGHT: dict[str, float] = {"high": 3, "medium": 2, "low": 1}
 MEMBER_COLUMNS = ("household_id", "member_key", "name", "id_number", "id_as_written",
                   "relation", "district", "street", "community", "address", "phone", "category",
                   "household_size", "monthly_amount", "start_date", "approved_by",
                   "bank_account")
+STAFF_COLUMNS = ("staff_id", "name", "role", "org", "district", "street")
 _PLACE = ("district", "street", "community")
 
 
@@ -44,9 +46,28 @@ class ImportResult:
     with_evidence: int
 
 
-def priority(severity: str, amount: float, score: float) -> float:
-    """Severity weight (high 3, medium 2, low 1; none 1) x amount at stake x score."""
-    return round(SEVERITY_WEIGHT.get(severity, 1) * amount * score, 2)
+def priority(severity: str, amount: float, score: float,
+             weights: dict[str, float] | None = None) -> float:
+    """Severity weight (the audit's; by default high 3, medium 2, low 1; none 1) x amount at
+    stake x score."""
+    return round((weights or SEVERITY_WEIGHT).get(severity, 1) * amount * score, 2)
+
+
+def severity_weights(run_dir: Path) -> dict[str, float]:
+    """The severity weights the audit ranked with (config.effective.yaml rules.severity_weights);
+    the defaults for an audit folder without them."""
+    path = run_dir / "config.effective.yaml"
+    if not path.is_file():
+        return dict(SEVERITY_WEIGHT)
+    import yaml
+
+    try:
+        weights = (yaml.safe_load(path.read_text(encoding="utf-8")) or {})[
+            "rules"]["severity_weights"]
+        return {str(k): float(v) for k, v in weights.items()}
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError):
+        raise InputError(f"{path}: rules.severity_weights is not readable (a mapping of "
+                         "severity to number)", file=str(path)) from None
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -143,8 +164,10 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
         raise InputError(f"{run_dir} is not a folder")
     as_of = _as_of(run_dir)
     rows = _findings(run_dir)
+    weights = severity_weights(run_dir)
     members = _parquet(run_dir / "review" / "members.parquet")
     evidence = {r["finding_id"]: r for r in _parquet(run_dir / "review" / "evidence.parquet")}
+    staff = [s for s in _parquet(run_dir / "review" / "staff.parquet") if s.get("staff_id")]
     by_household, by_finding = _places(run_dir, members, evidence)
     new = 0
     with factory.begin() as session:
@@ -162,7 +185,7 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
                 "severity": row["severity"], "score": score, "dataset": row["dataset"],
                 "record_id": row["record_id"], "evidence": row["evidence"],
                 "amount_at_stake": amount,
-                "priority": priority(row["severity"], amount, score),
+                "priority": priority(row["severity"], amount, score, weights),
                 "tier": row.get("tier") or None,
                 "district": place[0] or None, "street": place[1] or None,
                 "community": place[2] or None,
@@ -195,11 +218,29 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
                    if m["household_id"] not in newer]
         if rows_in:
             session.execute(insert(Member), rows_in)
+        _import_staff(session, staff, as_of)
         session.add(Run(as_of=as_of, source=str(run_dir.resolve()), imported_by=imported_by,
-                        findings_total=len(rows), findings_new=new))
+                        findings_total=len(rows), findings_new=new,
+                        severity_weights=json.dumps(weights, sort_keys=True)))
     log.info("imported %s (as of %s): %d findings, %d new, %d members, %d evidence records",
              run_dir, as_of, len(rows), new, len(members), len(evidence))
     return ImportResult(as_of, len(rows), new, len(members), len(evidence))
+
+
+def _import_staff(session: Session, staff: list[dict[str, Any]], as_of: str) -> None:
+    """Staff names: the latest audit's row of each staff member wins."""
+    by_id = {s["staff_id"]: s for s in staff}
+    ids = sorted(by_id)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        newer = set(session.scalars(select(StaffMember.staff_id).where(
+            StaffMember.staff_id.in_(chunk), StaffMember.as_of > as_of)))
+        session.execute(delete(StaffMember).where(StaffMember.staff_id.in_(chunk),
+                                                  StaffMember.as_of <= as_of))
+        fresh = [{**{c: by_id[i].get(c) for c in STAFF_COLUMNS}, "as_of": as_of}
+                 for i in chunk if i not in newer]
+        if fresh:
+            session.execute(insert(StaffMember), fresh)
 
 
 def _later(session: Session, fid: str, as_of: str) -> str:

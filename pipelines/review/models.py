@@ -77,6 +77,8 @@ class Run(Base):
     imported_by: Mapped[str] = mapped_column(String(64))
     findings_total: Mapped[int] = mapped_column(Integer)
     findings_new: Mapped[int] = mapped_column(Integer)
+    # the audit's rules.yaml severity_weights (JSON) the priorities of this import were made with
+    severity_weights: Mapped[str | None] = mapped_column(Text)
 
 
 class Finding(Base):
@@ -146,6 +148,20 @@ class Member(Base):
     start_date: Mapped[str | None] = mapped_column(String(10))
     approved_by: Mapped[str | None] = mapped_column(String(64))
     bank_account: Mapped[str | None] = mapped_column(String(64))
+
+
+class StaffMember(Base):
+    """A staff member named by an imported audit (review/staff.parquet): how the app shows a
+    staff code (the roll's 经办人, a record's 人员编号) by name. The latest import wins."""
+
+    __tablename__ = "staff_members"
+    staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    as_of: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(64))
+    org: Mapped[str | None] = mapped_column(String(128))
+    district: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(64))
 
 
 class Decision(Base):

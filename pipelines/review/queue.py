@@ -150,6 +150,8 @@ def xlsx(session: Session, who: Account, filters: Filters) -> tuple[bytes, int]:
                 value = STATUS_LABELS.get(value, value)
             elif name == "tier":
                 value = TIER_LABELS.get(value or "", "—")
+            elif name == "score":  # as the pages show it: rounded down to four decimals
+                value = float(labels.match_score(value)) if value is not None else None
             row.append(value)
         sheet.append(row_cells(sheet, row))
         count += 1

@@ -85,11 +85,13 @@ def connect(work: Path) -> Any:
 
 PREPARED = ("roll_people", "name_frequency", "roll_counts", "rp_variants")
 RESULTS = ("findings", "findings_remove_list", "findings_add_list", "findings_checks",
-           "findings_review_members", "findings_review_evidence", "rules_decisions",
+           "findings_review_members", "findings_review_evidence", "findings_review_staff",
+           "rules_decisions",
            "history_households", "history_members")
 # result table -> file of the review bundle in the output folder (pipelines/evidence.py)
 REVIEW_FILES = {"findings_review_members": "members.parquet",
-                "findings_review_evidence": "evidence.parquet"}
+                "findings_review_evidence": "evidence.parquet",
+                "findings_review_staff": "staff.parquet"}
 
 
 def _plan(work_dir: Path) -> dict[str, Any]:

@@ -242,3 +242,33 @@ def test_a_caseworker_scoped_to_a_place_no_lead_names_is_refused(
     assert add("w2", "--district", district, "--street", street + "X") == 2
     assert f"is not a street of {district}" in capsys.readouterr().err
     assert add("w3", "--district", district, "--street", street) == 0
+
+
+def test_priorities_use_the_audit_s_own_severity_weights(audit_run: Path, tmp_path: Path) -> None:
+    """A place that weighs severities otherwise (rules.yaml severity_weights) gets its ranking
+    in the app too, and the app's explanation names those weights."""
+    import yaml
+
+    from pipelines.review.app import priority_help
+
+    run = tmp_path / "run"
+    shutil.copytree(audit_run, run)
+    config = yaml.safe_load((run / "config.effective.yaml").read_text("utf-8"))
+    config["rules"]["severity_weights"] = {"high": 10.0, "medium": 2.0, "low": 0.5}
+    (run / "config.effective.yaml").write_text(yaml.safe_dump(config, allow_unicode=True),
+                                               "utf-8")
+    engine, factory = open_database(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    import_run(factory, run)
+    with factory() as session:
+        findings = list(session.scalars(select(Finding)))
+        note = priority_help(session)
+    engine.dispose()
+    weights = {"high": 10.0, "medium": 2.0, "low": 0.5}
+    assert {f.severity for f in findings} >= {"high", "medium"}
+    for finding in findings:
+        assert finding.priority == pytest.approx(
+            weights.get(finding.severity, 1) * finding.amount_at_stake * finding.score, abs=0.01)
+    assert "高10" in note and "低0.5" in note
+    (run / "config.effective.yaml").write_text("rules: {severity_weights: [1, 2]}", "utf-8")
+    with pytest.raises(InputError, match="severity_weights is not readable"):
+        import_run(*open_database(f"sqlite:///{tmp_path / 's.sqlite3'}")[1:], run)

@@ -509,3 +509,46 @@ def test_a_repaired_roll_id_is_shown_beside_the_roll_s_own_writing(env: Env) -> 
     page = env.client("sup1").get(f"/households/{member.household_id}").text
     assert "身份证号（名册原写法）" in page
     assert member.id_as_written in page and (member.id_number or "") in page
+
+
+def test_staff_are_shown_by_name_with_their_code_on_hover(env: Env, audit_run) -> None:
+    """The roll's 经办人 and a record's 人员编号 read as the staff member's name (from the
+    audit's review/staff.parquet); the code stays on hover. The match score is shown to four
+    decimals, rounded down, and explained."""
+    import html
+
+    import pyarrow.parquet as pq
+
+    from pipelines.review.models import Member, StaffMember
+
+    roster = {r["staff_id"]: r for r in pq.read_table(
+        audit_run / "review" / "staff.parquet").to_pylist()}
+    with env.factory() as session:
+        stored = {s.staff_id: s.name for s in session.scalars(select(StaffMember))}
+        member = session.scalars(select(Member).where(Member.approved_by.in_(sorted(roster)))
+                                 .order_by(Member.household_id)).first()
+        linked = session.scalars(select(Finding).where(
+            Finding.finding_code == "APPROVER_CONFLICT").order_by(Finding.finding_id)).first()
+    assert stored == {k: v["name"] for k, v in roster.items()} and member is not None
+    staff = roster[member.approved_by or ""]
+    page = env.client("sup1").get(f"/households/{member.household_id}").text
+    members = page.split('id="members"')[1].split("</table>")[0]
+    assert re.search(rf'<span class="staff" title="人员编号 {member.approved_by}[^"]*">'
+                     rf'{re.escape(staff["name"])}</span>', members)
+    assert f"<td>{member.approved_by}</td>" not in members
+    assert linked is not None and linked.household_id
+    page = html.unescape(env.client("sup1").get(f"/households/{linked.household_id}").text)
+    assert "匹配分</abbr> " in page and "只舍不入" in page
+    shown = re.findall(r"匹配分</abbr> (\d\.\d{4})", page)
+    assert shown and all(float(s) <= 1 for s in shown)
+    queue = env.client("sup1").get("/queue").text
+    assert "<th>匹配分</th>" not in queue and 'title="匹配分 ' in queue
+
+
+def test_match_scores_are_rounded_down_so_only_a_full_match_reads_one() -> None:
+    from pipelines.labels import match_score
+
+    assert match_score(1.0) == "1.0000"
+    assert match_score(0.99995) == "0.9999"
+    assert match_score(0.9516) == "0.9516"
+    assert match_score(0.0) == "0.0000" and match_score(None) == ""
