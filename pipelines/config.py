@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
 import re
 import unicodedata
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipelines.errors import InputError
 from pipelines.resources import resource_dir
+from pipelines.workdays import WorkCalendar
 
 ColumnType = Literal["text", "id", "name", "date", "decimal", "integer", "phone"]
 
@@ -86,6 +88,49 @@ class PublicityConfig(_Model):
     workers: int | None = Field(default=None, ge=1)
 
 
+class AccountabilityConfig(_Model):
+    """Deadlines and oversight (问责): periods in Chinese working days (pipelines.workdays)."""
+
+    # working days from the audit that first found a lead to its decision
+    due_days: int = Field(default=15, ge=1)
+    # shorter or longer periods per finding code and per district; where both name a lead, the
+    # shorter applies
+    due_days_by_code: dict[str, int] = Field(default_factory=dict)
+    due_days_by_district: dict[str, int] = Field(default_factory=dict)
+    # working days a supervisor has to approve (or send back) a confirmation or dismissal
+    approval_days: int = Field(default=5, ge=1)
+    # working days a household has to respond to a notice (告知书) before a stop or reduction
+    response_days: int = Field(default=10, ge=1)
+    # a place's own days off and weekend days worked, beyond the national calendar
+    extra_holidays: list[dt.date] = Field(default_factory=list)
+    extra_workdays: list[dt.date] = Field(default_factory=list)
+    # a code whose decided leads are confirmed less often than this is flagged for review of
+    # its rule (at least min_decided decided leads)
+    confirmation_floor: float = Field(default=0.5, ge=0, le=1)
+    min_decided: int = Field(default=10, ge=1)
+    # a group (district, age band, sex, category) whose share of leads exceeds this multiple
+    # of its share of the roll while its leads are confirmed less often than the others' is
+    # named in the report
+    disparity_multiple: float = Field(default=1.5, gt=1)
+
+    @field_validator("due_days_by_code", "due_days_by_district")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {k: v for k, v in value.items() if v < 1}
+        if bad:
+            raise ValueError(f"periods must be at least 1 working day: {bad}")
+        return value
+
+    def due_days_for(self, code: str, district: str | None) -> int:
+        """The period of a lead of `code` in `district`."""
+        periods = [self.due_days_by_code.get(code), self.due_days_by_district.get(district or "")]
+        found = [p for p in periods if p is not None]
+        return min(found) if found else self.due_days
+
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(self.extra_holidays, self.extra_workdays)
+
+
 class WarehouseConfig(_Model):
     """The audit history: a DuckDB file path or a PostgreSQL URL; None: <output parent>/warehouse.duckdb."""
 
@@ -141,6 +186,7 @@ class AuditConfig(_Model):
     validation: ValidationConfig = ValidationConfig()
     publicity: PublicityConfig = PublicityConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
+    accountability: AccountabilityConfig = AccountabilityConfig()
     resources: ResourcesConfig = ResourcesConfig()
     datasets: dict[str, DatasetSpec]
     values: dict[str, dict[str, str]]
