@@ -351,3 +351,51 @@ def test_create_database_makes_a_missing_one_once() -> None:
     assert create_database("/tmp/some.duckdb") is False
     with open_warehouse(url) as store:
         assert store.audits() == []
+
+
+@pytest.mark.slow
+def test_leads_undecided_after_their_working_days_are_listed_overdue(
+        months: list[Path], tmp_path: Path) -> None:
+    """October's leads still undecided at November's month end are overdue: found 2026-10-31,
+    due 15 working days later (2026-11-20), 6 working days late on Monday 2026-11-30. A
+    confirmed lead is not listed; an escalated one is, as escalated; a lead first found in
+    November is not yet due; a district given 30 days is not late."""
+    out = tmp_path / "out"
+    run_audit(months[0], out / MONTHS[0].isoformat(), MONTHS[0])
+    assert _rows(out / MONTHS[0].isoformat() / "overdue.csv")[1:] == []
+    october = _rows(out / MONTHS[0].isoformat() / "findings.csv")
+    col = {name: i for i, name in enumerate(october[0])}
+    leads = october[1:]
+    confirmed, escalated = leads[0][col["finding_id"]], leads[1][col["finding_id"]]
+    second = tmp_path / "second"
+    shutil.copytree(months[1], second)
+    with (second / "decisions.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["finding_id", "decision", "decided_by", "decided_at", "reason"])
+        writer.writerow([confirmed, "confirmed", "caseworker01", "2026-11-05", ""])
+        writer.writerow([escalated, "escalated", "caseworker01", "2026-11-06", ""])
+    run_audit(second, out / MONTHS[1].isoformat(), MONTHS[1])
+    november = {r[col["finding_id"]]: r for r in
+                _rows(out / MONTHS[1].isoformat() / "findings.csv")[1:]}
+    overdue = _rows(out / MONTHS[1].isoformat() / "overdue.csv")
+    assert overdue[0] == ["finding_id", "household_id", "finding_code", "district", "street",
+                          "community", "first_found", "due_date", "working_days_overdue",
+                          "status"]
+    listed = {r[0]: r for r in overdue[1:]}
+    old = {r[col["finding_id"]] for r in leads} & set(november)
+    expected = old - {confirmed}
+    assert set(listed) == expected and len(expected) > 5
+    assert {tuple(r[6:9]) for r in listed.values()} == {("2026-10-31", "2026-11-20", "6")}
+    if escalated in november:
+        assert listed[escalated][9] == "escalated"
+    assert {r[9] for k, r in listed.items() if k != escalated} == {"open"}
+    assert all(r[3] for r in listed.values())  # every lead has its district
+    # a district given a longer period has no overdue leads
+    district = next(iter(listed.values()))[3]
+    config = tmp_path / "config.yaml"
+    config.write_text(f"accountability:\n  due_days_by_district: {{{district}: 30}}\n",
+                      encoding="utf-8")
+    run_audit(second, out / "again", MONTHS[1], config_file=config,
+              warehouse=str(out / "warehouse.duckdb"))
+    again = _rows(out / "again" / "overdue.csv")[1:]
+    assert {r[0] for r in again} == {k for k, r in listed.items() if r[3] != district}

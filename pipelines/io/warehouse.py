@@ -209,6 +209,12 @@ class Warehouse:
         return pa.Table.from_pylist([dict(zip(schema.names, r, strict=True)) for r in rows],
                                     schema=schema)
 
+    def first_seen(self, before: dt.date) -> dict[str, dt.date]:
+        """The first audit date of every finding reported before `before`."""
+        rows = self._run('SELECT finding_id, min(as_of) FROM "findings" WHERE as_of < ? '
+                         "GROUP BY finding_id", [before])
+        return {str(r[0]): r[1] for r in rows}
+
     def audits(self) -> list[tuple[dt.date, bool]]:
         """Every stored audit date and whether it is a month-end audit, oldest first."""
         return [(r[0], bool(r[1]))

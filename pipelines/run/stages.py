@@ -33,6 +33,7 @@ from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_
 from pipelines.link import linker, probability
 from pipelines.outputs import history
 from pipelines.outputs.evidence import build_review_bundle
+from pipelines.outputs.overdue import write_overdue
 from pipelines.outputs.manifest import (
     build_manifest,
     ingest_facts,
@@ -398,7 +399,7 @@ def apply_rules_stage(work_dir: str | Path, as_of: str,
 def _write_files(con: Any, store: Warehouse, as_of: dt.date, work: Path, stage: Path
                  ) -> tuple[dict[str, int], dict[str, Any]]:
     """The audit's files into `stage`: findings and lists, the review bundle, changes and
-    summaries, 审核结果.xlsx, the quality folder. (Counts per code, what the changes compared with.)"""
+    summaries, overdue.csv, 审核结果.xlsx, the quality folder. (Counts per code, what the changes compared with.)"""
     from pipelines.rules.findings import write_outputs
 
     counts = write_outputs(con, stage)
@@ -406,6 +407,8 @@ def _write_files(con: Any, store: Warehouse, as_of: dt.date, work: Path, stage: 
     for table, filename in REVIEW_FILES.items():
         save_table(con, table, stage / "review" / filename)
     compared = history.compare_and_write(con, store, as_of, stage)
+    compared["overdue"] = write_overdue(con, store, as_of, stage,
+                                        settings.of_run(work).audit.accountability)
     # the same lists for the office, in Chinese (read from the CSVs just written)
     write_audit_workbook(stage, as_of, settings.of_run(work).rules.severity_weights)
     shutil.copytree(work / "quality", stage / "quality")
