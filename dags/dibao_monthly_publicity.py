@@ -3,7 +3,8 @@
 Runs when the nightly audit publishes its changes list (asset `dibao_audit_changes`) and acts
 only when that audit is a month-end one; or by hand with the params `as_of` (and `output_dir`).
 Reads the stored audit from the warehouse and writes <output_dir>/<as_of>/publicity/ (one XLSX
-and PDF per street-community, the city workbook) and <output_dir>/<as_of>/decided/. Wiring only:
+and PDF per street-community, the city workbook), <output_dir>/<as_of>/decided/ and, with a
+review database, the month's oversight reports in <output_dir>/<as_of>/report/. Wiring only:
 the task bodies are in pipelines.run.monthly, imported inside the tasks.
 """
 
@@ -75,4 +76,11 @@ with DAG(
             "as_of": run["as_of"], "path": f"{run['target']}/publicity"}
         return result
 
-    publicity(select())
+    @task
+    def oversight_report(run: dict[str, str], published: dict[str, Any]) -> dict[str, Any]:
+        from pipelines.run import monthly
+
+        return monthly.oversight_report(run)
+
+    chosen = select()
+    oversight_report(chosen, publicity(chosen))

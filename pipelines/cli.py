@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
                          "(default: warehouse.duckdb beside the output folder)")
     publish.add_argument("--community", help="only this community (name, or street-community)")
     publish.add_argument("--config", type=Path, help="YAML merged over the default configuration")
+    publish.add_argument("--decided-on", help="the day the decided lists are made for "
+                         "(default today): a stop counts once its notice's response period "
+                         "has passed by then, " + _AS_OF_HELP)
 
     synth = sub.add_parser("synth", help="generate a synthetic city with known answers")
     synth.add_argument("--households", type=int, default=2000,
@@ -119,10 +122,12 @@ def _run(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     args.as_of = _as_of(args)
     _check_publish(args)
+    from pipelines.ingest.dates import parse_as_of
     from pipelines.publicity.publish import publish_audit
 
+    on = parse_as_of(args.decided_on, "--decided-on") if args.decided_on else None
     result = publish_audit(args.output, args.as_of, args.warehouse, args.community, args.config,
-                           review_database_url())
+                           review_database_url(), on)
     log.info("publicity for %s: %d files in %s", args.as_of, len(result["publicity_files"]),
              args.output / "publicity")
     return 0

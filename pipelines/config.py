@@ -101,6 +101,9 @@ class AccountabilityConfig(_Model):
     approval_days: int = Field(default=5, ge=1)
     # working days a household has to respond to a notice (告知书) before a stop or reduction
     response_days: int = Field(default=10, ge=1)
+    # who takes objections, printed on the notice; empty: publicity.office / complaint_phone
+    notice_office: str | None = None
+    notice_phone: str | None = None
     # a place's own days off and weekend days worked, beyond the national calendar
     extra_holidays: list[dt.date] = Field(default_factory=list)
     extra_workdays: list[dt.date] = Field(default_factory=list)

@@ -4,6 +4,7 @@ actions. One place, so the workbook, the evidence text and the review app say th
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 #: the datasets of the contract, by the names the departments and the office use
@@ -33,6 +34,51 @@ GROUP_LABELS = {"urban": "城市", "rural": "农村"}
 def dataset_label(dataset: str | None) -> str:
     """A dataset's Chinese name ('' for none; an unknown name as it is)."""
     return DATASET_LABELS.get(dataset or "", dataset or "")
+
+
+#: age bands of the disparity check (years at the audit date, inclusive)
+AGE_BANDS = ((0, 17, "0-17岁"), (18, 59, "18-59岁"), (60, 79, "60-79岁"), (80, 200, "80岁以上"))
+UNKNOWN = "未知"
+
+
+def age_band(id_number: str | None, on: dt.date) -> str:
+    """The age band of the holder of an 18-digit ID number on `on` (未知 without one)."""
+    birth = birth_date(id_number)
+    if birth is None:
+        return UNKNOWN
+    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return next((name for low, high, name in AGE_BANDS if low <= age <= high), UNKNOWN)
+
+
+def sex_of(id_number: str | None) -> str:
+    """男/女 from an 18-digit ID number's 17th digit (未知 without one)."""
+    if not id_number or len(id_number) != 18 or not id_number[16].isdigit():
+        return UNKNOWN
+    return "男" if int(id_number[16]) % 2 else "女"
+
+
+def birth_date(id_number: str | None) -> dt.date | None:
+    if not id_number or len(id_number) != 18:
+        return None
+    try:
+        return dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+
+
+def age_band_sql(id_column: str, on: str) -> str:
+    """The same bands in DuckDB SQL over an 18-digit ID column and a DATE expression."""
+    birth = f"try_strptime(substr({id_column}, 7, 8), '%Y%m%d')::DATE"
+    age = f"date_sub('year', {birth}, {on})"
+    arms = " ".join(f"WHEN {age} BETWEEN {low} AND {high} THEN '{name}'"
+                    for low, high, name in AGE_BANDS)
+    return f"CASE {arms} ELSE '{UNKNOWN}' END"
+
+
+def sex_sql(id_column: str) -> str:
+    digit = f"try_cast(substr({id_column}, 17, 1) AS INTEGER)"
+    return (f"CASE WHEN length({id_column}) <> 18 OR {digit} IS NULL THEN '{UNKNOWN}' "
+            f"WHEN {digit} % 2 = 1 THEN '男' ELSE '女' END")
 
 
 SCORE_NOTE = ("匹配分：两条记录属于同一人的估计把握（0 至 1），由身份证号、姓名、出生日期、住址等"

@@ -142,7 +142,8 @@ def test_monthly_dag_is_triggered_by_the_audit_and_wires_pipelines(
     for task in dag.tasks:
         assert task.owner == "dibao-audit" and task.retries >= 2, task.task_id
     assert {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks} == {
-        "select": ["publicity"], "publicity": []}
+        "select": ["oversight_report", "publicity"], "publicity": ["oversight_report"],
+        "oversight_report": []}
 
 
 def test_monthly_publication_acts_on_month_end_audits_only() -> None:

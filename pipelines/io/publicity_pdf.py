@@ -197,7 +197,19 @@ class PdfFonts:
     @contextmanager
     def prepare(cls, configured: str | None, lists: Sequence[PublicityList],
                 extra: str = "") -> Iterator[PdfFonts]:
+        with cls.for_text(configured, _chars(lists, extra),
+                          _chars(lists, extra, bold=True)) as fonts:
+            yield fonts
+
+    @classmethod
+    @contextmanager
+    def for_text(cls, configured: str | None, text: str,
+                 bold_text: str | None = None) -> Iterator[PdfFonts]:
+        """Fonts cut down to the characters of `text` (and, bold, of `bold_text`; default the
+        same), for documents other than the publicity lists (notices, reports)."""
         regular, bold = resolve_font(configured)
+        chars = "".join(sorted(set(_ALWAYS + text)))
+        bold_chars = "".join(sorted(set(_ALWAYS + (text if bold_text is None else bold_text))))
         with tempfile.TemporaryDirectory(prefix="dibao-fonts-") as tmp:
             paths = []
             # without a bold file, bold text uses the regular subset (cache hits)
@@ -206,7 +218,7 @@ class PdfFonts:
                 target = Path(tmp) / f"{name}.ttf"
                 try:
                     with quiet_font_tools():
-                        subset = _subset(str(source), _chars(lists, extra, bold=only_bold))
+                        subset = _subset(str(source), bold_chars if only_bold else chars)
                         target.write_bytes(_truetype(subset))
                 except Exception as exc:  # an unusual font fontTools cannot subset: use it whole
                     logger.warning("font %s could not be cut down (%s); embedding it whole",

@@ -8,18 +8,22 @@ Written by every run into `<output>/review/` (contract §3, extended):
   for DUPLICATE_RECEIPT the other household's head row of the roll);
 - `staff.parquet`: staff_id, name, role, org, district and street of every staff member the
   other two name (the roll's approved_by, a record's staff_id, a staff record), so the app can
-  show a caseworker by name; empty when the input has no staff roster.
+  show a caseworker by name; empty when the input has no staff roster;
+- `roll_profile.parquet`: the roll's members counted per district, age band, sex and category
+  (dimension, grp, members), the base of the review app's disparity check; counts only.
 The review app imports all three; they hold personal data and stay with the office, never in publicity.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import duckdb
 
 from pipelines.config import AuditConfig
 from pipelines.io.duck import execute, table_names
+from pipelines.labels import UNKNOWN, age_band_sql, sex_sql
 from pipelines.sql import materialise
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,7 @@ MEMBERS = "findings_review_members"
 EVIDENCE = "findings_review_evidence"
 STAFF = "findings_review_staff"
 STAFF_COLUMNS = ("staff_id", "name", "role", "org", "district", "street")
+PROFILE = "findings_review_profile"
 _KEYS = {"roll": "household_id"}
 
 
@@ -49,8 +54,9 @@ def _evidence_select(dataset: str, key: str, columns: list[str]) -> str:
         GROUP BY f.finding_id, f.dataset, f.record_id"""
 
 
-def build_review_bundle(con: duckdb.DuckDBPyConnection, config: AuditConfig) -> dict[str, int]:
-    """Create the two bundle tables from `findings`, `roll_people` and the norm_ tables."""
+def build_review_bundle(con: duckdb.DuckDBPyConnection, config: AuditConfig,
+                        as_of: dt.date) -> dict[str, int]:
+    """Create the bundle tables from `findings`, `roll_people` and the norm_ tables."""
     materialise(con, "review", MEMBERS)
     present = table_names(con)
     datasets = [d for (d,) in con.execute(
@@ -73,11 +79,24 @@ def build_review_bundle(con: duckdb.DuckDBPyConnection, config: AuditConfig) -> 
         execute(con, f"CREATE OR REPLACE TABLE {EVIDENCE} (finding_id VARCHAR, dataset VARCHAR, "
                      "record_id VARCHAR, record VARCHAR)")
     _staff(con, "norm_staff" in present)
+    _profile(con, as_of)
     counts = {name: int(con.table(name).count("*").fetchall()[0][0])
-              for name in (MEMBERS, EVIDENCE, STAFF)}
+              for name in (MEMBERS, EVIDENCE, STAFF, PROFILE)}
     log.info("review bundle: %d members, %d evidence records, %d staff named",
              counts[MEMBERS], counts[EVIDENCE], counts[STAFF])
     return counts
+
+
+def _profile(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    """Roll members per district, age band, sex and category (labels.AGE_BANDS)."""
+    on = f"DATE '{as_of.isoformat()}'"
+    groups = {"district": "district", "age_band": age_band_sql("p_id18", on),
+              "sex": sex_sql("p_id18"), "category": "category"}
+    parts = " UNION ALL ".join(
+        f"SELECT '{name}' AS dimension, coalesce(CAST({expr} AS VARCHAR), '{UNKNOWN}') AS grp, "
+        f"count(*)::BIGINT AS members FROM roll_people GROUP BY ALL" for name, expr in groups.items())
+    execute(con, f"CREATE OR REPLACE TABLE {PROFILE} AS SELECT * FROM ({parts}) "
+                 "ORDER BY dimension, grp")
 
 
 def _staff(con: duckdb.DuckDBPyConnection, roster: bool) -> None:

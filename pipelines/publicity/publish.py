@@ -6,8 +6,10 @@ never from the input files, so what is published is what was audited:
   with 变动情况 from that audit's changes and the households stopped this month listed apart;
 - `decided/remove_list.csv`, `decided/add_list.csv`: only cases a person decided on (contract
   §6 Decisions): confirmed findings, a confirmation counting only once approved where the review
-  app requires it. Decisions come from the review database when `DIBAO_REVIEW_DATABASE_URL` is
-  set (as they stand now), else from those the audit read.
+  app requires it, and a stop or reduction only once the household's notice (告知书) was
+  answered or its response period ended (pipelines.review.accountability). Decisions come from
+  the review database when `DIBAO_REVIEW_DATABASE_URL` is set (as they stand now), else from
+  those the audit read.
 Both folders are written to a staging folder and swapped into place (a `--community` run
 replaces only that community's files).
 """
@@ -80,22 +82,46 @@ def publicity_rows(store: Warehouse, as_of: dt.date) -> list[PublicityRow]:
     return rows
 
 
-def _confirmed(findings: pa.Table, decided: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _in_force(decision: dict[str, Any], on: dt.date) -> bool:
+    """A confirmation may be acted on by `on`: from the review app, once its notice's response
+    period passed without objection or the objection was decided (`effective_from`); from a
+    decisions.csv (no notices recorded), at once."""
+    if decision.get("decision") != "confirmed":
+        return False
+    if "effective_from" not in decision:
+        return True
+    start = decision.get("effective_from") or ""
+    return bool(start) and start <= on.isoformat()
+
+
+def _confirmed(findings: pa.Table, decided: dict[str, dict[str, Any]], on: dt.date
+               ) -> list[dict[str, Any]]:
     out = []
-    for f in findings.to_pylist():
+    rows = findings.to_pylist()
+    audited = {f["finding_id"] for f in rows}
+    # complaints (群众举报) are leads of the review app, not of any audit
+    rows += [{"finding_id": fid, "household_id": d.get("household_id") or None,
+              "finding_code": d.get("finding_code")} for fid, d in sorted(decided.items())
+             if d.get("source") == "complaint" and fid not in audited]
+    for f in rows:
         d = decided.get(f["finding_id"])
-        if d is not None and d.get("decision") == "confirmed":
+        if d is not None and _in_force(d, on):
             out.append({**f, "decided_by": d.get("decided_by"), "decided_at": d.get("decided_at"),
                         "approved_by": d.get("approved_by")})
     return out
 
 
 def decided_lists(store: Warehouse, as_of: dt.date, folder: Path,
-                  review_database: str | None = None) -> dict[str, int]:
+                  review_database: str | None = None, on: dt.date | None = None
+                  ) -> dict[str, int]:
     """Write decided/remove_list.csv and decided/add_list.csv; rows in each. Decisions come
-    from `review_database` when given, else from those the audit read (the warehouse)."""
+    from `review_database` when given, else from those the audit read (the warehouse); a
+    confirmation from the review app counts from the day it may be acted on (its notice
+    answered or its response period over) when that is `on` (default today) or earlier."""
+    from pipelines.review.accountability import today
+
     decided = _decisions(store, as_of, review_database)
-    confirmed = _confirmed(store.read("findings", as_of), decided)
+    confirmed = _confirmed(store.read("findings", as_of), decided, on or today())
     households = {h["household_id"]: h for h in store.read("roll_households", as_of).to_pylist()}
     remove: dict[str, dict[str, Any]] = {}
     for f in sorted(confirmed, key=lambda f: (f["household_id"] or "", f["finding_id"])):
@@ -125,7 +151,8 @@ def decided_lists(store: Warehouse, as_of: dt.date, folder: Path,
 
 def publish_audit(output_dir: Path, as_of: dt.date, warehouse: str | None = None,
                   community: str | None = None, config_file: Path | None = None,
-                  review_database: str | None = None) -> dict[str, Any]:
+                  review_database: str | None = None, on: dt.date | None = None
+                  ) -> dict[str, Any]:
     """Write `output_dir/publicity/` and `output_dir/decided/` for the audit of `as_of`.
 
     Raises UsageError (an InputError) when the warehouse has no audit of that date, or the
@@ -154,7 +181,7 @@ def publish_audit(output_dir: Path, as_of: dt.date, warehouse: str | None = None
                 for path in written:
                     os.replace(path, target / path.name)
         with staging_dir(output_dir / "decided") as stage:
-            counts = decided_lists(store, as_of, stage, review_database)
+            counts = decided_lists(store, as_of, stage, review_database, on)
             move_into_place(stage, output_dir / "decided")
     files = sorted(p.name for p in written)
     log.info("published %d publicity files and decided lists (%d to remove, %d to add) into %s",

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,13 +27,24 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from pipelines import labels
 from pipelines.logs import mask_ids
-from pipelines.review import attempts, audit, decisions, queue, sessions
+from pipelines.review import (
+    accountability,
+    attempts,
+    audit,
+    decisions,
+    notice,
+    oversight,
+    queue,
+    report,
+    sessions,
+)
 from pipelines.review.auth import Account, Busy, account, authenticate
 from pipelines.review.db import open_database, resolve_url, secret_key
 from pipelines.review.importer import SEVERITY_WEIGHT
@@ -176,7 +188,8 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
         AUDIT_ACTIONS=audit.ACTIONS, FIELD_LABELS=FIELD_LABELS, csrf_token=csrf_token,
         local_time=local_time, mask_ids=mask_ids, DATASET_LABELS=labels.DATASET_LABELS,
         MONEY_FIELDS=MONEY_FIELDS,
-        STAFF_FIELDS=STAFF_FIELDS, SCORE_NOTE=labels.SCORE_NOTE)
+        STAFF_FIELDS=STAFF_FIELDS, SCORE_NOTE=labels.SCORE_NOTE,
+        SOURCE_LABELS=accountability.SOURCE_LABELS, CHANNELS=accountability.CHANNELS)
     templates.env.filters["money"] = money
     templates.env.filters["match_score"] = labels.match_score
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -355,10 +368,26 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
                           "roll": roll, "seen": seen.get(finding.finding_id, []),
                           "actions": decisions.allowed_actions(who, finding),
                           "request_id": uuid.uuid4().hex})
+        config = accountability.settings(session)
+        calendar, today = config.calendar(), accountability.today()
+        for card, finding in zip(cards, findings, strict=True):
+            card["deadline"] = accountability.deadline(finding, calendar, today)
+        served = [f for f in findings if f.notice_on]
+        latest = max((f.notice_on or "" for f in served), default="")
+        notice_state = {
+            "waiting": accountability.noticeable(findings), "response_days": config.response_days,
+            "served": bool(served), "served_on": latest,
+            "respond_by": next((f.respond_by for f in served if f.notice_on == latest), ""),
+            "objectable": [f for f in findings if f.status == "confirmed" and f.notice_on
+                           and not f.objection_on],
+            "objected": max((f.objection_on or "" for f in findings), default=""),
+            "objection_decided": max((f.objection_decided_on or "" for f in findings),
+                                     default="")}
         staff = {s.staff_id: s for s in session.scalars(select(StaffMember).where(
             StaffMember.staff_id.in_(sorted(named))))} if named else {}
         return {"cards": cards, "members": members, "history": history, "staff": staff,
-                "PRIORITY_HELP": priority_help(session),
+                "PRIORITY_HELP": priority_help(session), "notice": notice_state,
+                "can_notice": who.can_decide,
                 "household_id": household_id, "roll_fields": ROLL_FIELDS, "drafts": {},
                 "conflict": None, "error": None}
 
@@ -388,6 +417,85 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
                          f"{len(findings)} findings", client_of(request))
         return render(request, "case.html", case_context(session, who, findings, household_id),
                       who=who)
+
+    @app.post("/households/{household_id}/notice", dependencies=[Depends(check_csrf)])
+    def serve_notice(request: Request, household_id: str, who: Who) -> Response:
+        try:
+            served = accountability.serve_notice(factory, who, household_id, client_of(request))
+        except accountability.AccountabilityError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+        request.session["flash"] = f"已出具告知书（{len(served)} 条线索），可下载打印后送达。"
+        return RedirectResponse(f"/households/{quote(household_id)}#notice", status_code=303)
+
+    @app.get("/households/{household_id}/notice.pdf")
+    def notice_pdf(request: Request, household_id: str, who: Who, session: DB) -> Response:
+        findings = household_findings(session, who, household_id, request)
+        served = [f for f in findings if f.notice_on]
+        if not served:
+            raise HTTPException(404, "该家庭尚未出具告知书。")
+        latest = max(f.notice_on or "" for f in served)
+        leads = [f for f in served if f.notice_on == latest]
+        members = list(session.scalars(select(Member).where(Member.household_id == household_id)
+                                       .order_by(Member.member_key)))
+        head = next((m for m in members if m.relation in ("户主", "本人")),
+                    members[0] if members else None)
+        config = accountability.settings(session)
+        respond_by = dt.date.fromisoformat(leads[0].respond_by or latest)
+        body = notice.render_notice(notice.Notice(
+            household_id=household_id, head_name=(head.name if head else "") or "户主",
+            address=(head.address if head else "") or "",
+            served_on=dt.date.fromisoformat(latest), respond_by=respond_by,
+            effective_on=respond_by + dt.timedelta(days=1),
+            office=config.notice_office or "区民政局社会救助科",
+            phone=config.notice_phone or "12345", leads=notice.notice_leads(leads)))
+        with factory.begin() as log_session:
+            audit.record(log_session, who, "view_notice", household_id,
+                         f"notice of {latest}, {len(leads)} findings", client_of(request))
+        return Response(body, media_type="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=\"notice-{household_id}-{latest}.pdf\""})
+
+    @app.post("/households/{household_id}/objection", dependencies=[Depends(check_csrf)])
+    def objection(request: Request, household_id: str, who: Who,
+                  text: Annotated[str, Form()] = "") -> Response:
+        try:
+            reopened = accountability.record_objection(factory, who, household_id, text,
+                                                       client_of(request))
+        except accountability.AccountabilityError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+        request.session["flash"] = (f"已记录异议：{len(reopened)} 条线索重新打开，"
+                                    "请重新核查后作出决定。")
+        return RedirectResponse(f"/households/{quote(household_id)}#notice", status_code=303)
+
+    @app.get("/complaints/new", response_class=HTMLResponse)
+    def complaint_form(request: Request, who: Who) -> HTMLResponse:
+        if not who.can_decide:
+            raise HTTPException(403, "您的角色为只读，不能登记举报。")
+        return render(request, "complaint.html", {
+            "today": accountability.today().isoformat(), "values": {}, "error": None}, who=who)
+
+    @app.post("/complaints", dependencies=[Depends(check_csrf)])
+    def complaint(request: Request, who: Who, channel: Annotated[str, Form()] = "",
+                  received_on: Annotated[str, Form()] = "",
+                  household_id: Annotated[str, Form()] = "",
+                  id_number: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+                  content: Annotated[str, Form()] = "",
+                  during_publicity: Annotated[str, Form()] = "") -> Response:
+        values = {"channel": channel, "received_on": received_on, "household_id": household_id,
+                  "id_number": id_number, "name": name, "content": content,
+                  "during_publicity": during_publicity}
+        try:
+            fid = accountability.record_complaint(
+                factory, who, channel=channel, received_on=received_on,
+                household_id=household_id, id_number=id_number, name=name, content=content,
+                during_publicity=bool(during_publicity), client=client_of(request))
+        except accountability.AccountabilityError as exc:
+            if exc.status != 400:
+                raise HTTPException(exc.status, str(exc)) from None
+            return render(request, "complaint.html", {
+                "today": accountability.today().isoformat(), "values": values,
+                "error": str(exc)}, status=400, who=who)
+        request.session["flash"] = "举报已登记为线索，按期限办理。"
+        return RedirectResponse(f"/findings/{fid}", status_code=303)
 
     @app.get("/findings/{finding_id}", response_class=HTMLResponse)
     def finding_page(request: Request, finding_id: str, who: Who,
@@ -456,6 +564,57 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
         context["drafts"] = {finding_id: {"action": action, "note": note,
                                           "reason_code": reason_code}}
         return render(request, "case.html", context, status=409, who=who)
+
+    def oversight_result(request: Request, who: Account,
+                         session: Session) -> tuple[oversight.Oversight, Any]:
+        if not (who.can_approve or who.can_audit):
+            raise HTTPException(403, "只有主管和审计人员可以查看督办统计。")
+        params = request.query_params
+        district = str(params.get("district") or "").strip()[:64]
+        month = str(params.get("month") or "").strip()[:7]
+        if month and not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise HTTPException(400, "月份应写作 YYYY-MM。")
+        config = accountability.settings(session)
+        return oversight.compute(session, who, config, district=district, month=month), config
+
+    @app.get("/oversight", response_class=HTMLResponse)
+    def oversight_page(request: Request, who: Who, session: DB) -> HTMLResponse:
+        result, config = oversight_result(request, who, session)
+        with factory.begin() as log_session:
+            audit.record(log_session, who, "view_oversight",
+                         f"district={result.district or '全部'}, month={result.month or '全部'}",
+                         f"{result.total.found} findings", client_of(request))
+        districts = sorted(d for d in session.scalars(select(Finding.district).distinct()) if d)
+        months = sorted({m[:7] for m in session.scalars(select(Finding.first_as_of).distinct())})
+        figures = [Markup(c.svg()) for c in report.chart_set(result, config.confirmation_floor)]
+        return render(request, "oversight.html", {
+            "r": result, "config": config, "charts": figures, "districts": districts,
+            "months": months, "lines": report.summary_lines(result, config),
+            "DIMENSIONS": oversight.DIMENSIONS, "pct": report.pct}, who=who)
+
+    @app.get("/oversight/report.{kind}")
+    def oversight_report(request: Request, kind: str, who: Who, session: DB) -> Response:
+        if kind not in ("pdf", "xlsx"):
+            raise HTTPException(404)
+        result, config = oversight_result(request, who, session)
+        title = (f"{result.district or '全市'}最低生活保障线索督办报告"
+                 f"（{result.month or '全部月份'}）")
+        if kind == "pdf":
+            body, media = report.render_pdf(result, config, title), "application/pdf"
+        else:
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="dibao-report-") as tmp:
+                path = Path(tmp) / "report.xlsx"
+                report.write_xlsx(result, config, path, title)
+                body = path.read_bytes()
+            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        with factory.begin() as log_session:
+            audit.record(log_session, who, "export_report", title[:128], kind,
+                         client_of(request))
+        stamp = result.month or result.today.isoformat()
+        return Response(body, media_type=media, headers={
+            "Content-Disposition": f"attachment; filename=\"oversight-{stamp}.{kind}\""})
 
     @app.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request, who: Who, session: DB, page: int = 1) -> HTMLResponse:

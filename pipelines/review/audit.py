@@ -16,6 +16,7 @@ ACTIONS = {
     "view_household": "查看家庭信息", "view_person": "查看个人信息", "view_queue": "查看线索列表",
     "export_queue": "导出线索列表", "decision": "作出决定", "decision_conflict": "决定冲突",
     "view_audit_log": "查询审计日志", "access_refused": "越权访问被拒绝", "import": "导入审计结果",
+    "view_notice": "查看告知书", "view_oversight": "查看督办统计", "export_report": "导出督办报告",
     "user_password": "重设密码", "user_staff_id": "设置工作人员编号", "user_deactivate": "停用账号", "user_list": "查看账号列表",
 }
 

@@ -73,6 +73,14 @@ def add_parsers(sub: Any) -> None:
     imp = review_sub.add_parser("import", help="import an audit output folder (idempotent)")
     imp.add_argument("--run", required=True, type=Path, help="the audit's output folder")
     imp.add_argument("--database", help=_DB_HELP)
+    rep = review_sub.add_parser(
+        "report", help="write the monthly oversight reports (督办报告: XLSX tables, PDF charts) "
+        "of the city and each district into OUTPUT/report/MONTH/")
+    rep.add_argument("--month", required=True, help="the month of the leads, YYYY-MM")
+    rep.add_argument("--output", required=True, type=Path,
+                     help="the folder to write report/MONTH/ into (e.g. the audit's output folder)")
+    rep.add_argument("--font", help="TTF/TTC font for the PDF (default: Noto Sans CJK)")
+    rep.add_argument("--database", help=_DB_HELP)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -185,6 +193,17 @@ def _users(args: argparse.Namespace) -> int:
 def _review(args: argparse.Namespace) -> int:
     from pipelines.review.db import resolve_url
     from pipelines.review.importer import import_audit
+
+    if args.review_command == "report":
+        from pipelines.review.report import write_reports
+
+        url = resolve_url(args.database)
+        if args.database:
+            _check_sqlite_folder(url)
+        written = write_reports(url, args.month, args.output, args.font)
+        log.info("oversight reports for %s: %d files in %s", args.month, len(written),
+                 args.output / "report" / args.month)
+        return 0
 
     folder: Path = args.run
     if not folder.is_dir():

@@ -27,7 +27,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines.review import audit
+from pipelines.review import accountability, audit
 from pipelines.review.auth import Account
 from pipelines.review.models import Decision, Finding, utcnow
 
@@ -45,6 +45,8 @@ STATUS_LABELS = {
 ACTION_LABELS = {"confirm": "确认（提请审批）", "approve": "审批通过", "reject": "退回",
                  "dismiss": "排除", "escalate": "上报", "note": "备注"}
 ACTIONS = tuple(ACTION_LABELS)
+#: actions recorded by pipelines.review.accountability (not offered on a lead's card)
+ACTION_LABELS.update({"notice": "出具告知书", "object": "记录异议", "complaint": "登记举报"})
 log = logging.getLogger(__name__)
 
 
@@ -171,17 +173,23 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
                 raise DecisionError("当前状态或您的角色不允许此操作")
             now = utcnow()
             values: dict[str, object]
+            config = accountability.settings(session)
+            approval_due = config.calendar().add(accountability.today(),
+                                                 config.approval_days).isoformat()
             if action == "confirm":
                 status = "pending_approval"
                 values = {"decided_by": who.username, "decided_at": now, "reason": note,
-                          "approved_by": None, "approved_at": None}
+                          "approved_by": None, "approved_at": None,
+                          "approval_due_on": approval_due}
             elif action == "approve":
                 status = PENDING[finding.status]
                 values = {"approved_by": who.username, "approved_at": now}
+                if finding.objection_on and status == "confirmed":  # the objection decided
+                    values["objection_decided_on"] = accountability.today().isoformat()
             elif action == "reject":
                 status = "open"
                 values = {"decided_by": None, "decided_at": None, "reason": None,
-                          "approved_by": None, "approved_at": None}
+                          "approved_by": None, "approved_at": None, "approval_due_on": None}
             elif action == "dismiss":
                 if reason_code not in DISMISS_REASONS:
                     raise DecisionError("请选择排除原因", 400)
@@ -189,7 +197,8 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
                 status = "pending_dismissal" if reason_code == "wrong_person" \
                     else DISMISS_REASONS[reason_code]
                 values = {"decided_by": who.username, "decided_at": now, "reason": note,
-                          "approved_by": None, "approved_at": None}
+                          "approved_by": None, "approved_at": None,
+                          "approval_due_on": approval_due if status in PENDING else None}
             else:  # escalate
                 status = "escalated"
                 values = {"decided_by": who.username, "decided_at": now, "reason": note,

@@ -8,8 +8,12 @@ vocabulary has no separate value and the finding needs no further action. Findin
 open, or confirmed but not yet approved, are left out.
 
 Columns: finding_id, decision, decided_by, decided_at (ISO 8601, UTC; for a confirmation the
-confirmer's time), reason, approved_by, approved_at (the supervisor's approval), dataset, record_id (the evidence record a dismissed_wrong_person match must not be linked to
-again; finding_id already encodes code, subject, dataset and record_id).
+confirmer's time), reason, approved_by, approved_at (the supervisor's approval), dataset,
+record_id (the evidence record a dismissed_wrong_person match must not be linked to again;
+finding_id already encodes code, subject, dataset and record_id), and for the decided lists:
+effective_from (the first day a confirmation may be acted on: after the notice's response
+period without objection, or once the objection was decided; empty while it may not:
+pipelines.review.accountability), household_id, finding_code, source (audit | complaint).
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from pipelines.review.accountability import effective_from
 from pipelines.review.db import make_engine, migrate
 from pipelines.review.models import Finding
 
 DECISION_COLUMNS = ("finding_id", "decision", "decided_by", "decided_at", "reason",
-                    "approved_by", "approved_at", "dataset", "record_id")
+                    "approved_by", "approved_at", "dataset", "record_id", "effective_from",
+                    "household_id", "finding_code", "source")
 _EXPORTED = {"confirmed": "confirmed", "dismissed_wrong_person": "dismissed_wrong_person",
              "dismissed_legitimate": "dismissed_legitimate",
              "dismissed_handled": "dismissed_legitimate", "escalated": "escalated"}
@@ -41,13 +48,11 @@ def export_decisions(database_url: str) -> list[dict[str, str]]:
     engine = make_engine(database_url)
     try:
         migrate(engine)
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(Finding.finding_id, Finding.status, Finding.decided_by,
-                       Finding.decided_at, Finding.reason, Finding.approved_by,
-                       Finding.approved_at, Finding.dataset, Finding.record_id)
-                .where(Finding.status.in_(list(_EXPORTED)))
-                .order_by(Finding.finding_id)).all()
+        with engine.connect() as connection, Session(connection) as session:
+            rows = list(session.scalars(select(Finding)
+                                        .where(Finding.status.in_(list(_EXPORTED)))
+                                        .order_by(Finding.finding_id)))
+            session.expunge_all()
     finally:
         engine.dispose()
     out = []
@@ -61,5 +66,7 @@ def export_decisions(database_url: str) -> list[dict[str, str]]:
             "reason": reason, "approved_by": row.approved_by or "",
             "approved_at": iso(row.approved_at),
             "dataset": row.dataset, "record_id": row.record_id,
+            "effective_from": effective_from(row) or "", "household_id": row.household_id or "",
+            "finding_code": row.finding_code, "source": row.source or "audit",
         })
     return out

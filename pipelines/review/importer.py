@@ -10,6 +10,7 @@ finding seen before keeps its status, version and decisions; only its audit data
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import logging
 from collections.abc import Iterator
@@ -20,9 +21,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipelines.config import AccountabilityConfig
 from pipelines.errors import InputError
 from pipelines.io.inert import csv_value
-from pipelines.review.models import Finding, Member, Run, RunFinding, StaffMember
+from pipelines.review.accountability import due_for
+from pipelines.review.models import Finding, Member, RollProfile, Run, RunFinding, StaffMember
 from pipelines.rules.findings import FINDINGS_COLUMNS
 from pipelines.rules.policy import TIER_LABELS
 
@@ -53,21 +56,47 @@ def priority(severity: str, amount: float, score: float,
     return round((weights or SEVERITY_WEIGHT).get(severity, 1) * amount * score, 2)
 
 
-def severity_weights(run_dir: Path) -> dict[str, float]:
-    """The severity weights the audit ranked with (config.effective.yaml rules.severity_weights);
-    the defaults for an audit folder without them."""
+def _effective(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "config.effective.yaml"
     if not path.is_file():
-        return dict(SEVERITY_WEIGHT)
+        return {}
     import yaml
 
     try:
-        weights = (yaml.safe_load(path.read_text(encoding="utf-8")) or {})[
-            "rules"]["severity_weights"]
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        raise InputError(f"{path} is not readable YAML", file=str(path)) from None
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def severity_weights(run_dir: Path) -> dict[str, float]:
+    """The severity weights the audit ranked with (config.effective.yaml rules.severity_weights);
+    the defaults for an audit folder without them."""
+    effective = _effective(run_dir)
+    if not effective:
+        return dict(SEVERITY_WEIGHT)
+    try:
+        weights = effective["rules"]["severity_weights"]
         return {str(k): float(v) for k, v in weights.items()}
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError):
-        raise InputError(f"{path}: rules.severity_weights is not readable (a mapping of "
-                         "severity to number)", file=str(path)) from None
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise InputError(f"{run_dir / 'config.effective.yaml'}: rules.severity_weights is not "
+                         "readable (a mapping of severity to number)",
+                         file=str(run_dir / "config.effective.yaml")) from None
+
+
+def accountability_settings(run_dir: Path) -> AccountabilityConfig:
+    """The deadlines the audit was configured with (config.effective.yaml
+    audit.accountability); the defaults for an older audit folder without them."""
+    audit = _effective(run_dir).get("audit") or {}
+    section = dict(audit.get("accountability") or {})
+    publicity = audit.get("publicity") or {}
+    section["notice_office"] = section.get("notice_office") or publicity.get("office")
+    section["notice_phone"] = section.get("notice_phone") or publicity.get("complaint_phone")
+    try:
+        return AccountabilityConfig.model_validate(section)
+    except ValueError as exc:
+        raise InputError(f"{run_dir / 'config.effective.yaml'}: audit.accountability is not "
+                         f"valid: {exc}", file=str(run_dir / "config.effective.yaml")) from None
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -165,6 +194,8 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
     as_of = _as_of(run_dir)
     rows = _findings(run_dir)
     weights = severity_weights(run_dir)
+    deadlines = accountability_settings(run_dir)
+    profile = _parquet(run_dir / "review" / "roll_profile.parquet")
     members = _parquet(run_dir / "review" / "members.parquet")
     evidence = {r["finding_id"]: r for r in _parquet(run_dir / "review" / "evidence.parquet")}
     staff = [s for s in _parquet(run_dir / "review" / "staff.parquet") if s.get("staff_id")]
@@ -198,7 +229,9 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
             else:
                 session.execute(insert(Finding).values(
                     finding_id=fid, first_as_of=as_of, last_as_of=as_of, status="open",
-                    version=1, **data))
+                    version=1, source="audit", **data,
+                    due_on=due_for(deadlines, row["finding_code"], data["district"],
+                                   dt.date.fromisoformat(as_of))))
                 new += 1
         seen = set(session.scalars(select(RunFinding.finding_id).where(RunFinding.as_of == as_of)))
         fresh = [{"as_of": as_of, "finding_id": r["finding_id"]} for r in rows
@@ -219,12 +252,29 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
         if rows_in:
             session.execute(insert(Member), rows_in)
         _import_staff(session, staff, as_of)
+        _fill_due_dates(session, deadlines)
+        if profile:
+            session.execute(delete(RollProfile).where(RollProfile.as_of == as_of))
+            session.execute(insert(RollProfile), [
+                {"as_of": as_of, "dimension": r["dimension"], "grp": r["grp"],
+                 "members": int(r["members"])} for r in profile])
         session.add(Run(as_of=as_of, source=str(run_dir.resolve()), imported_by=imported_by,
                         findings_total=len(rows), findings_new=new,
-                        severity_weights=json.dumps(weights, sort_keys=True)))
+                        severity_weights=json.dumps(weights, sort_keys=True),
+                        accountability=deadlines.model_dump_json()))
     log.info("imported %s (as of %s): %d findings, %d new, %d members, %d evidence records",
              run_dir, as_of, len(rows), new, len(members), len(evidence))
     return ImportResult(as_of, len(rows), new, len(members), len(evidence))
+
+
+def _fill_due_dates(session: Session, config: AccountabilityConfig) -> None:
+    """Leads imported before deadlines existed: due from the audit that first found them."""
+    undated = session.execute(select(Finding.finding_id, Finding.finding_code,
+                                     Finding.district, Finding.first_as_of)
+                              .where(Finding.due_on.is_(None))).all()
+    for fid, code, district, first in undated:
+        session.execute(update(Finding).where(Finding.finding_id == fid).values(
+            due_on=due_for(config, code, district, dt.date.fromisoformat(first))))
 
 
 def _import_staff(session: Session, staff: list[dict[str, Any]], as_of: str) -> None:

@@ -79,6 +79,8 @@ class Run(Base):
     findings_new: Mapped[int] = mapped_column(Integer)
     # the audit's rules.yaml severity_weights (JSON) the priorities of this import were made with
     severity_weights: Mapped[str | None] = mapped_column(Text)
+    # the audit's accountability configuration (JSON): periods, calendar days, thresholds
+    accountability: Mapped[str | None] = mapped_column(Text)
 
 
 class Finding(Base):
@@ -115,6 +117,42 @@ class Finding(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # accountability (pipelines.review.accountability): where the lead came from (audit |
+    # complaint, 群众举报), when its decision is due and its approval, the notice (告知书) served
+    # before a stop or reduction and the household's objection (dates YYYY-MM-DD, Shanghai)
+    source: Mapped[str] = mapped_column(String(16), default="audit", index=True)
+    due_on: Mapped[str | None] = mapped_column(String(10), index=True)
+    approval_due_on: Mapped[str | None] = mapped_column(String(10))
+    notice_on: Mapped[str | None] = mapped_column(String(10))
+    respond_by: Mapped[str | None] = mapped_column(String(10))
+    objection_on: Mapped[str | None] = mapped_column(String(10))
+    objection_decided_on: Mapped[str | None] = mapped_column(String(10))
+
+
+class Complaint(Base):
+    """A complaint or tip (群众举报) recorded by office staff; it is a lead (Finding with source
+    complaint, finding_id C...)."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[str] = mapped_column(ForeignKey("findings.finding_id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))  # phone | online | letter
+    received_on: Mapped[str] = mapped_column(String(10))
+    during_publicity: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RollProfile(Base):
+    """The roll's make-up by group (review/roll_profile.parquet): members per district, age
+    band, sex and category, for the disparity check. Counts only, no person."""
+
+    __tablename__ = "roll_profile"
+    as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    grp: Mapped[str] = mapped_column(String(64), primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)
 
 
 class RunFinding(Base):

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from pipelines import labels
 from pipelines.logs import mask_ids
+from pipelines.review import accountability
 from pipelines.review.auth import Account
 from pipelines.review.decisions import STATUS_LABELS
 from pipelines.review.models import Finding
 from pipelines.rules import codes
 from pipelines.rules.policy import TIER_LABELS
 
-CODE_LABELS = codes.labels()
+CODE_LABELS = {**codes.labels(), accountability.COMPLAINT_CODE: "群众举报"}
 SEVERITY_LABELS = {**labels.SEVERITY_LABELS, "": "—"}
 PAGE_SIZE = 50
 
@@ -31,21 +32,26 @@ class Filters:
     severity: str = ""
     status: str = ""
     tier: str = ""
+    source: str = ""  # audit | complaint (群众举报)
+    due: str = ""  # overdue: only leads past their deadline
     sort: str = ""  # "" priority first; "tier": match tier first (确认, 疑似, 待核实), then priority
 
     @classmethod
     def from_params(cls, params: Any) -> Filters:
         return cls(**{f.name: str(params.get(f.name) or "").strip()[:64] for f in fields(cls)})
 
-    def conditions(self, who: Account) -> list[ColumnElement[bool]]:
+    def conditions(self, who: Account, session: Session) -> list[ColumnElement[bool]]:
         where = [who.scope()]
         for name, column in (("district", Finding.district), ("street", Finding.street),
                              ("community", Finding.community), ("code", Finding.finding_code),
                              ("severity", Finding.severity), ("status", Finding.status),
-                             ("tier", Finding.tier)):
+                             ("tier", Finding.tier), ("source", Finding.source)):
             value = getattr(self, name)
             if value:
                 where.append(column == value)
+        if self.due == "overdue":
+            where.append(accountability.overdue_condition(
+                accountability.settings(session).calendar(), accountability.today()))
         return where
 
     def described(self) -> str:
@@ -65,15 +71,15 @@ _TIER_ORDER = case({name: rank for rank, name in enumerate(TIER_LABELS)}, value=
                    else_=len(TIER_LABELS))
 
 
-def listing(who: Account, filters: Filters) -> Select[Finding]:
+def listing(who: Account, filters: Filters, session: Session) -> Select[Finding]:
     first = (_TIER_ORDER,) if filters.sort == "tier" else ()
-    return select(Finding).where(*filters.conditions(who)).order_by(
+    return select(Finding).where(*filters.conditions(who, session)).order_by(
         *first, Finding.priority.desc(), Finding.finding_id)
 
 
 def page(session: Session, who: Account, filters: Filters, number: int) -> dict[str, Any]:
     """One page of the queue with its counts (total, per status and per code)."""
-    where = filters.conditions(who)
+    where = filters.conditions(who, session)
     total = session.scalar(select(func.count()).select_from(Finding).where(*where)) or 0
     by_status = dict(session.execute(select(Finding.status, func.count()).where(*where)
                                      .group_by(Finding.status)).tuples().all())
@@ -81,10 +87,16 @@ def page(session: Session, who: Account, filters: Filters, number: int) -> dict[
                                    .group_by(Finding.finding_code)).tuples().all())
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, number), pages)
-    rows = session.scalars(listing(who, filters).limit(PAGE_SIZE)
+    rows = session.scalars(listing(who, filters, session).limit(PAGE_SIZE)
                            .offset((number - 1) * PAGE_SIZE)).all()
+    config = accountability.settings(session)
+    calendar, today = config.calendar(), accountability.today()
+    deadlines = {f.finding_id: accountability.deadline(f, calendar, today) for f in rows}
+    overdue = session.scalar(select(func.count()).select_from(Finding).where(
+        who.scope(), accountability.overdue_condition(calendar, today))) or 0
     return {"rows": rows, "total": total, "by_status": by_status, "by_code": by_code,
-            "page": number, "pages": pages}
+            "page": number, "pages": pages, "deadlines": deadlines, "overdue": overdue,
+            "today": today, "deadline_note": accountability.deadline_note(config)}
 
 
 def options(session: Session, who: Account, filters: Filters | None = None
@@ -123,7 +135,8 @@ XLSX_COLUMNS = (("优先级", "priority"), ("线索编号", "finding_id"), ("户
                 ("涉及金额(元/月)", "amount_at_stake"),
                 ("证据来源", "dataset"), ("证据记录号", "record_id"), ("证据说明", "evidence"),
                 ("区", "district"), ("街道", "street"), ("社区", "community"),
-                ("状态", "status"), ("首次发现", "first_as_of"), ("最近发现", "last_as_of"))
+                ("状态", "status"), ("首次发现", "first_as_of"), ("最近发现", "last_as_of"),
+                ("来源", "source"), ("决定截止日期", "due_on"))
 
 
 def xlsx(session: Session, who: Account, filters: Filters) -> tuple[bytes, int]:
@@ -136,7 +149,7 @@ def xlsx(session: Session, who: Account, filters: Filters) -> tuple[bytes, int]:
     sheet = book.create_sheet("线索")
     sheet.append([label for label, _ in XLSX_COLUMNS])
     count = 0
-    for finding in session.scalars(listing(who, filters)):
+    for finding in session.scalars(listing(who, filters, session)):
         row: list[object] = []
         for _, name in XLSX_COLUMNS:
             value = getattr(finding, name)
@@ -148,6 +161,8 @@ def xlsx(session: Session, who: Account, filters: Filters) -> tuple[bytes, int]:
                 value = SEVERITY_LABELS.get(value or "", value)
             elif name == "status":
                 value = STATUS_LABELS.get(value, value)
+            elif name == "source":
+                value = accountability.SOURCE_LABELS.get(value or "audit", value)
             elif name == "tier":
                 value = TIER_LABELS.get(value or "", "—")
             elif name == "score":  # as the pages show it: rounded down to four decimals

@@ -68,3 +68,19 @@ def publicity(run: Mapping[str, str]) -> dict[str, Any]:
     return fail_fast(run, "publicity", publish_audit, Path(run["target"]),
                      dt.date.fromisoformat(run["as_of"]), run.get("warehouse") or None,
                      run.get("community") or None, config, review_database_url())
+
+
+def oversight_report(run: Mapping[str, str]) -> dict[str, Any]:
+    """Write <target>/report/<month>/: the month's oversight reports (督办报告, city and each
+    district) from the review database; nothing without one (the decisions live there)."""
+    url = review_database_url()
+    month = run["as_of"][:7]
+    if not url:
+        log.info("no review database (DIBAO_REVIEW_DATABASE_URL): no oversight report for %s",
+                 month)
+        return {"month": month, "files": []}
+    from pipelines.review.report import write_reports
+
+    mask_all_handlers()
+    written = fail_fast(run, "oversight_report", write_reports, url, month, Path(run["target"]))
+    return {"month": month, "files": [p.name for p in written]}

@@ -33,13 +33,13 @@ from pipelines.io.warehouse import Warehouse, describe, open_warehouse, resolve_
 from pipelines.link import linker, probability
 from pipelines.outputs import history
 from pipelines.outputs.evidence import build_review_bundle
-from pipelines.outputs.overdue import write_overdue
 from pipelines.outputs.manifest import (
     build_manifest,
     ingest_facts,
     write_quarantine_rows,
     write_quarantine_summary,
 )
+from pipelines.outputs.overdue import write_overdue
 from pipelines.rules import decisions
 from pipelines.rules.runner import apply_rules, column_notes, rule_checks
 from pipelines.run import budget, settings
@@ -87,12 +87,14 @@ def connect(work: Path) -> Any:
 PREPARED = ("roll_people", "name_frequency", "roll_counts", "rp_variants")
 RESULTS = ("findings", "findings_remove_list", "findings_add_list", "findings_checks",
            "findings_review_members", "findings_review_evidence", "findings_review_staff",
+           "findings_review_profile",
            "rules_decisions",
            "history_households", "history_members")
 # result table -> file of the review bundle in the output folder (pipelines/evidence.py)
 REVIEW_FILES = {"findings_review_members": "members.parquet",
                 "findings_review_evidence": "evidence.parquet",
-                "findings_review_staff": "staff.parquet"}
+                "findings_review_staff": "staff.parquet",
+                "findings_review_profile": "roll_profile.parquet"}
 
 
 def _plan(work_dir: Path) -> dict[str, Any]:
@@ -386,7 +388,7 @@ def apply_rules_stage(work_dir: str | Path, as_of: str,
     decisions.load(con, work)
     without = column_notes(run_settings.audit, _facts(work))
     apply_rules(con, dt.date.fromisoformat(as_of), run_settings.rules, without)
-    build_review_bundle(con, run_settings.audit)
+    build_review_bundle(con, run_settings.audit, dt.date.fromisoformat(as_of))
     history.build_snapshot(con)
     for name in RESULTS:
         save_table(con, name, work / f"{name}.parquet")
