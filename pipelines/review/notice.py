@@ -145,10 +145,11 @@ def render_notice(notice: Notice, font: str | None = None) -> bytes:
         pdf.ln(4)
         pdf.set_font(FAMILY, size=11)
         for paragraph in body:
-            pdf.multi_cell(0, 7, paragraph, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 7, paragraph, align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1.5)
         if notice.address:
-            pdf.multi_cell(0, 7, f"送达地址：{notice.address}", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 7, f"送达地址：{notice.address}", align="L", new_x="LMARGIN",
+                           new_y="NEXT")
         pdf.ln(10)
         pdf.multi_cell(0, 7, stamp, align="R", new_x="LMARGIN", new_y="NEXT")
         with quiet_font_tools():

@@ -165,14 +165,15 @@ def render_pdf(result: oversight.Oversight, config: Any, title: str,
                  new_y="NEXT")
         pdf.ln(2)
         for line in lines:
-            pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6, line, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
         for chart in figures:
             needed = 8 + 6 * len(chart.categories) + 9
             if pdf.get_y() + needed > 280:
                 pdf.add_page()
-            used = chart.draw(pdf, FAMILY, 15, pdf.get_y(), 180)
-            pdf.set_y(pdf.get_y() + used + 4)
+            top = pdf.get_y()
+            used = chart.draw(pdf, FAMILY, 15, top, 180)
+            pdf.set_y(top + used + 4)
         with quiet_font_tools():
             return bytes(pdf.output())
 
