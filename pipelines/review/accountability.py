@@ -150,10 +150,11 @@ def needs_notice(finding: Finding) -> bool:
     return bool(finding.household_id) and finding.finding_code != "ADD_CANDIDATE"
 
 
-def effective_from(finding: Finding) -> str | None:
-    """The first day (ISO) a confirmed lead may be acted on (the decided remove list): the day
-    after the response period ended without an objection, or the day its objection was decided;
-    the approval day for a lead that needs no notice; None while it may not be acted on."""
+def effective_from(finding: Finding, calendar: WorkCalendar) -> str | None:
+    """The first day (ISO) a confirmed lead may be acted on (the decided remove list): the
+    first working day after the response period ended without an objection, or the day its
+    objection was decided; the approval day for a lead that needs no notice; None while it may
+    not be acted on."""
     if finding.status != "confirmed":
         return None
     if not needs_notice(finding):
@@ -162,7 +163,7 @@ def effective_from(finding: Finding) -> str | None:
     if finding.objection_on:
         return finding.objection_decided_on
     if finding.respond_by:
-        return (dt.date.fromisoformat(finding.respond_by) + dt.timedelta(days=1)).isoformat()
+        return calendar.add(dt.date.fromisoformat(finding.respond_by), 1).isoformat()
     return None
 
 

@@ -445,7 +445,7 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             household_id=household_id, head_name=(head.name if head else "") or "户主",
             address=(head.address if head else "") or "",
             served_on=dt.date.fromisoformat(latest), respond_by=respond_by,
-            effective_on=respond_by + dt.timedelta(days=1),
+            effective_on=config.calendar().add(respond_by, 1),
             office=config.notice_office or "区民政局社会救助科",
             phone=config.notice_phone or "12345", leads=notice.notice_leads(leads)))
         with factory.begin() as log_session:

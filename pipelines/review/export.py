@@ -23,7 +23,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipelines.review.accountability import effective_from
+from pipelines.review.accountability import effective_from, settings
 from pipelines.review.db import make_engine, migrate
 from pipelines.review.models import Finding
 
@@ -52,6 +52,7 @@ def export_decisions(database_url: str) -> list[dict[str, str]]:
             rows = list(session.scalars(select(Finding)
                                         .where(Finding.status.in_(list(_EXPORTED)))
                                         .order_by(Finding.finding_id)))
+            calendar = settings(session).calendar()
             session.expunge_all()
     finally:
         engine.dispose()
@@ -66,7 +67,7 @@ def export_decisions(database_url: str) -> list[dict[str, str]]:
             "reason": reason, "approved_by": row.approved_by or "",
             "approved_at": iso(row.approved_at),
             "dataset": row.dataset, "record_id": row.record_id,
-            "effective_from": effective_from(row) or "", "household_id": row.household_id or "",
+            "effective_from": effective_from(row, calendar) or "", "household_id": row.household_id or "",
             "finding_code": row.finding_code, "source": row.source or "audit",
         })
     return out

@@ -95,12 +95,12 @@ class Notice:
 
     def paragraphs(self) -> list[str]:
         return [
-            f"{self.head_name}（户编号 {self.household_id}）：",
+            f"{self.head_name}（户编号{self.household_id}）：",
             "根据最低生活保障动态管理的规定，经与有关部门信息比对并入户核查，发现以下情况：",
             *(f"{n}. {s}" for n, s in enumerate(self.found(), start=1)),
-            f"拟作出的处理：{'；'.join(self.actions())}。如无异议，将自 "
-            f"{_cn(self.effective_on)} 起执行。",
-            f"如您对上述情况有异议，请于 {_cn(self.respond_by)}（含当日）前向{self.office}提出，"
+            f"拟作出的处理：{'；'.join(self.actions())}。如无异议，将自"
+            f"{_cn(self.effective_on)}起执行。",
+            f"如您对上述情况有异议，请于{_cn(self.respond_by)}（含当日）前向{self.office}提出，"
             f"可以当面、书面或电话（{self.phone}）说明理由并提供证明材料。"
             "我们将重新核查并作出决定，在此之前不会停发或减发您家庭的保障金。",
             "本告知书不是最终处理决定。",
@@ -128,9 +128,9 @@ def render_notice(notice: Notice, font: str | None = None) -> bytes:
     """The notice as an A4 PDF."""
     title = "最低生活保障待遇调整告知书"
     body = notice.paragraphs()
+    address = f"送达地址：{notice.address}" if notice.address else ""
     stamp = f"{notice.office}\n{_cn(notice.served_on)}"
-    with PdfFonts.for_text(font, title + "".join(body) + stamp + notice.address,
-                           title) as fonts:
+    with PdfFonts.for_text(font, title + "".join(body) + stamp + address, title) as fonts:
         pdf = FPDF(orientation="P", unit="mm", format="A4")
         for style, path in (("", fonts.regular), ("B", fonts.bold)):
             pdf.add_font(FAMILY, style, path, collection_font_number=face_index(str(path)))
@@ -147,9 +147,8 @@ def render_notice(notice: Notice, font: str | None = None) -> bytes:
         for paragraph in body:
             pdf.multi_cell(0, 7, paragraph, align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1.5)
-        if notice.address:
-            pdf.multi_cell(0, 7, f"送达地址：{notice.address}", align="L", new_x="LMARGIN",
-                           new_y="NEXT")
+        if address:
+            pdf.multi_cell(0, 7, address, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(10)
         pdf.multi_cell(0, 7, stamp, align="R", new_x="LMARGIN", new_y="NEXT")
         with quiet_font_tools():

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(seeds: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    """`dibao-audit serve` (defaults: Secure cookies) as a child process on a free port."""
-    seed = seeds("sqlite")
-    folder = tmp_path_factory.mktemp("browser")
+TODAY = "2026-11-27"  # the app's today (DIBAO_TODAY): the seeded audit's leads are overdue
+
+
+@contextmanager
+def _serving(seed: Any, folder: Path) -> Iterator[tuple[str, Path]]:
+    """`dibao-audit serve` (defaults: Secure cookies) on a copy of the seeded SQLite database,
+    as a child process on a free port; (base URL, database file)."""
     path = folder / "review.sqlite3"
     shutil.copyfile(seed.template, path)
     port = _free_port()
@@ -54,7 +57,8 @@ def server(seeds: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     log = (folder / "serve.log").open("wb")
     child = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "serve", "--port",
                               str(port), "--database", f"sqlite:///{path}"],
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                             env={**os.environ, "DIBAO_TODAY": TODAY})
     try:
         while True:
             assert child.poll() is None, (folder / "serve.log").read_text("utf-8")
@@ -63,11 +67,18 @@ def server(seeds: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        yield base, seed
+        yield base, path
     finally:
         os.killpg(child.pid, signal.SIGTERM)
         child.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(seeds: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    seed = seeds("sqlite")
+    with _serving(seed, tmp_path_factory.mktemp("browser")) as (base, _):
+        yield base, seed
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +176,114 @@ def test_supervisor_approves_a_confirmed_stop(server: tuple[str, Any], browser: 
     assert "审批人：sup1" in page.locator(f"#{finding}").inner_text()
     page.screenshot(path=str(SHOTS / "06-approved.png"), full_page=True)
     page.context.close()
+
+
+STOPS = ("DECEASED", "PUBLIC_EMPLOYEE", "VEHICLE", "PROPERTY", "BUSINESS", "INCOME_OVER_STANDARD")
+
+
+def _on_the_list(database: Path, audit_run: Path, folder: Path, on: str) -> set[str]:
+    """Households on the decided remove list `publish` writes for day `on`."""
+    import datetime as dt
+
+    from pipelines.io.warehouse import open_warehouse
+    from pipelines.publicity.publish import decided_lists
+
+    with open_warehouse(str(audit_run.parent / "warehouse.duckdb")) as store:
+        decided_lists(store, dt.date.fromisoformat("2026-10-31"), folder,
+                      f"sqlite:///{database}", dt.date.fromisoformat(on))
+    lines = (folder / "remove_list.csv").read_text(encoding="utf-8").splitlines()
+    return {line.split(",")[0] for line in lines[1:]}
+
+
+def _card_action(page: Any, finding_id: str, action: str, note: str = "") -> None:
+    form = page.locator(f"#f-{finding_id} form.decide-{action}")
+    if note:
+        form.locator("textarea[name=note]").fill(note)
+    form.locator("button").click()
+    page.wait_for_selector(".flash")
+
+
+def test_a_lead_from_found_to_overdue_escalated_decided_noticed_objected_and_decided_again(
+        seeds: Any, browser: Any, audit_run: Path,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Found by the audit of 2026-10-31 and still open on 2026-11-27 (5 working days past
+    2026-11-20): overdue in the queue and on the supervisor's oversight page; escalated,
+    confirmed by a supervisor, approved by another; noticed (answer by 2026-12-11); the remove
+    list takes the household only from 2026-12-14; the household objects and it is off the
+    list, back once decided again."""
+    from sqlalchemy import create_engine, text
+
+    seed = seeds("sqlite")
+    folder = tmp_path_factory.mktemp("walk")
+    with _serving(seed, folder) as (base, database):
+        engine = create_engine(f"sqlite:///{database}")
+        with engine.connect() as con:
+            fid, household = con.execute(text(
+                "SELECT finding_id, household_id FROM findings WHERE status = 'open' AND "
+                "household_id IS NOT NULL AND district = :d AND finding_code IN "
+                f"({', '.join(repr(c) for c in STOPS)}) ORDER BY priority DESC LIMIT 1"),
+                {"d": seed.district_a}).one()
+        engine.dispose()
+        lists = iter(range(100))
+
+        def listed(on: str) -> bool:
+            return household in _on_the_list(database, audit_run, folder / f"l{next(lists)}",
+                                              on)
+
+        caseworker = _login(browser, base, "cw_a")
+        with caseworker.expect_response(lambda r: "/queue?" in r.url and r.status == 200):
+            caseworker.select_option("select[name=due]", "overdue")
+        caseworker.wait_for_url("**due=overdue**")
+        deadlines = caseworker.locator("#queue-table tbody td.deadline").all_inner_texts()
+        assert deadlines and all("决定逾期 5 个工作日" in d for d in deadlines)
+        caseworker.screenshot(path=str(SHOTS / "05-overdue-queue.png"), full_page=True)
+
+        caseworker.goto(f"{base}/households/{household}")
+        assert "决定逾期 5 个工作日" in caseworker.locator(f"#f-{fid}").inner_text()
+        _card_action(caseworker, fid, "escalate", "车辆登记情况复杂，请主管决定")
+        assert caseworker.locator(f"#f-{fid} .status").inner_text() == "已上报"
+
+        supervisor = _login(browser, base, "sup1")
+        supervisor.goto(f"{base}/oversight")
+        assert fid in supervisor.locator("#overdue-list").inner_text()
+        assert supervisor.locator("figure.chart svg").count() >= 3  # code, district, month
+        supervisor.screenshot(path=str(SHOTS / "06-oversight.png"), full_page=True)
+        supervisor.goto(f"{base}/households/{household}")
+        _card_action(supervisor, fid, "confirm", "核实属实")
+        assert supervisor.locator(f"#f-{fid} .status").inner_text() == "待主管审批"
+        assert "审批剩余 5 个工作日" in supervisor.locator(f"#f-{fid}").inner_text()
+
+        other = _login(browser, base, "sup2")
+        other.goto(f"{base}/households/{household}")
+        _card_action(other, fid, "approve")
+        assert other.locator(f"#f-{fid} .status").inner_text() == "已确认（已审批）"
+        assert not listed("2027-01-31")  # approved, but the household was not told
+
+        caseworker.goto(f"{base}/households/{household}")
+        caseworker.locator("#serve-notice button").click()
+        caseworker.wait_for_selector("#notice-served")
+        assert "2026-12-11" in caseworker.locator("#notice-served").inner_text()
+        pdf = caseworker.request.get(f"{base}/households/{household}/notice.pdf")
+        assert pdf.ok and pdf.body().startswith(b"%PDF")
+        caseworker.screenshot(path=str(SHOTS / "07-noticed.png"), full_page=True)
+        assert not listed("2026-12-11") and not listed("2026-12-13")
+        assert listed("2026-12-14")
+
+        caseworker.locator("#record-objection textarea").fill("当事人称车辆已于上月过户，提供过户证明")
+        caseworker.locator("#record-objection button").click()
+        caseworker.wait_for_selector("#notice-objected")
+        assert caseworker.locator(f"#f-{fid} .status").inner_text() == "待处理"
+        assert not listed("2027-01-31")
+        caseworker.screenshot(path=str(SHOTS / "08-objection.png"), full_page=True)
+
+        _card_action(caseworker, fid, "confirm", "过户证明系伪造，维持原结论")
+        supervisor.goto(f"{base}/households/{household}")
+        _card_action(supervisor, fid, "approve")
+        assert "异议已于 2026-11-27 处理完毕" in supervisor.locator("#notice").inner_text()
+        assert listed(TODAY)
+        history = supervisor.locator("#history").inner_text()
+        for word in ("上报", "确认（提请审批）", "审批通过", "出具告知书", "记录异议"):
+            assert word in history
+        supervisor.screenshot(path=str(SHOTS / "09-redecided.png"), full_page=True)
+        for page in (caseworker, supervisor, other):
+            page.context.close()
