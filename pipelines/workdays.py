@@ -33,6 +33,7 @@ class WorkCalendar:
                  extra_workdays: Iterable[dt.date] = ()) -> None:
         self.extra_holidays = frozenset(extra_holidays)
         self.extra_workdays = frozenset(extra_workdays)
+        self._between: dict[tuple[dt.date, dt.date], int] = {}
         both = self.extra_holidays & self.extra_workdays
         if both:
             raise ValueError("a day is both an extra holiday and an extra working day: "
@@ -61,8 +62,12 @@ class WorkCalendar:
         earlier (the working days from `end`, exclusive, to `start`, inclusive)."""
         if end < start:
             return -self.between(end, start)
-        return sum(1 for n in range(1, (end - start).days + 1)
-                   if self.is_workday(start + dt.timedelta(days=n)))
+        known = self._between.get((start, end))
+        if known is None:  # a page counts the same few (due, today) pairs for many leads
+            known = self._between[(start, end)] = sum(
+                1 for n in range(1, (end - start).days + 1)
+                if self.is_workday(start + dt.timedelta(days=n)))
+        return known
 
     def remaining(self, due: dt.date, today: dt.date) -> int:
         """Working days left until `due` (0 on the due day itself); negative: working days

@@ -28,7 +28,7 @@ from pipelines.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 DAGS = ROOT / "dags"
 AS_OF = "2026-10-31"
-OUTPUTS = ("findings.csv", "remove_list.csv", "add_list.csv")
+OUTPUTS = ("findings.csv", "remove_list.csv", "add_list.csv", "overdue.csv")
 HEAVY = ("pandas", "duckdb", "pyarrow", "great_expectations", "numpy", "pipelines.run.stages")
 
 # One child process runs every dag.test() of this module, one JSON request per stdin line
@@ -344,9 +344,13 @@ def test_a_failed_run_then_the_fixed_rerun_gives_the_same_outputs_as_the_cli(
 
     # the monthly publicity DAG, by hand for that month-end audit, writes the same files as
     # `dibao-audit publish`
+    # (with the review database: the month's oversight reports beside them)
     state, log = dags.run({"as_of": AS_OF, "output_dir": str(dag_root)},
+                          {"DIBAO_REVIEW_DATABASE_URL": review_db},
                           dag_id="dibao_monthly_publicity")
     assert state == "success", log[-4000:]
+    reports = sorted(p.name for p in (dag_root / AS_OF / "report" / AS_OF[:7]).iterdir())
+    assert f"全市督办报告-{AS_OF[:7]}.pdf" in reports and len(reports) >= 4
     assert main(["publish", "--as-of", AS_OF, "--output", str(cli_out)]) == 0
     dag_files = sorted(p.name for p in (dag_root / AS_OF / "publicity").iterdir())
     assert dag_files == sorted(p.name for p in (cli_out / "publicity").iterdir())

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -226,6 +226,19 @@ class PdfFonts:
                     target = source
                 paths.append(target)
             yield cls(regular=paths[0], bold=paths[1])
+
+
+def cjk_document(fonts: PdfFonts, title: str, day: date) -> FPDF:
+    """A blank A4 portrait document with the CJK fonts as FAMILY (regular, bold), titled and
+    dated `day` (so the same content gives the same bytes): for notices and reports."""
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    for style, path in (("", fonts.regular), ("B", fonts.bold)):
+        pdf.add_font(FAMILY, style, path, collection_font_number=face_index(str(path)))
+    pdf.set_title(title)
+    pdf.set_lang("zh-CN")
+    pdf.set_creator("dibao-audit")
+    pdf.set_creation_date(datetime.combine(day, time(0, 0), CHINA))
+    return pdf
 
 
 class _Document(FPDF):

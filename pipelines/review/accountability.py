@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, insert, or_, select, update
@@ -91,7 +92,15 @@ def deadline_note(config: AccountabilityConfig) -> str:
 def due_for(config: AccountabilityConfig, code: str, district: str | None,
             start: dt.date) -> str:
     """The due date (ISO) of a decision on a lead of `code` in `district` counted from `start`."""
-    return config.calendar().add(start, config.due_days_for(code, district)).isoformat()
+    return _due(tuple(config.extra_holidays), tuple(config.extra_workdays), start,
+                config.due_days_for(code, district))
+
+
+@lru_cache(maxsize=4096)
+def _due(holidays: tuple[dt.date, ...], workdays: tuple[dt.date, ...], start: dt.date,
+         days: int) -> str:
+    # an import dates tens of thousands of leads from one audit date and a few periods
+    return WorkCalendar(holidays, workdays).add(start, days).isoformat()
 
 
 def _last_workday(calendar: WorkCalendar, day: dt.date) -> dt.date:

@@ -14,11 +14,8 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
 
-from fpdf import FPDF
-
-from pipelines.io.publicity_pdf import CHINA, FAMILY, PdfFonts, face_index, quiet_font_tools
+from pipelines.io.publicity_pdf import FAMILY, PdfFonts, cjk_document, quiet_font_tools
 
 #: what was found, per code, about the member `{name}`; `{detail}` from the lead's own record
 SENTENCES = {
@@ -131,13 +128,7 @@ def render_notice(notice: Notice, font: str | None = None) -> bytes:
     address = f"送达地址：{notice.address}" if notice.address else ""
     stamp = f"{notice.office}\n{_cn(notice.served_on)}"
     with PdfFonts.for_text(font, title + "".join(body) + stamp + address, title) as fonts:
-        pdf = FPDF(orientation="P", unit="mm", format="A4")
-        for style, path in (("", fonts.regular), ("B", fonts.bold)):
-            pdf.add_font(FAMILY, style, path, collection_font_number=face_index(str(path)))
-        pdf.set_title(title)
-        pdf.set_lang("zh-CN")
-        pdf.set_creator("dibao-audit")
-        pdf.set_creation_date(datetime.combine(notice.served_on, time(0, 0), CHINA))
+        pdf = cjk_document(fonts, title, notice.served_on)
         pdf.set_margins(20, 20, 20)
         pdf.add_page()
         pdf.set_font(FAMILY, "B", 18)

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from fpdf import FPDF
 from sqlalchemy import select
 
 from pipelines.io.output import move_into_place, staging_dir
-from pipelines.io.publicity_pdf import CHINA, FAMILY, PdfFonts, face_index, quiet_font_tools
+from pipelines.io.publicity_pdf import FAMILY, PdfFonts, cjk_document, quiet_font_tools
 from pipelines.review import accountability, charts, oversight
 from pipelines.review.accountability import CHANNELS
 from pipelines.review.auth import Account
@@ -148,13 +147,7 @@ def render_pdf(result: oversight.Oversight, config: Any, title: str,
         c.title + "".join(c.categories) + "".join(s.name for s in c.series) for c in figures)
     with PdfFonts.for_text(font, text + "第页共生成日期", title + "".join(
             c.title for c in figures)) as fonts:
-        pdf = FPDF(orientation="P", unit="mm", format="A4")
-        for style, path in (("", fonts.regular), ("B", fonts.bold)):
-            pdf.add_font(FAMILY, style, path, collection_font_number=face_index(str(path)))
-        pdf.set_title(title)
-        pdf.set_lang("zh-CN")
-        pdf.set_creator("dibao-audit")
-        pdf.set_creation_date(dt.datetime.combine(result.today, dt.time(0, 0), CHINA))
+        pdf = cjk_document(fonts, title, result.today)
         pdf.set_margins(15, 15, 15)
         pdf.set_auto_page_break(True, margin=15)
         pdf.add_page()
