@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipelines.errors import InputError
 from pipelines.resources import resource_dir
@@ -123,6 +130,14 @@ class AccountabilityConfig(_Model):
         if bad:
             raise ValueError(f"periods must be at least 1 working day: {bad}")
         return value
+
+    @model_validator(mode="after")
+    def _days_once(self) -> AccountabilityConfig:
+        both = sorted(set(self.extra_holidays) & set(self.extra_workdays))
+        if both:
+            raise ValueError("accountability: a day cannot be both an extra holiday and an "
+                             "extra working day: " + ", ".join(str(d) for d in both))
+        return self
 
     def due_days_for(self, code: str, district: str | None) -> int:
         """The period of a lead of `code` in `district`."""

@@ -399,3 +399,38 @@ def test_leads_undecided_after_their_working_days_are_listed_overdue(
               warehouse=str(out / "warehouse.duckdb"))
     again = _rows(out / "again" / "overdue.csv")[1:]
     assert {r[0] for r in again} == {k for k, r in listed.items() if r[3] != district}
+
+
+def test_a_warehouse_made_before_a_column_was_added_gains_it(tmp_path: Path,
+                                                             warehouse: str | None) -> None:
+    """decisions.effective_from and source came later: opening an older warehouse adds them
+    (older dates read NULL), and a new audit date is written with them."""
+    url = warehouse or str(tmp_path / "old.duckdb")
+    old = ('CREATE TABLE "decisions" ("as_of" DATE, "finding_id" VARCHAR, "decision" VARCHAR, '
+           '"decided_by" VARCHAR, "decided_at" VARCHAR, "reason" VARCHAR, "approved_by" VARCHAR, '
+           'PRIMARY KEY (as_of, finding_id))')
+    insert = ("INSERT INTO decisions VALUES ('2026-09-30', 'F1', 'confirmed', 'cw', "
+              "'2026-09-01', '', '')")
+    if warehouse is None:
+        import duckdb
+
+        con = duckdb.connect(url)
+        con.execute(old)
+        con.execute(insert)
+        con.close()
+    else:
+        import psycopg2
+
+        with psycopg2.connect(url) as pg, pg.cursor() as cur:
+            cur.execute(old)
+            cur.execute(insert)
+    with open_warehouse(url) as store:
+        before = store.read("decisions", dt.date(2026, 9, 30)).to_pylist()
+        assert before[0]["effective_from"] is None and before[0]["source"] is None
+        store.replace(dt.date(2026, 10, 31), {"decisions": pa.Table.from_pylist([{
+            "as_of": dt.date(2026, 10, 31), "finding_id": "F2", "decision": "confirmed",
+            "decided_by": "cw", "decided_at": "2026-10-20", "reason": "", "approved_by": "sup",
+            "effective_from": "2026-11-04", "source": "review"}])})
+    with open_warehouse(url) as store:  # opened again: nothing added twice
+        after = store.read("decisions", dt.date(2026, 10, 31)).to_pylist()
+    assert (after[0]["effective_from"], after[0]["source"]) == ("2026-11-04", "review")

@@ -49,7 +49,8 @@ TABLES: dict[str, pa.Schema] = {
         ("record_id", _S), ("evidence", _S), ("amount_at_stake", _F)]),
     "decisions": pa.schema([
         ("as_of", _D), ("finding_id", _S), ("decision", _S), ("decided_by", _S),
-        ("decided_at", _S), ("reason", _S), ("approved_by", _S)]),
+        ("decided_at", _S), ("reason", _S), ("approved_by", _S), ("effective_from", _S),
+        ("source", _S)]),
     "changes": pa.schema([
         ("as_of", _D), ("household_id", _S), ("change", _S), ("old_amount", _F),
         ("new_amount", _F), ("members_before", _I), ("members_after", _I), ("reason", _S),
@@ -82,6 +83,18 @@ def describe(url: str) -> str:
     return url
 
 
+#: columns added to a history table after its first release: (table, column), added to an
+#: existing warehouse when it is opened (older dates hold NULL)
+ADDED = {("decisions", "effective_from"), ("decisions", "source")}
+
+
+def added_columns(table: str) -> list[str]:
+    """ALTER TABLE ... ADD COLUMN IF NOT EXISTS for the columns `table` gained (both servers)."""
+    schema = TABLES[table]
+    return [f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "{f.name}" {_SQL_TYPES[f.type]}'
+            for f in schema if (table, f.name) in ADDED]
+
+
 def ddl(table: str) -> str:
     """CREATE TABLE IF NOT EXISTS for one history table (the same text for both servers)."""
     schema = TABLES[table]
@@ -100,6 +113,8 @@ class Warehouse:
         self._con: Any = self._connect()
         for table in TABLES:
             self._run(ddl(table))
+            for statement in added_columns(table):  # a warehouse made by an older version
+                self._run(statement)
         self._commit()
 
     # --- connection -------------------------------------------------------------------------

@@ -9,8 +9,9 @@ Written by every run into `<output>/review/` (contract §3, extended):
 - `staff.parquet`: staff_id, name, role, org, district and street of every staff member the
   other two name (the roll's approved_by, a record's staff_id, a staff record), so the app can
   show a caseworker by name; empty when the input has no staff roster;
-- `roll_profile.parquet`: the roll's members counted per district, age band, sex and category
-  (dimension, grp, members), the base of the review app's disparity check; counts only.
+- `roll_profile.parquet`: the roll's members counted per district and, within it, per age
+  band, sex and category (district, dimension, grp, members), the base of the review app's
+  disparity check; counts only.
 The review app imports all three; they hold personal data and stay with the office, never in publicity.
 """
 
@@ -93,10 +94,11 @@ def _profile(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
     groups = {"district": "district", "age_band": age_band_sql("p_id18", on),
               "sex": sex_sql("p_id18"), "category": "category"}
     parts = " UNION ALL ".join(
-        f"SELECT '{name}' AS dimension, coalesce(CAST({expr} AS VARCHAR), '{UNKNOWN}') AS grp, "
-        f"count(*)::BIGINT AS members FROM roll_people GROUP BY ALL" for name, expr in groups.items())
+        f"SELECT coalesce(district, '{UNKNOWN}') AS district, '{name}' AS dimension, "
+        f"coalesce(CAST({expr} AS VARCHAR), '{UNKNOWN}') AS grp, count(*)::BIGINT AS members "
+        f"FROM roll_people GROUP BY ALL" for name, expr in groups.items())
     execute(con, f"CREATE OR REPLACE TABLE {PROFILE} AS SELECT * FROM ({parts}) "
-                 "ORDER BY dimension, grp")
+                 "ORDER BY district, dimension, grp")
 
 
 def _staff(con: duckdb.DuckDBPyConnection, roster: bool) -> None:

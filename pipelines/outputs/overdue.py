@@ -9,6 +9,11 @@ decision. It is overdue when at least one working day has passed after its due d
 Columns: finding_id, household_id, finding_code, district, street, community, first_found,
 due_date, working_days_overdue, status (open | escalated). Sorted by lateness, then finding_id.
 No names or ID numbers: the finding_id leads to them in findings.csv and the review app.
+
+This is the audit's view, from what the audit can see: a confirmation still waiting for a
+supervisor's approval is exported by the app only once approved, so it counts here as
+undecided; objections (which give a lead a new period) and complaints live in the review app,
+whose queue and oversight page are the finer view.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def _decisions(store: Warehouse, as_of: dt.date, url: str | None
     if url:
         from pipelines.review.export import export_decisions
 
-        rows: list[dict[str, Any]] = list(export_decisions(url))
+        rows: list[dict[str, Any]] = [{**r, "source": "review"} for r in export_decisions(url)]
         log.info("decisions: %d from the review database", len(rows))
     else:
         rows = store.read("decisions", as_of).to_pylist()
@@ -83,12 +83,13 @@ def publicity_rows(store: Warehouse, as_of: dt.date) -> list[PublicityRow]:
 
 
 def _in_force(decision: dict[str, Any], on: dt.date) -> bool:
-    """A confirmation may be acted on by `on`: from the review app, once its notice's response
-    period passed without objection or the objection was decided (`effective_from`); from a
-    decisions.csv (no notices recorded), at once."""
+    """A confirmation may be acted on by `on`: one decided in the review app (read from it now,
+    or as the audit read it: source review) once its notice's response period passed without
+    objection or the objection was decided (`effective_from`); one from a decisions.csv (source
+    file) or stored before this was recorded (no source), at once."""
     if decision.get("decision") != "confirmed":
         return False
-    if "effective_from" not in decision:
+    if decision.get("source") in (None, "file"):
         return True
     start = decision.get("effective_from") or ""
     return bool(start) and start <= on.isoformat()
@@ -102,7 +103,7 @@ def _confirmed(findings: pa.Table, decided: dict[str, dict[str, Any]], on: dt.da
     # complaints (群众举报) are leads of the review app, not of any audit
     rows += [{"finding_id": fid, "household_id": d.get("household_id") or None,
               "finding_code": d.get("finding_code")} for fid, d in sorted(decided.items())
-             if d.get("source") == "complaint" and fid not in audited]
+             if d.get("lead_source") == "complaint" and fid not in audited]
     for f in rows:
         d = decided.get(f["finding_id"])
         if d is not None and _in_force(d, on):

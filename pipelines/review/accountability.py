@@ -27,20 +27,28 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.config import AccountabilityConfig
+from pipelines.logs import mask_ids
 from pipelines.review import audit
 from pipelines.review.auth import Account
 from pipelines.review.models import Complaint, Decision, Finding, Member, Run, utcnow
 from pipelines.workdays import WorkCalendar
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY_ENV = "DIBAO_TODAY"
 COMPLAINT_CODE = "COMPLAINT"
@@ -168,7 +176,11 @@ def effective_from(finding: Finding, calendar: WorkCalendar) -> str | None:
         return None
     if not needs_notice(finding):
         approved = finding.approved_at
-        return approved.astimezone(SHANGHAI).date().isoformat() if approved else None
+        if approved is None:
+            return None
+        if approved.tzinfo is None:  # SQLite hands back naive UTC
+            approved = approved.replace(tzinfo=dt.UTC)
+        return approved.astimezone(SHANGHAI).date().isoformat()
     if finding.objection_on:
         return finding.objection_decided_on
     if finding.respond_by:
@@ -186,11 +198,17 @@ def _log(session: Session, who: Account, finding: Finding, action: str, status: 
 
 
 def _household_findings(session: Session, who: Account, household_id: str) -> list[Finding]:
+    """The household's leads `who` may act on: in their scope and not naming them (recusal:
+    an account may not serve a notice or record an objection on its own relatives' leads)."""
+    from pipelines.review.decisions import recused
+
     found = list(session.scalars(select(Finding).where(Finding.household_id == household_id)
                                  .order_by(Finding.finding_id)))
     visible = [f for f in found if who.sees(f)]
     if not visible:
         raise AccountabilityError("未找到该家庭的线索", 404)
+    if any(recused(who, f) for f in visible):
+        raise AccountabilityError("该家庭的线索涉及您本人（工作人员编号相同），您须回避", 403)
     return visible
 
 
@@ -200,13 +218,48 @@ def noticeable(findings: list[Finding]) -> list[Finding]:
             and not f.notice_on and not f.objection_on]
 
 
+def objectable(findings: list[Finding]) -> list[Finding]:
+    """Confirmed leads of a household whose notice was served and not yet objected to."""
+    return [f for f in findings if f.status == "confirmed" and f.notice_on
+            and not f.objection_on]
+
+
+def _changed(session: Session, finding: Finding, **values: object) -> None:
+    """Update the lead only as it was read (its version), else a Conflict: someone else acted
+    on it meanwhile."""
+    result = session.execute(
+        update(Finding).where(Finding.finding_id == finding.finding_id,
+                              Finding.version == finding.version)
+        .values(version=finding.version + 1, **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise AccountabilityError("该家庭的线索刚刚已被其他人员处理，本次操作未保存，请刷新页面后重试。",
+                                  409)
+
+
+def _retrying(factory: sessionmaker[Session], action: Callable[[Session], T]) -> T:
+    """Run `action` in one transaction; on SQLite a writer that lost the race for the file
+    lock is retried (as decisions.decide does), and then sees the other's change."""
+    for attempt in range(5):
+        try:
+            with factory.begin() as session:
+                return action(session)
+        except OperationalError as exc:
+            if factory.kw["bind"].dialect.name != "sqlite" or attempt == 4:
+                raise
+            log.info("SQLite busy (%s), retrying", exc.orig)
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def serve_notice(factory: sessionmaker[Session], who: Account, household_id: str,
                  client: str | None = None) -> list[str]:
     """Record that the notice (告知书) was served today on the household for every confirmed
     lead still waiting for one; the finding_ids it covers."""
     if not who.can_decide:
         raise AccountabilityError("您的角色为只读，不能出具告知书", 403)
-    with factory.begin() as session:
+
+    def serve(session: Session) -> list[str]:
         config = settings(session)
         findings = noticeable(_household_findings(session, who, household_id))
         if not findings:
@@ -214,65 +267,74 @@ def serve_notice(factory: sessionmaker[Session], who: Account, household_id: str
         served = today()
         respond_by = config.calendar().add(served, config.response_days).isoformat()
         for finding in findings:
-            session.execute(update(Finding).where(Finding.finding_id == finding.finding_id)
-                            .values(notice_on=served.isoformat(), respond_by=respond_by,
-                                    version=Finding.version + 1)
-                            .execution_options(synchronize_session=False))
+            _changed(session, finding, notice_on=served.isoformat(), respond_by=respond_by)
             _log(session, who, finding, "notice", finding.status,
                  f"告知书送达，答复期至 {respond_by}", client)
         return [f.finding_id for f in findings]
 
+    return _retrying(factory, serve)
+
 
 def record_objection(factory: sessionmaker[Session], who: Account, household_id: str,
                      text: str, client: str | None = None) -> list[str]:
-    """The household objected to its notice: every noticed lead is reopened with a new due
-    date; the finding_ids reopened."""
+    """The household objected to its notice within its response period: every noticed lead is
+    reopened with a new due date; the finding_ids reopened."""
     text = text.strip()[:2000]
     if not who.can_decide:
         raise AccountabilityError("您的角色为只读，不能记录异议", 403)
     if not text:
         raise AccountabilityError("请填写异议内容（当事人提出的理由）")
-    with factory.begin() as session:
+
+    def record(session: Session) -> list[str]:
         config = settings(session)
-        findings = [f for f in _household_findings(session, who, household_id)
-                    if f.status == "confirmed" and f.notice_on and not f.objection_on]
+        findings = objectable(_household_findings(session, who, household_id))
         if not findings:
             raise AccountabilityError("该家庭没有已送达告知书、可提出异议的线索")
         on = today()
+        late = [f for f in findings if (f.respond_by or "") < on.isoformat()]
+        if late:
+            raise AccountabilityError(
+                f"答复期已于 {late[0].respond_by} 届满，不能再作为对告知书的异议记录；"
+                "当事人的意见请作为群众举报登记，或按复核程序处理。")
         for finding in findings:
-            session.execute(update(Finding).where(Finding.finding_id == finding.finding_id)
-                            .values(status="open", objection_on=on.isoformat(),
-                                    due_on=due_for(config, finding.finding_code,
-                                                   finding.district, on),
-                                    decided_by=None, decided_at=None, approved_by=None,
-                                    approved_at=None, approval_due_on=None,
-                                    version=Finding.version + 1)
-                            .execution_options(synchronize_session=False))
+            _changed(session, finding, status="open", objection_on=on.isoformat(),
+                     due_on=due_for(config, finding.finding_code, finding.district, on),
+                     decided_by=None, decided_at=None, approved_by=None, approved_at=None,
+                     approval_due_on=None)
             _log(session, who, finding, "object", "open", f"当事人异议：{text}", client)
         return [f.finding_id for f in findings]
 
+    return _retrying(factory, record)
 
-def _complaint_id(channel: str, received_on: str, subject: str, content: str,
-                  recorded_by: str) -> str:
-    digest = hashlib.sha256("\x1f".join((channel, received_on, subject, content, recorded_by,
-                                        utcnow().isoformat())).encode()).hexdigest()
-    return "C" + digest[:16]
+
+def _complaint_id(request_id: str, recorded_by: str) -> str:
+    """The lead's id: one per form sent (a form sent twice records one complaint)."""
+    return "C" + hashlib.sha256(f"{recorded_by}\x1f{request_id}".encode()).hexdigest()[:16]
+
+
+NOT_IN_SCOPE = ("在您负责的区域内未找到该户或该人；区域外或不在低保名册的人员，请由主管登记。")
 
 
 def record_complaint(factory: sessionmaker[Session], who: Account, *, channel: str,
                      received_on: str, household_id: str = "", id_number: str = "",
                      name: str = "", content: str = "", during_publicity: bool = False,
-                     client: str | None = None) -> str:
+                     request_id: str = "", client: str | None = None) -> str:
     """A complaint or tip against a household (household_id) or a person (name and ID number,
-    a roll member or not) as a lead; its finding_id."""
+    a roll member or, recorded by a supervisor, not) as a lead; its finding_id.
+
+    A caseworker records complaints about their own area only, and gets the same answer for a
+    household elsewhere as for one that does not exist (the refusal is logged): the form does
+    not tell them who is on the roll in other districts.
+    """
     content, household_id = content.strip()[:2000], household_id.strip()[:64]
     id_number, name = id_number.strip().upper()[:32], name.strip()[:64]
+    request_id = request_id.strip()[:64] or os.urandom(16).hex()
     if not who.can_decide:
         raise AccountabilityError("您的角色为只读，不能登记举报", 403)
     if channel not in CHANNELS:
         raise AccountabilityError("请选择举报渠道（电话、网络或来信）")
     try:
-        received = dt.date.fromisoformat(received_on)
+        received = dt.date.fromisoformat(received_on.strip())
     except ValueError:
         raise AccountabilityError("收到日期应写作 YYYY-MM-DD") from None
     if received > today():
@@ -281,43 +343,62 @@ def record_complaint(factory: sessionmaker[Session], who: Account, *, channel: s
         raise AccountabilityError("请填写举报内容")
     if not household_id and not (name and id_number):
         raise AccountabilityError("请填写被举报的户编号，或被举报人的姓名和身份证号")
-    with factory.begin() as session:
+    fid = _complaint_id(request_id, who.username)
+
+    def record(session: Session) -> str:
+        if session.get(Finding, fid) is not None:  # the same form again: recorded once
+            return fid
         config = settings(session)
         members = list(session.scalars(select(Member).where(
             Member.household_id == household_id) if household_id else select(Member).where(
             Member.id_number == id_number)))
-        if household_id and not members and not session.scalar(
-                select(Finding.finding_id).where(Finding.household_id == household_id)):
-            raise AccountabilityError(f"户编号 {household_id} 不在已导入的低保名册中；"
-                                      "不在册人员请填写姓名和身份证号")
         head = next((m for m in members if m.relation in ("户主", "本人")),
                     members[0] if members else None)
         household = household_id or (head.household_id if head else None)
+        known = session.scalars(select(Finding).where(Finding.household_id == household)
+                                .order_by(Finding.finding_id)).first() if household else None
+        if household_id and head is None and known is None:
+            raise AccountabilityError(NOT_IN_SCOPE if who.role == "caseworker" else
+                                      f"户编号 {household_id} 不在已导入的低保名册中；"
+                                      "不在册人员请填写姓名和身份证号")
+        place = ((head.district, head.street, head.community) if head else
+                 (known.district, known.street, known.community) if known else (None, None, None))
         person = next((m for m in members if m.id_number == id_number), None) if id_number \
             else head
-        place = (head.district, head.street, head.community) if head else (
-            who.district, who.street, None)
         amount = float(head.monthly_amount or 0) if head and household else 0.0
-        fid = _complaint_id(channel, received_on, household or id_number, content,
-                            who.username)
         finding = Finding(
-            finding_id=fid, household_id=household, id_number=id_number or (
-                person.id_number if person else None), name=name or (person.name if person
-                                                                     else None),
-            finding_code=COMPLAINT_CODE, severity="medium", score=1.0, dataset="complaints",
-            record_id=fid, evidence=f"群众举报（{CHANNELS[channel]}，{received_on}"
+            finding_id=fid, household_id=household,
+            id_number=id_number or (person.id_number if person else None),
+            name=name or (person.name if person else None), finding_code=COMPLAINT_CODE,
+            severity="medium", score=1.0, dataset="complaints", record_id=fid,
+            evidence=f"群众举报（{CHANNELS[channel]}，{received.isoformat()}"
             + ("，公示期内" if during_publicity else "") + f"）：{content}",
             amount_at_stake=amount, priority=round(2 * amount, 2), tier=None,
             evidence_record=None, district=place[0], street=place[1], community=place[2],
-            first_as_of=received_on, last_as_of=received_on, status="open", version=1,
-            source="complaint", due_on=due_for(config, COMPLAINT_CODE, place[0], received))
-        if not who.sees(finding):
-            raise AccountabilityError("被举报的家庭不在您负责的区域内", 403)
+            first_as_of=received.isoformat(), last_as_of=received.isoformat(), status="open",
+            version=1, source="complaint",
+            due_on=due_for(config, COMPLAINT_CODE, place[0], received))
+        if who.role == "caseworker" and (place[0] is None or not who.sees(finding)):
+            raise _Refused((household or mask_ids(id_number)) if place[0] is not None else None)
         session.add(finding)
         session.flush()
-        session.add(Complaint(finding_id=fid, channel=channel, received_on=received_on,
+        session.add(Complaint(finding_id=fid, channel=channel, received_on=received.isoformat(),
                               during_publicity=int(during_publicity), content=content,
                               recorded_by=who.username))
-        _log(session, who, finding, "complaint", "open",
-             f"登记{CHANNELS[channel]}举报", client)
+        _log(session, who, finding, "complaint", "open", f"登记{CHANNELS[channel]}举报", client)
         return fid
+
+    try:
+        return _retrying(factory, record)
+    except _Refused as refused:  # a household elsewhere: the refusal is logged
+        if refused.target is not None:
+            with factory.begin() as session:
+                audit.record(session, who, "access_refused", refused.target[:64],
+                             "complaint about a household outside the user's scope", client)
+        raise AccountabilityError(NOT_IN_SCOPE) from None
+
+
+class _Refused(Exception):
+    def __init__(self, target: str | None):
+        super().__init__(target)
+        self.target = target

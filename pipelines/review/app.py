@@ -378,8 +378,7 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             "waiting": accountability.noticeable(findings), "response_days": config.response_days,
             "served": bool(served), "served_on": latest,
             "respond_by": next((f.respond_by for f in served if f.notice_on == latest), ""),
-            "objectable": [f for f in findings if f.status == "confirmed" and f.notice_on
-                           and not f.objection_on],
+            "objectable": accountability.objectable(findings),
             "objected": max((f.objection_on or "" for f in findings), default=""),
             "objection_decided": max((f.objection_decided_on or "" for f in findings),
                                      default="")}
@@ -387,7 +386,8 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             StaffMember.staff_id.in_(sorted(named))))} if named else {}
         return {"cards": cards, "members": members, "history": history, "staff": staff,
                 "PRIORITY_HELP": priority_help(session), "notice": notice_state,
-                "can_notice": who.can_decide,
+                "can_notice": who.can_decide and not any(
+                    decisions.recused(who, f) for f in findings),
                 "household_id": household_id, "roll_fields": ROLL_FIELDS, "drafts": {},
                 "conflict": None, "error": None}
 
@@ -419,7 +419,8 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
                       who=who)
 
     @app.post("/households/{household_id}/notice", dependencies=[Depends(check_csrf)])
-    def serve_notice(request: Request, household_id: str, who: Who) -> Response:
+    def serve_notice(request: Request, household_id: str, who: Who, session: DB) -> Response:
+        household_findings(session, who, household_id, request)  # scope, refusals logged
         try:
             served = accountability.serve_notice(factory, who, household_id, client_of(request))
         except accountability.AccountabilityError as exc:
@@ -430,9 +431,10 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
     @app.get("/households/{household_id}/notice.pdf")
     def notice_pdf(request: Request, household_id: str, who: Who, session: DB) -> Response:
         findings = household_findings(session, who, household_id, request)
-        served = [f for f in findings if f.notice_on]
+        # the notice in force: its leads confirmed, not objected to (an objection voids it)
+        served = accountability.objectable(findings)
         if not served:
-            raise HTTPException(404, "该家庭尚未出具告知书。")
+            raise HTTPException(404, "该家庭没有有效的告知书（尚未出具，或当事人已提出异议）。")
         latest = max(f.notice_on or "" for f in served)
         leads = [f for f in served if f.notice_on == latest]
         members = list(session.scalars(select(Member).where(Member.household_id == household_id)
@@ -455,8 +457,9 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             "Content-Disposition": f"inline; filename=\"notice-{household_id}-{latest}.pdf\""})
 
     @app.post("/households/{household_id}/objection", dependencies=[Depends(check_csrf)])
-    def objection(request: Request, household_id: str, who: Who,
+    def objection(request: Request, household_id: str, who: Who, session: DB,
                   text: Annotated[str, Form()] = "") -> Response:
+        household_findings(session, who, household_id, request)  # scope, refusals logged
         try:
             reopened = accountability.record_objection(factory, who, household_id, text,
                                                        client_of(request))
@@ -471,7 +474,8 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
         if not who.can_decide:
             raise HTTPException(403, "您的角色为只读，不能登记举报。")
         return render(request, "complaint.html", {
-            "today": accountability.today().isoformat(), "values": {}, "error": None}, who=who)
+            "today": accountability.today().isoformat(), "values": {}, "error": None,
+            "request_id": uuid.uuid4().hex}, who=who)
 
     @app.post("/complaints", dependencies=[Depends(check_csrf)])
     def complaint(request: Request, who: Who, channel: Annotated[str, Form()] = "",
@@ -479,7 +483,8 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
                   household_id: Annotated[str, Form()] = "",
                   id_number: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
                   content: Annotated[str, Form()] = "",
-                  during_publicity: Annotated[str, Form()] = "") -> Response:
+                  during_publicity: Annotated[str, Form()] = "",
+                  request_id: Annotated[str, Form()] = "") -> Response:
         values = {"channel": channel, "received_on": received_on, "household_id": household_id,
                   "id_number": id_number, "name": name, "content": content,
                   "during_publicity": during_publicity}
@@ -487,13 +492,15 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = True) 
             fid = accountability.record_complaint(
                 factory, who, channel=channel, received_on=received_on,
                 household_id=household_id, id_number=id_number, name=name, content=content,
-                during_publicity=bool(during_publicity), client=client_of(request))
+                during_publicity=bool(during_publicity), request_id=request_id,
+                client=client_of(request))
         except accountability.AccountabilityError as exc:
             if exc.status != 400:
                 raise HTTPException(exc.status, str(exc)) from None
             return render(request, "complaint.html", {
                 "today": accountability.today().isoformat(), "values": values,
-                "error": str(exc)}, status=400, who=who)
+                "error": str(exc), "request_id": request_id or uuid.uuid4().hex},
+                status=400, who=who)
         request.session["flash"] = "举报已登记为线索，按期限办理。"
         return RedirectResponse(f"/findings/{fid}", status_code=303)
 

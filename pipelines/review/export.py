@@ -13,7 +13,7 @@ record_id (the evidence record a dismissed_wrong_person match must not be linked
 finding_id already encodes code, subject, dataset and record_id), and for the decided lists:
 effective_from (the first day a confirmation may be acted on: after the notice's response
 period without objection, or once the objection was decided; empty while it may not:
-pipelines.review.accountability), household_id, finding_code, source (audit | complaint).
+pipelines.review.accountability), household_id, finding_code, lead_source (audit | complaint).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pipelines.review.models import Finding
 
 DECISION_COLUMNS = ("finding_id", "decision", "decided_by", "decided_at", "reason",
                     "approved_by", "approved_at", "dataset", "record_id", "effective_from",
-                    "household_id", "finding_code", "source")
+                    "household_id", "finding_code", "lead_source")
 _EXPORTED = {"confirmed": "confirmed", "dismissed_wrong_person": "dismissed_wrong_person",
              "dismissed_legitimate": "dismissed_legitimate",
              "dismissed_handled": "dismissed_legitimate", "escalated": "escalated"}
@@ -68,6 +68,6 @@ def export_decisions(database_url: str) -> list[dict[str, str]]:
             "approved_at": iso(row.approved_at),
             "dataset": row.dataset, "record_id": row.record_id,
             "effective_from": effective_from(row, calendar) or "", "household_id": row.household_id or "",
-            "finding_code": row.finding_code, "source": row.source or "audit",
+            "finding_code": row.finding_code, "lead_source": row.source or "audit",
         })
     return out

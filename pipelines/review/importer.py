@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipelines.config import AccountabilityConfig
 from pipelines.errors import InputError
 from pipelines.io.inert import csv_value
-from pipelines.review.accountability import due_for
+from pipelines.review.accountability import AWAITING_APPROVAL, SHANGHAI, due_for
 from pipelines.review.models import Finding, Member, RollProfile, Run, RunFinding, StaffMember
 from pipelines.rules.findings import FINDINGS_COLUMNS
 from pipelines.rules.policy import TIER_LABELS
@@ -256,8 +256,8 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
         if profile:
             session.execute(delete(RollProfile).where(RollProfile.as_of == as_of))
             session.execute(insert(RollProfile), [
-                {"as_of": as_of, "dimension": r["dimension"], "grp": r["grp"],
-                 "members": int(r["members"])} for r in profile])
+                {"as_of": as_of, "district": r.get("district") or "", "dimension": r["dimension"],
+                 "grp": r["grp"], "members": int(r["members"])} for r in profile])
         session.add(Run(as_of=as_of, source=str(run_dir.resolve()), imported_by=imported_by,
                         findings_total=len(rows), findings_new=new,
                         severity_weights=json.dumps(weights, sort_keys=True),
@@ -268,13 +268,24 @@ def import_run(factory: sessionmaker[Session], run_dir: Path, imported_by: str =
 
 
 def _fill_due_dates(session: Session, config: AccountabilityConfig) -> None:
-    """Leads imported before deadlines existed: due from the audit that first found them."""
+    """Leads imported before deadlines existed: due from the audit that first found them; a
+    confirmation or dismissal then waiting for approval, from the day it was made."""
     undated = session.execute(select(Finding.finding_id, Finding.finding_code,
                                      Finding.district, Finding.first_as_of)
                               .where(Finding.due_on.is_(None))).all()
     for fid, code, district, first in undated:
         session.execute(update(Finding).where(Finding.finding_id == fid).values(
             due_on=due_for(config, code, district, dt.date.fromisoformat(first))))
+    pending = session.execute(select(Finding.finding_id, Finding.decided_at).where(
+        Finding.status.in_(AWAITING_APPROVAL), Finding.approval_due_on.is_(None),
+        Finding.decided_at.is_not(None))).all()
+    calendar = config.calendar()
+    for fid, decided in pending:
+        stamp = decided or dt.datetime.now(dt.UTC)
+        day = (stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)).astimezone(
+            SHANGHAI).date()
+        session.execute(update(Finding).where(Finding.finding_id == fid).values(
+            approval_due_on=calendar.add(day, config.approval_days).isoformat()))
 
 
 def _import_staff(session: Session, staff: list[dict[str, Any]], as_of: str) -> None:

@@ -120,7 +120,8 @@ class Finding(Base):
     # accountability (pipelines.review.accountability): where the lead came from (audit |
     # complaint, 群众举报), when its decision is due and its approval, the notice (告知书) served
     # before a stop or reduction and the household's objection (dates YYYY-MM-DD, Shanghai)
-    source: Mapped[str] = mapped_column(String(16), default="audit", index=True)
+    source: Mapped[str] = mapped_column(String(16), default="audit", server_default="audit",
+                                        index=True)
     due_on: Mapped[str | None] = mapped_column(String(10), index=True)
     approval_due_on: Mapped[str | None] = mapped_column(String(10))
     notice_on: Mapped[str | None] = mapped_column(String(10))
@@ -145,11 +146,12 @@ class Complaint(Base):
 
 
 class RollProfile(Base):
-    """The roll's make-up by group (review/roll_profile.parquet): members per district, age
-    band, sex and category, for the disparity check. Counts only, no person."""
+    """The roll's make-up by group (review/roll_profile.parquet): members per district and,
+    within it, per age band, sex and category, for the disparity check. Counts only."""
 
     __tablename__ = "roll_profile"
     as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
+    district: Mapped[str] = mapped_column(String(64), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
     grp: Mapped[str] = mapped_column(String(64), primary_key=True)
     members: Mapped[int] = mapped_column(Integer)

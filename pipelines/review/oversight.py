@@ -12,10 +12,12 @@ Counted from the review database, optionally for one district and for the leads 
   its decision, per street and per caseworker;
 - leads overdue today, and complaints (群众举报) per month and channel;
 - the disparity check: leads and confirmations per district, age band, sex and category against
-  the roll's make-up (review/roll_profile.parquet of the latest audit). A group whose share of
-  the leads is more than `disparity_multiple` times its share of the roll while its leads are
-  confirmed less often than the other groups' is named (the SyRI lesson: flags must not fall
-  on a group because of who they are).
+  the roll's make-up (review/roll_profile.parquet of the latest audit; for one district, that
+  district's make-up). Age band and sex are counted over person-level leads only (a
+  household-level lead has no age or sex of its own). A group whose share of the leads is more
+  than `disparity_multiple` times its share of the roll while its leads are confirmed less
+  often than the other groups' is named (the SyRI lesson: flags must not fall on a group
+  because of who they are).
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from pipelines.config import AccountabilityConfig
 from pipelines.review import accountability
 from pipelines.review.auth import Account
 from pipelines.review.models import Complaint, Finding, Member, RollProfile
+from pipelines.rules import codes
 
 CONFIRMED = ("confirmed",)
 DISMISSED = ("dismissed_wrong_person", "dismissed_legitimate", "dismissed_handled")
 DIMENSIONS = {"district": "区", "age_band": "年龄段", "sex": "性别", "category": "保障类别"}
+PERSONAL = ("age_band", "sex")  # counted over person-level leads only
 
 
 @dataclass
@@ -175,12 +179,17 @@ def _disparity(session: Session, findings: list[Finding], config: Accountability
     latest = session.scalar(select(func.max(RollProfile.as_of)))
     if latest is None:
         return []
-    profile: dict[str, dict[str, int]] = defaultdict(dict)
-    for dimension, group, count in session.execute(
-            select(RollProfile.dimension, RollProfile.grp, RollProfile.members)
-            .where(RollProfile.as_of == latest)):
-        profile[dimension][group] = count
+    profile: dict[str, Counter[str]] = defaultdict(Counter)
+    rows = select(RollProfile.dimension, RollProfile.grp, RollProfile.members).where(
+        RollProfile.as_of == latest)
+    if district:  # the district's own make-up
+        rows = rows.where(RollProfile.district == district)
+    for dimension, group, count in session.execute(rows):
+        profile[dimension][group] += count
     leads = [f for f in findings if f.source == "audit" and f.finding_code != "ADD_CANDIDATE"]
+    # a household-level lead names the household, not a person: it has a district and a
+    # category, but no age or sex of its own to set against the roll's members
+    household_level = codes.household_codes()
     ids = sorted({f.id_number for f in leads if f.id_number})
     members: dict[str, Member] = {}
     for start in range(0, len(ids), 500):
@@ -190,6 +199,8 @@ def _disparity(session: Session, findings: list[Finding], config: Accountability
     tallies: dict[str, dict[str, Tally]] = {d: defaultdict(Tally) for d in DIMENSIONS}
     for f in leads:
         for dimension, group in _person_groups(f, members, on).items():
+            if dimension in PERSONAL and f.finding_code in household_level:
+                continue
             t = tallies[dimension][group]
             t.found += 1
             t.confirmed += f.status in CONFIRMED

@@ -29,9 +29,13 @@ log = logging.getLogger(__name__)
 TABLE = "rules_decisions"
 FILE = "decisions_review.parquet"
 CODES = ("confirmed", "dismissed_wrong_person", "dismissed_legitimate", "escalated")
+# effective_from and source: when a confirmation may be acted on and where it was decided
+# (review: the review app, which sets effective_from after the household's notice; file: a
+# decisions.csv, acted on at once); publish reads them back from the warehouse
 SCHEMA = pa.schema([("finding_id", pa.string()), ("decision", pa.string()),
                     ("decided_by", pa.string()), ("decided_at", pa.string()),
-                    ("reason", pa.string()), ("approved_by", pa.string())])
+                    ("reason", pa.string()), ("approved_by", pa.string()),
+                    ("effective_from", pa.string()), ("source", pa.string())])
 
 
 def capture(work: Path, url: str | None) -> Path | None:
@@ -46,8 +50,8 @@ def capture(work: Path, url: str | None) -> Path | None:
         raise ServiceUnavailable(
             f"review database ({REVIEW_DATABASE_ENV}) cannot be read: {exc}") from exc
     table = pa.Table.from_pylist(
-        [{k: (None if r.get(k) is None else str(r.get(k))) for k in SCHEMA.names} for r in rows],
-        schema=SCHEMA)
+        [{**{k: (None if r.get(k) is None else str(r.get(k))) for k in SCHEMA.names},
+          "source": "review"} for r in rows], schema=SCHEMA)
     bad = sorted({str(d) for d in table.column("decision").to_pylist() if d not in CODES})
     if bad:
         raise InputError(f"review database returned unknown decisions: {', '.join(bad)}")

@@ -3,5 +3,6 @@
 -- _order: the file's row number, for ties.
 SELECT finding_id, decision_code AS decision, decided_by,
        strftime(decided_at, '%Y-%m-%d') AS decided_at, reason,
-       NULL::VARCHAR AS approved_by, _row AS _order
+       NULL::VARCHAR AS approved_by, NULL::VARCHAR AS effective_from, 'file' AS source,
+       _row AS _order
 FROM norm_decisions

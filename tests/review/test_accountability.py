@@ -19,7 +19,7 @@ from pipelines.io.warehouse import open_warehouse
 from pipelines.publicity.publish import decided_lists
 from pipelines.review import accountability
 from pipelines.review.export import export_decisions
-from pipelines.review.models import Decision, Finding, Run, StaffMember
+from pipelines.review.models import AuditEntry, Decision, Finding, Run, StaffMember
 from tests.review.conftest import AS_OF, Env, csrf_of, form_of
 
 TODAY = "2026-11-27"
@@ -197,7 +197,10 @@ def test_complaints_become_leads_with_the_same_deadline(env: Env) -> None:
     lead = _lead(env, STOPS, env.seed.district_a)
     client = env.client("cw_a")
     form = client.get("/complaints/new").text
-    data = {"csrf_token": csrf_of(form), "channel": "phone", "received_on": "2026-11-25",
+    request_id = re.search(r'name="request_id" value="([0-9a-f]+)"', form)
+    assert request_id is not None
+    data = {"csrf_token": csrf_of(form), "request_id": request_id.group(1),
+            "channel": "phone", "received_on": "2026-11-25",
             "household_id": lead.household_id or "", "content": "其子女经营网店，收入较高",
             "during_publicity": "1"}
     bad = client.post("/complaints", data={**data, "content": ""})
@@ -217,10 +220,23 @@ def test_complaints_become_leads_with_the_same_deadline(env: Env) -> None:
         assert "公示期内" in complaint.evidence
     queue = client.get("/queue", params={"source": "complaint"}).text
     assert 'id="queue-total">1<' in queue and "群众举报" in queue
-    # a household outside the caseworker's district is refused, an auditor may not record
+    # the same form sent twice records one complaint
+    again = client.post("/complaints", data=data)
+    assert again.status_code == 303 and again.headers["location"].endswith(fid)
+    # a household outside the caseworker's district gets the same answer as one that does not
+    # exist (the form does not tell who is on the roll elsewhere); the refusal is logged
     other = _lead(env, STOPS, env.seed.district_b)
-    refused = client.post("/complaints", data={**data, "household_id": other.household_id})
-    assert refused.status_code == 403
+    refused = client.post("/complaints", data={**data, "household_id": other.household_id,
+                                               "request_id": "r2"})
+    missing = client.post("/complaints", data={**data, "household_id": "NO-SUCH",
+                                               "request_id": "r3"})
+    assert refused.status_code == missing.status_code == 400
+    message = accountability.NOT_IN_SCOPE
+    assert message in refused.text and message in missing.text
+    with env.factory() as session:
+        logged = session.scalars(select(AuditEntry.target).where(
+            AuditEntry.action == "access_refused")).all()
+    assert other.household_id in logged and "NO-SUCH" not in logged
     assert env.client("aud").get("/complaints/new").status_code == 403
     # decided like any lead
     with env.factory() as session:
@@ -237,3 +253,55 @@ def test_only_supervisors_and_auditors_see_the_oversight_page(env: Env) -> None:
     page = env.client("sup1").get("/oversight").text
     assert "督办统计" in page and 'id="overdue-list"' in page and "<svg" in page
     assert env.client("aud").get("/oversight").status_code == 200
+
+
+def test_late_objections_recused_staff_and_the_audit_s_copy_of_the_decisions(
+        env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A staff member named by a lead of the household may not serve its notice; an objection
+    after the response period is refused; the decisions an audit copies from the app carry
+    when a stop may be acted on, so `publish` without the app still waits for the notice."""
+    import pyarrow.parquet as pq
+
+    from pipelines.publicity.publish import _in_force
+    from pipelines.review.accounts import set_staff_id
+    from pipelines.review.decisions import named_staff
+    from pipelines.rules.decisions import capture
+
+    conflict = _lead(env, "APPROVER_CONFLICT")
+    household = conflict.household_id or ""
+    with env.factory() as session:
+        leads = list(session.scalars(select(Finding).where(
+            Finding.household_id == household, Finding.status == "open")))
+    for finding in leads:
+        _decide(env, "sup2", finding, "confirm")
+        _decide(env, "sup1", finding, "approve")
+    named = sorted(named_staff(conflict))
+    assert named
+    set_staff_id(env.factory, "sup1", named[0], "test")
+    assert _post(env, "sup1", household, "notice") == 403  # recused
+    page = env.client("sup1").get(f"/households/{household}").text
+    assert 'id="serve-notice"' not in page
+    assert _post(env, "sup2", household, "notice") == 303
+    # the audit's copy: effective from the first working day after the period
+    work = tmp_path / "work"
+    work.mkdir()
+    copied = pq.read_table(capture(work, env.url)).to_pylist()
+    rows = {r["finding_id"]: r for r in copied}
+    assert {rows[f.finding_id]["effective_from"] for f in leads} == {"2026-12-14"}
+    assert {r["source"] for r in copied} == {"review"}
+    assert not _in_force(rows[leads[0].finding_id], dt.date(2026, 12, 11))
+    assert _in_force(rows[leads[0].finding_id], dt.date(2026, 12, 14))
+    assert not _in_force({**rows[leads[0].finding_id], "effective_from": None},
+                         dt.date(2027, 1, 31))  # approved in the app, household not told
+    assert _in_force({"decision": "confirmed", "source": "file"}, dt.date(2026, 1, 1))
+    # the period ends 12-11: an objection on 12-14 is too late
+    monkeypatch.setenv(accountability.TODAY_ENV, "2026-12-14")
+    client = env.client("sup2")
+    page = client.get(f"/households/{household}").text
+    late = client.post(f"/households/{household}/objection",
+                       data={"csrf_token": csrf_of(page), "text": "不服"})
+    assert late.status_code == 400 and "答复期已于 2026-12-11 届满" in late.text
+    with env.factory() as session:
+        assert {f.status for f in session.scalars(select(Finding).where(
+            Finding.household_id == household, Finding.finding_id.in_(
+                [f.finding_id for f in leads])))} == {"confirmed"}

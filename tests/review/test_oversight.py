@@ -80,8 +80,11 @@ LEADS = [
     _lead(9, "VEHICLE", "乙区", "open", None, ""),
     _lead(10, "VEHICLE", "乙区", "open", None, ""),
 ]
-PROFILE = {"district": {"甲区": 80, "乙区": 20}, "sex": {"男": 50, "女": 50},
-           "age_band": {"18-59岁": 60, "60-79岁": 40}, "category": {"城市低保": 70, "农村低保": 30}}
+PROFILE = {  # per district; the city: 甲区 80 乙区 20, 男/女 50/50, 18-59/60-79 60/40, 城市/农村 70/30
+    "甲区": {"district": {"甲区": 80}, "sex": {"男": 40, "女": 40},
+            "age_band": {"18-59岁": 48, "60-79岁": 32}, "category": {"城市低保": 70, "农村低保": 10}},
+    "乙区": {"district": {"乙区": 20}, "sex": {"男": 10, "女": 10},
+            "age_band": {"18-59岁": 12, "60-79岁": 8}, "category": {"农村低保": 20}}}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -106,10 +109,11 @@ def case(request: pytest.FixtureRequest, tmp_path: Path,
                                district=lead["district"], street=lead["street"],
                                community="社区", monthly_amount=100.0,
                                category="城市低保" if lead["district"] == "甲区" else "农村低保"))
-        for dimension, groups in PROFILE.items():
-            for group, members in groups.items():
-                session.add(RollProfile(as_of="2026-10-31", dimension=dimension, grp=group,
-                                        members=members))
+        for district, dimensions in PROFILE.items():
+            for dimension, groups in dimensions.items():
+                for group, members in groups.items():
+                    session.add(RollProfile(as_of="2026-10-31", district=district,
+                                            dimension=dimension, grp=group, members=members))
     add_user(factory, "sup1", PASSWORD, "supervisor")
     clerk = Account(id=0, username="clerk", role="supervisor", district=None, street=None)
     for channel, day in (("phone", "2026-11-25"), ("letter", "2026-11-26")):
@@ -154,6 +158,8 @@ def test_the_figures_match_the_hand_count(case: tuple[str, Any]) -> None:
         one = oversight.compute(session, report.SYSTEM, CONFIG, district="甲区")
     assert (one.total.found, one.total.confirmed, one.flagged_codes) == (4, 3, [])
     assert all(d.dimension != "district" for d in one.disparity)
+    shares = {(d.dimension, d.group): d.roll_share for d in one.disparity}
+    assert shares[("category", "城市低保")] == 70 / 80  # the district's own make-up
 
 
 def test_the_page_and_the_report_show_those_figures(case: tuple[str, Any],

@@ -45,6 +45,7 @@ def upgrade() -> None:
     op.create_table(
         "roll_profile",
         sa.Column("as_of", sa.String(10), primary_key=True),
+        sa.Column("district", sa.String(64), primary_key=True),
         sa.Column("dimension", sa.String(16), primary_key=True),
         sa.Column("grp", sa.String(64), primary_key=True),
         sa.Column("members", sa.Integer, nullable=False),
