@@ -273,6 +273,8 @@ def test_a_lead_from_found_to_overdue_escalated_decided_noticed_objected_and_dec
         caseworker.locator("#record-objection button").click()
         caseworker.wait_for_selector("#notice-objected")
         assert caseworker.locator(f"#f-{fid} .status").inner_text() == "待处理"
+        assert caseworker.locator("#notice-pdf").count() == 0  # the notice no longer holds
+        assert caseworker.request.get(f"{base}/households/{household}/notice.pdf").status == 404
         assert not listed("2027-01-31")
         caseworker.screenshot(path=str(SHOTS / "08-objection.png"), full_page=True)
 
