@@ -237,19 +237,28 @@ def _changed(session: Session, finding: Finding, **values: object) -> None:
                                   409)
 
 
-def _retrying(factory: sessionmaker[Session], action: Callable[[Session], T]) -> T:
-    """Run `action` in one transaction; on SQLite a writer that lost the race for the file
-    lock is retried (as decisions.decide does), and then sees the other's change."""
+def retry_busy(factory: sessionmaker[Session], call: Callable[[], T]) -> T:
+    """`call()` (which runs its own transaction); on SQLite a writer that lost the race for the
+    file lock (its snapshot went stale) is retried, and the retry then sees the other's
+    change. Other databases and other errors are not retried."""
     for attempt in range(5):
         try:
-            with factory.begin() as session:
-                return action(session)
+            return call()
         except OperationalError as exc:
             if factory.kw["bind"].dialect.name != "sqlite" or attempt == 4:
                 raise
             log.info("SQLite busy (%s), retrying", exc.orig)
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _retrying(factory: sessionmaker[Session], action: Callable[[Session], T]) -> T:
+    """`action` in one transaction, retried as `retry_busy` says."""
+    def once() -> T:
+        with factory.begin() as session:
+            return action(session)
+
+    return retry_busy(factory, once)
 
 
 def serve_notice(factory: sessionmaker[Session], who: Account, household_id: str,

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.review import accountability, audit
@@ -117,16 +116,8 @@ def decide(factory: sessionmaker[Session], who: Account, finding_id: str, action
     On SQLite a writer that lost the race for the file lock (its snapshot went stale) is
     retried; the retry then sees the new version and reports the conflict.
     """
-    for attempt in range(5):
-        try:
-            return _decide(factory, who, finding_id, action, version, reason_code, note,
-                           client, request_id)
-        except OperationalError as exc:
-            if factory.kw["bind"].dialect.name != "sqlite" or attempt == 4:
-                raise
-            log.info("SQLite busy on a decision (%s), retrying", exc.orig)
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+    return accountability.retry_busy(factory, lambda: _decide(
+        factory, who, finding_id, action, version, reason_code, note, client, request_id))
 
 
 def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, action: str,
