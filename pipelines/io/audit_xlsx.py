@@ -46,7 +46,7 @@ class Column:
 
     header: str
     source: str | None
-    kind: str = "text"  # text, number, money, integer, score
+    kind: str = "text"  # text, number, money, integer, score, percent
     words: Callable[[str], str] | None = None
 
     def value(self, row: dict[str, str]) -> Any:
@@ -121,16 +121,17 @@ def _width(value: Any) -> int:
                          (value if value is not None else ""))
 
 
-class _Book:
-    """The workbook and the few cell formats it uses."""
+class Book:
+    """A workbook for people (this one and the oversight reports) and the few cell formats it
+    uses."""
 
-    def __init__(self, path: Path, as_of: dt.date) -> None:
+    def __init__(self, path: Path, as_of: dt.date, title: str = "低保审核结果") -> None:
         # text stays text: never read as a formula, a number or a link
         self.book = xlsxwriter.Workbook(str(path), {
             "constant_memory": True, "strings_to_formulas": False,
             "strings_to_numbers": False, "strings_to_urls": False})
         stamp = dt.datetime.combine(as_of, dt.time(0, 0))
-        self.book.set_properties({"title": "低保审核结果", "author": "dibao-audit",
+        self.book.set_properties({"title": title, "author": "dibao-audit",
                                   "created": stamp})
         self.head = self.book.add_format({"bold": True, "bg_color": "#E4E4E4", "border": 1,
                                           "align": "center", "valign": "vcenter",
@@ -139,6 +140,7 @@ class _Book:
                         "number": self.book.add_format({"num_format": "0.00"}),
                         "integer": self.book.add_format({"num_format": "0"}),
                         "score": self.book.add_format({"num_format": "0.0000"}),
+                        "percent": self.book.add_format({"num_format": "0.0%"}),
                         "text": self.book.add_format({"num_format": "@"})}
 
     def table(self, title: str, columns: tuple[Column, ...], values: list[list[Any]],
@@ -215,7 +217,7 @@ def write_audit_workbook(folder: Path, as_of: dt.date, weights: dict[str, float]
     of the priority (rules.yaml severity_weights)."""
     read = {filename: list(_rows(folder / filename)) for _, filename, _ in SHEETS}
     target = folder / FILENAME
-    book = _Book(target, as_of)
+    book = Book(target, as_of)
     try:
         book.table("汇总", SUMMARY, *_summary(
             read["findings.csv"], read["remove_list.csv"], read["add_list.csv"],

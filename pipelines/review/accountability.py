@@ -29,22 +29,21 @@ import hashlib
 import json
 import logging
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.config import AccountabilityConfig
 from pipelines.logs import mask_ids
 from pipelines.review import audit
 from pipelines.review.auth import Account
-from pipelines.review.models import Complaint, Decision, Finding, Member, Run, utcnow
+from pipelines.review.db import retry_busy
+from pipelines.review.models import Complaint, Finding, Member, Run
 from pipelines.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -188,15 +187,6 @@ def effective_from(finding: Finding, calendar: WorkCalendar) -> str | None:
     return None
 
 
-def _log(session: Session, who: Account, finding: Finding, action: str, status: str,
-         text: str, client: str | None) -> None:
-    session.execute(insert(Decision).values(
-        finding_id=finding.finding_id, action=action, status_after=status, reason=text or None,
-        username=who.username, at=utcnow(), client_addr=client, request_id=None))
-    audit.record(session, who, "decision", finding.finding_id,
-                 f"{action} -> {status}" + (f" ({text[:200]})" if text else ""), client)
-
-
 def _household_findings(session: Session, who: Account, household_id: str) -> list[Finding]:
     """The household's leads `who` may act on: in their scope and not naming them (recusal:
     an account may not serve a notice or record an objection on its own relatives' leads)."""
@@ -237,23 +227,8 @@ def _changed(session: Session, finding: Finding, **values: object) -> None:
                                   409)
 
 
-def retry_busy(factory: sessionmaker[Session], call: Callable[[], T]) -> T:
-    """`call()` (which runs its own transaction); on SQLite a writer that lost the race for the
-    file lock (its snapshot went stale) is retried, and the retry then sees the other's
-    change. Other databases and other errors are not retried."""
-    for attempt in range(5):
-        try:
-            return call()
-        except OperationalError as exc:
-            if factory.kw["bind"].dialect.name != "sqlite" or attempt == 4:
-                raise
-            log.info("SQLite busy (%s), retrying", exc.orig)
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
 def _retrying(factory: sessionmaker[Session], action: Callable[[Session], T]) -> T:
-    """`action` in one transaction, retried as `retry_busy` says."""
+    """`action` in one transaction, retried as `db.retry_busy` says."""
     def once() -> T:
         with factory.begin() as session:
             return action(session)
@@ -277,7 +252,7 @@ def serve_notice(factory: sessionmaker[Session], who: Account, household_id: str
         respond_by = config.calendar().add(served, config.response_days).isoformat()
         for finding in findings:
             _changed(session, finding, notice_on=served.isoformat(), respond_by=respond_by)
-            _log(session, who, finding, "notice", finding.status,
+            audit.decision(session, who, finding.finding_id, "notice", finding.status,
                  f"告知书送达，答复期至 {respond_by}", client)
         return [f.finding_id for f in findings]
 
@@ -310,7 +285,8 @@ def record_objection(factory: sessionmaker[Session], who: Account, household_id:
                      due_on=due_for(config, finding.finding_code, finding.district, on),
                      decided_by=None, decided_at=None, approved_by=None, approved_at=None,
                      approval_due_on=None)
-            _log(session, who, finding, "object", "open", f"当事人异议：{text}", client)
+            audit.decision(session, who, finding.finding_id, "object", "open",
+                           f"当事人异议：{text}", client)
         return [f.finding_id for f in findings]
 
     return _retrying(factory, record)
@@ -394,7 +370,8 @@ def record_complaint(factory: sessionmaker[Session], who: Account, *, channel: s
         session.add(Complaint(finding_id=fid, channel=channel, received_on=received.isoformat(),
                               during_publicity=int(during_publicity), content=content,
                               recorded_by=who.username))
-        _log(session, who, finding, "complaint", "open", f"登记{CHANNELS[channel]}举报", client)
+        audit.decision(session, who, finding.finding_id, "complaint", "open",
+                       f"登记{CHANNELS[channel]}举报", client)
         return fid
 
     try:

@@ -9,7 +9,7 @@ from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from pipelines.review.auth import Account
-from pipelines.review.models import AuditEntry, utcnow
+from pipelines.review.models import AuditEntry, Decision, utcnow
 
 ACTIONS = {
     "login": "登录", "login_failed": "登录失败", "login_blocked": "登录被暂停", "logout": "退出",
@@ -28,6 +28,17 @@ def record(session: Session, who: Account | str, action: str, target: str | None
     session.execute(insert(AuditEntry).values(
         at=utcnow(), username=_fit("username", username), role=role, action=action,
         target=_fit("target", target), detail=detail, client_addr=_fit("client_addr", client)))
+
+
+def decision(session: Session, who: Account, finding_id: str, action: str, status: str,
+             text: str, client: str | None, request_id: str | None = None) -> None:
+    """Append an action on a lead to `decisions` and to the audit log (in the caller's
+    transaction): every decision, notice, objection and complaint goes through here."""
+    session.execute(insert(Decision).values(
+        finding_id=finding_id, action=action, status_after=status, reason=text or None,
+        username=who.username, at=utcnow(), client_addr=client, request_id=request_id))
+    record(session, who, "decision", finding_id,
+           f"{action} -> {status}" + (f" ({text[:200]})" if text else ""), client)
 
 
 def _fit(column: str, value: str | None) -> str | None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +26,7 @@ from pipelines.errors import InputError
 from pipelines.review.models import Setting
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ENV_VAR = REVIEW_DATABASE_ENV
 DEFAULT_SQLITE = Path("var") / "review.sqlite3"
@@ -112,3 +115,18 @@ def secret_key(factory: sessionmaker[Session]) -> str:
         with factory() as session:
             return str(session.scalar(select(Setting.value).where(Setting.key == "secret_key")))
     return value
+
+
+def retry_busy(factory: sessionmaker[Session], call: Callable[[], T]) -> T:
+    """`call()` (which runs its own transaction); on SQLite a writer that lost the race for the
+    file lock (its snapshot went stale) is retried, and the retry then sees the other's
+    change. Other databases and other errors are not retried."""
+    for attempt in range(5):
+        try:
+            return call()
+        except OperationalError as exc:
+            if factory.kw["bind"].dialect.name != "sqlite" or attempt == 4:
+                raise
+            log.info("SQLite busy (%s), retrying", exc.orig)
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")

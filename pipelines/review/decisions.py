@@ -22,12 +22,13 @@ import json
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.review import accountability, audit
 from pipelines.review.auth import Account
+from pipelines.review.db import retry_busy
 from pipelines.review.models import Decision, Finding, utcnow
 
 DISMISS_REASONS = {
@@ -116,7 +117,7 @@ def decide(factory: sessionmaker[Session], who: Account, finding_id: str, action
     On SQLite a writer that lost the race for the file lock (its snapshot went stale) is
     retried; the retry then sees the new version and reports the conflict.
     """
-    return accountability.retry_busy(factory, lambda: _decide(
+    return retry_busy(factory, lambda: _decide(
         factory, who, finding_id, action, version, reason_code, note, client, request_id))
 
 
@@ -211,10 +212,6 @@ def _decide(factory: sessionmaker[Session], who: Account, finding_id: str, actio
 
 def _append(session: Session, who: Account, finding: Finding, action: str, status: str,
             text: str, client: str | None, request_id: str | None, version: int) -> Outcome:
-    session.execute(insert(Decision).values(
-        finding_id=finding.finding_id, action=action, status_after=status, reason=text or None,
-        username=who.username, at=utcnow(), client_addr=client, request_id=request_id))
-    audit.record(session, who, "decision", finding.finding_id,
-                 f"{action} -> {status}" + (f" ({text[:200]})" if text else ""), client)
+    audit.decision(session, who, finding.finding_id, action, status, text, client, request_id)
     return Outcome(finding.finding_id, action, status, version,
                    household_id=finding.household_id)

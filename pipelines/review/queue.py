@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from pipelines import labels
+from pipelines.config import AccountabilityConfig
 from pipelines.logs import mask_ids
 from pipelines.review import accountability
 from pipelines.review.auth import Account
@@ -40,7 +41,8 @@ class Filters:
     def from_params(cls, params: Any) -> Filters:
         return cls(**{f.name: str(params.get(f.name) or "").strip()[:64] for f in fields(cls)})
 
-    def conditions(self, who: Account, session: Session) -> list[ColumnElement[bool]]:
+    def conditions(self, who: Account, session: Session,
+                   config: AccountabilityConfig | None = None) -> list[ColumnElement[bool]]:
         where = [who.scope()]
         for name, column in (("district", Finding.district), ("street", Finding.street),
                              ("community", Finding.community), ("code", Finding.finding_code),
@@ -50,8 +52,9 @@ class Filters:
             if value:
                 where.append(column == value)
         if self.due == "overdue":
-            where.append(accountability.overdue_condition(
-                accountability.settings(session).calendar(), accountability.today()))
+            config = config or accountability.settings(session)
+            where.append(accountability.overdue_condition(config.calendar(),
+                                                          accountability.today()))
         return where
 
     def described(self) -> str:
@@ -71,15 +74,17 @@ _TIER_ORDER = case({name: rank for rank, name in enumerate(TIER_LABELS)}, value=
                    else_=len(TIER_LABELS))
 
 
-def listing(who: Account, filters: Filters, session: Session) -> Select[Finding]:
+def listing(who: Account, filters: Filters, session: Session,
+            config: AccountabilityConfig | None = None) -> Select[Finding]:
     first = (_TIER_ORDER,) if filters.sort == "tier" else ()
-    return select(Finding).where(*filters.conditions(who, session)).order_by(
+    return select(Finding).where(*filters.conditions(who, session, config)).order_by(
         *first, Finding.priority.desc(), Finding.finding_id)
 
 
 def page(session: Session, who: Account, filters: Filters, number: int) -> dict[str, Any]:
     """One page of the queue with its counts (total, per status and per code)."""
-    where = filters.conditions(who, session)
+    config = accountability.settings(session)  # once per page
+    where = filters.conditions(who, session, config)
     total = session.scalar(select(func.count()).select_from(Finding).where(*where)) or 0
     by_status = dict(session.execute(select(Finding.status, func.count()).where(*where)
                                      .group_by(Finding.status)).tuples().all())
@@ -87,9 +92,8 @@ def page(session: Session, who: Account, filters: Filters, number: int) -> dict[
                                    .group_by(Finding.finding_code)).tuples().all())
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, number), pages)
-    rows = session.scalars(listing(who, filters, session).limit(PAGE_SIZE)
+    rows = session.scalars(listing(who, filters, session, config).limit(PAGE_SIZE)
                            .offset((number - 1) * PAGE_SIZE)).all()
-    config = accountability.settings(session)
     calendar, today = config.calendar(), accountability.today()
     deadlines = {f.finding_id: accountability.deadline(f, calendar, today) for f in rows}
     overdue = session.scalar(select(func.count()).select_from(Finding).where(

@@ -12,9 +12,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import select
 
+from pipelines.io.audit_xlsx import Book, Column
 from pipelines.io.output import move_into_place, staging_dir
 from pipelines.io.publicity_pdf import FAMILY, PdfFonts, cjk_document, quiet_font_tools
 from pipelines.review import accountability, charts, oversight
@@ -81,61 +81,45 @@ def summary_lines(result: oversight.Oversight, config: Any) -> list[str]:
 
 
 def write_xlsx(result: oversight.Oversight, config: Any, path: Path, title: str) -> None:
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                           "strings_to_numbers": False, "strings_to_urls": False})
-    book.set_properties({"title": title, "author": "dibao-audit",
-                         "created": dt.datetime.combine(result.today, dt.time(0, 0))})
-    head = book.add_format({"bold": True, "bg_color": "#E4E4E4", "border": 1})
-    pct = book.add_format({"num_format": "0.0%"})
-
-    def sheet(name: str, header: list[str], rows: list[list[Any]]) -> None:
-        ws = book.add_worksheet(name)
-        for i, text in enumerate(header):
-            ws.write_string(0, i, text, head)
-            ws.set_column(i, i, max(10, 2 * len(text) + 2))
-        for r, row in enumerate(rows, start=1):
-            for i, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, float) and header[i].endswith("率"):
-                    ws.write_number(r, i, value, pct)
-                elif isinstance(value, (int, float)):
-                    ws.write_number(r, i, value)
-                else:
-                    ws.write_string(r, i, str(value))
-        ws.freeze_panes(1, 0)
-
-    summary = book.add_worksheet("概况")
-    summary.set_column(0, 0, 120)
-    summary.write_string(0, 0, title, head)
-    for r, line in enumerate(summary_lines(result, config), start=1):
-        summary.write_string(r, 0, line)
-    tallies = ["发现", "已确认", "已排除", "未决", "逾期", "确认率"]
+    """The report's tables, one sheet each (the audit workbook's layout: pipelines.io.audit_xlsx)."""
+    book = Book(path, result.today, title)
+    tallies = (Column("发现", None, "integer"), Column("已确认", None, "integer"),
+               Column("已排除", None, "integer"), Column("未决", None, "integer"),
+               Column("逾期", None, "integer"), Column("确认率", None, "percent"))
 
     def tally(t: oversight.Tally) -> list[Any]:
         return [t.found, t.confirmed, t.dismissed, t.open, t.overdue, t.rate]
 
-    sheet("按线索类型", ["线索类型", "线索代码", *tallies, "需复核规则"],
-          [[CODE_LABELS.get(c, c), c, *tally(t), "是" if c in result.flagged_codes else ""]
-           for c, t in sorted(result.by_code.items())])
-    sheet("按区", ["区", *tallies], [[d, *tally(t)] for d, t in sorted(result.by_district.items())])
-    sheet("按月份", ["发现月份", *tallies], [[m, *tally(t)] for m, t in sorted(result.by_month.items())])
-    sheet("用时-街道", ["区 街道", "已决线索", "决定用时中位数(工作日)"],
-          [list(r) for r in result.days_by_street])
-    sheet("用时-经办人", ["经办人", "已决线索", "决定用时中位数(工作日)"],
-          [list(r) for r in result.days_by_caseworker])
-    sheet("逾期线索", ["线索编号", "户编号", "线索类型", "区", "街道", "社区", "状态", "决定截止日期",
-                     "审批截止日期", "来源"],
-          [[f.finding_id, f.household_id, CODE_LABELS.get(f.finding_code, f.finding_code),
-            f.district, f.street, f.community, f.status, f.due_on, f.approval_due_on,
-            accountability.SOURCE_LABELS.get(f.source, f.source)] for f in result.overdue])
-    sheet("群众举报", ["月份", *CHANNELS.values(), "合计"],
-          [[m, *(c.get(k, 0) for k in CHANNELS), sum(c.values())]
-           for m, c in sorted(result.complaints.items())])
-    sheet("差异检查", ["维度", "群体", "名册占比", "线索占比", "线索数", "确认率", "其他群体确认率",
-                     "提示"],
-          [[oversight.DIMENSIONS[d.dimension], d.group, d.roll_share, d.lead_share, d.leads,
-            d.rate, d.rest_rate, "是" if d.flagged else ""] for d in result.disparity])
+    def text(*headers: str) -> tuple[Column, ...]:
+        return tuple(Column(h, None) for h in headers)
+
+    days = (Column("已决线索", None, "integer"), Column("决定用时中位数(工作日)", None, "number"))
+    book.table("概况", text(title), [[line] for line in summary_lines(result, config)])
+    book.table("按线索类型", (*text("线索类型", "线索代码"), *tallies, *text("需复核规则")),
+               [[CODE_LABELS.get(c, c), c, *tally(t), "是" if c in result.flagged_codes else ""]
+                for c, t in sorted(result.by_code.items())])
+    book.table("按区", (*text("区"), *tallies),
+               [[d, *tally(t)] for d, t in sorted(result.by_district.items())])
+    book.table("按月份", (*text("发现月份"), *tallies),
+               [[m, *tally(t)] for m, t in sorted(result.by_month.items())])
+    book.table("用时-街道", (*text("区 街道"), *days), [list(r) for r in result.days_by_street])
+    book.table("用时-经办人", (*text("经办人"), *days),
+               [list(r) for r in result.days_by_caseworker])
+    book.table("逾期线索", text("线索编号", "户编号", "线索类型", "区", "街道", "社区", "状态",
+                              "决定截止日期", "审批截止日期", "来源"),
+               [[f.finding_id, f.household_id, CODE_LABELS.get(f.finding_code, f.finding_code),
+                 f.district, f.street, f.community, f.status, f.due_on, f.approval_due_on,
+                 accountability.SOURCE_LABELS.get(f.source, f.source)] for f in result.overdue])
+    book.table("群众举报", (*text("月份"), *(Column(c, None, "integer")
+                                         for c in (*CHANNELS.values(), "合计"))),
+               [[m, *(c.get(k, 0) for k in CHANNELS), sum(c.values())]
+                for m, c in sorted(result.complaints.items())])
+    book.table("差异检查", (*text("维度", "群体"), Column("名册占比", None, "percent"),
+                          Column("线索占比", None, "percent"), Column("线索数", None, "integer"),
+                          Column("确认率", None, "percent"),
+                          Column("其他群体确认率", None, "percent"), *text("提示")),
+               [[oversight.DIMENSIONS[d.dimension], d.group, d.roll_share, d.lead_share, d.leads,
+                 d.rate, d.rest_rate, "是" if d.flagged else ""] for d in result.disparity])
     book.close()
 
 
